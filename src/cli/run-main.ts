@@ -1,0 +1,85 @@
+import { EXIT, InterruptedError, Z3Error } from '../errors.js';
+import { redact } from './secrets.js';
+
+/** What every command receives from the entry point. */
+export interface MainContext {
+  /** Aborted (with an InterruptedError as reason) on the first SIGINT or SIGTERM. */
+  signal: AbortSignal;
+  argv: string[];
+}
+
+/**
+ * Run a command's main function as the process: install signal handling, map the outcome to an
+ * exit code, print failures as one line (`<program>: <message>`, optional `hint:` line), and
+ * exit. Stack traces only with `--debug` or `Z3_DEBUG=1`. This is the only place that calls
+ * `process.exit`.
+ *
+ * Why abort instead of exiting on the first signal: an upload in flight must abort its multipart
+ * upload before the process goes, or a half-written backup stays behind. A second signal exits
+ * at once.
+ */
+export async function runMain(
+  program: string,
+  main: (ctx: MainContext) => Promise<number | void>,
+): Promise<never> {
+  const argv = process.argv.slice(2);
+  const debug = argv.includes('--debug') || process.env['Z3_DEBUG'] === '1';
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(EXIT.INTERRUPTED);
+    controller.abort(new InterruptedError(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // A closed downstream pipe (`z3_get … | head`) is not our failure to report loudly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.COMMAND_FAILED);
+  });
+
+  let code: number;
+  try {
+    code = (await main({ signal: controller.signal, argv })) ?? EXIT.OK;
+  } catch (err) {
+    code = reportError(program, err, debug, controller.signal);
+  }
+  await flushStdout();
+  process.exit(code);
+}
+
+function reportError(program: string, err: unknown, debug: boolean, signal: AbortSignal): number {
+  const known = signal.aborted && !(err instanceof Z3Error) ? signal.reason : err;
+  if (known instanceof Z3Error) {
+    process.stderr.write(redact(`${program}: ${known.message}\n`));
+    if (known.hint !== undefined) process.stderr.write(redact(`hint: ${known.hint}\n`));
+    if (debug) process.stderr.write(redact(`${formatStack(known)}\n`));
+    return known.exitCode;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(redact(`${program}: internal error: ${firstLine(message)}\n`));
+  if (debug) process.stderr.write(redact(`${formatStack(err)}\n`));
+  else process.stderr.write('hint: run again with --debug for details\n');
+  return EXIT.INTERNAL;
+}
+
+function formatStack(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  while (e instanceof Error) {
+    parts.push(e.stack ?? e.message);
+    e = e.cause;
+  }
+  return parts.join('\ncaused by: ');
+}
+
+function firstLine(s: string): string {
+  return s.split('\n', 1)[0] ?? '';
+}
+
+function flushStdout(): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.writableLength === 0) resolve();
+    else process.stdout.write('', () => resolve());
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * The resolved settings of one run (for one dataset). Produced only by `resolveSettings`
+ * (src/config/settings.ts) from the layers flag > environment > [fs:<dataset>] > [main] >
+ * default; everything downstream takes this object and never reads the environment itself.
+ */
+export interface Settings {
+  /** BUCKET; undefined when configured nowhere (commands that need it raise a ConfigError). */
+  bucket: string | undefined;
+  /** S3_KEY_ID / S3_SECRET; when keyId is unset the AWS SDK default credential chain is used. */
+  s3KeyId: string | undefined;
+  s3Secret: string | undefined;
+  /** HOST normalised to a URL (`https://` added to a bare host name); undefined = AWS. */
+  endpoint: string | undefined;
+  /** S3_REGION; undefined = the AWS SDK chain decides, else us-east-1. */
+  s3Region: string | undefined;
+  /** S3_FORCE_PATH_STYLE; defaults to true when HOST is set. */
+  s3ForcePathStyle: boolean;
+  /** S3_PREFIX normalised as spec 4.2: trailing slashes stripped, exactly one `/` appended. */
+  s3Prefix: string;
+  /** S3_PREFIX exactly as given (the status title shows it so). */
+  s3PrefixRaw: string;
+  /** FILESYSTEM (dataset); undefined when configured nowhere. */
+  filesystem: string | undefined;
+  /** SNAPSHOT_PREFIX, default `zfs-auto-snap:daily`. */
+  snapshotPrefix: string;
+  /** COMPRESSOR, validated against the known compressor names; default `pigz1`. */
+  compressor: string;
+  /** GPG_RECIPIENT, default `z3_backup`. */
+  gpgRecipient: string;
+  /** CONCURRENCY: pput workers / z3_get parallel ranges, default 32. */
+  concurrency: number;
+  /** CHUNK_SIZE in bytes, default 256 MiB. */
+  chunkSize: number;
+  /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
+  maxRetries: number;
+  /** S3_STORAGE_CLASS, default STANDARD_IA. */
+  storageClass: string;
+  /** SSH_OPTIONS for z3_ssh_sync, split on whitespace; default none. */
+  sshOptions: string[];
+}
+
+/** Known compressor names; `src/pipeline/compressors.ts` maps each to its argv. */
+export const COMPRESSOR_NAMES = ['pigz1', 'pigz4', 'gpg', 'none', 'zstd', 'lz4', 'xz'] as const;
+export type CompressorName = (typeof COMPRESSOR_NAMES)[number];
