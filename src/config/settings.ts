@@ -1,0 +1,244 @@
+import { registerSecret } from '../cli/secrets.js';
+import { ConfigError } from '../errors.js';
+import { findSection, type IniSection } from './ini.js';
+import type { ConfigSources } from './load.js';
+import { MIB, parseSize } from './sizes.js';
+import { COMPRESSOR_NAMES, type Settings } from './types.js';
+import { normalizePrefix } from '../plan/remote.js';
+
+/**
+ * Raw command-line values, exactly as typed (no defaults: an absent flag is undefined so that
+ * lower layers can supply the value). BUCKET, S3_KEY_ID and S3_SECRET have no flag on purpose:
+ * they must never show in `ps`.
+ */
+export interface SettingFlags {
+  s3Prefix?: string | undefined;
+  filesystem?: string | undefined;
+  snapshotPrefix?: string | undefined;
+  compressor?: string | undefined;
+  gpgRecipient?: string | undefined;
+  concurrency?: string | undefined;
+  chunkSize?: string | undefined;
+  maxRetries?: string | undefined;
+  storageClass?: string | undefined;
+  region?: string | undefined;
+  sshOptions?: string | undefined;
+}
+
+/** Each flag: the config key it sets and the spelling named in error messages. */
+const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
+  s3Prefix: { key: 'S3_PREFIX', option: '--s3-prefix' },
+  filesystem: { key: 'FILESYSTEM', option: '--filesystem' },
+  snapshotPrefix: { key: 'SNAPSHOT_PREFIX', option: '--snapshot-prefix' },
+  compressor: { key: 'COMPRESSOR', option: '--compressor' },
+  gpgRecipient: { key: 'GPG_RECIPIENT', option: '--gpg-recipient' },
+  concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
+  chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
+  maxRetries: { key: 'MAX_RETRIES', option: '--max-retries' },
+  storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
+  region: { key: 'S3_REGION', option: '--region' },
+  sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-options' },
+};
+
+/** Built-in defaults (spec 2.3). */
+export const DEFAULTS = {
+  S3_PREFIX: 'z3-backup/',
+  SNAPSHOT_PREFIX: 'zfs-auto-snap:daily',
+  COMPRESSOR: 'pigz1',
+  GPG_RECIPIENT: 'z3_backup',
+  CONCURRENCY: '32',
+  CHUNK_SIZE: '256M',
+  MAX_RETRIES: '3',
+  S3_STORAGE_CLASS: 'STANDARD_IA',
+} as const;
+
+/** S3 multipart limits: every part but the last is at least 5 MiB; a part is at most 5 GiB. */
+const MIN_CHUNK_SIZE = 5 * MIB;
+const MAX_CHUNK_SIZE = 5 * 1024 * MIB;
+
+/** A value and where it came from: `--concurrency`, `environment` or `<file> [<section>]`. */
+interface RawValue {
+  value: string;
+  where: string;
+}
+
+type Lookup = (key: string) => RawValue | undefined;
+
+/**
+ * Resolve every setting of one run. Precedence, for every key: flag > environment variable (the
+ * key's name) > `[fs:<dataset>]` > `[main]` > `[DEFAULT]` > built-in default. The dataset that
+ * picks the `[fs:…]` section is FILESYSTEM from flag > environment > `[main]`.
+ *
+ * A key set to an empty value is set: `HOST=` in the environment cancels a HOST from the file.
+ * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". Unknown keys in the
+ * file are ignored so that a newer config file works with an older z3.
+ *
+ * Pure except for `registerSecret`, which makes the entry point redact S3_KEY_ID and S3_SECRET.
+ *
+ * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
+ */
+export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Settings {
+  const datasetLookup = makeLookup(sources, flags, undefined);
+  const filesystem = optional(datasetLookup('FILESYSTEM'));
+  const lookup = makeLookup(sources, flags, filesystem);
+  const endpoint = parseHost(lookup('HOST'));
+  const s3PrefixRaw = lookup('S3_PREFIX')?.value ?? DEFAULTS.S3_PREFIX;
+  const s3KeyId = optional(lookup('S3_KEY_ID'));
+  const s3Secret = optional(lookup('S3_SECRET'));
+  registerSecret(s3KeyId);
+  registerSecret(s3Secret);
+  return {
+    bucket: optional(lookup('BUCKET')),
+    s3KeyId,
+    s3Secret,
+    endpoint,
+    s3Region:
+      optional(lookup('S3_REGION')) ??
+      nonEmpty(sources.env['AWS_REGION']) ??
+      nonEmpty(sources.env['AWS_DEFAULT_REGION']),
+    s3ForcePathStyle:
+      parseBoolean(lookup('S3_FORCE_PATH_STYLE'), 'S3_FORCE_PATH_STYLE') ?? endpoint !== undefined,
+    s3Prefix: normalizePrefix(s3PrefixRaw),
+    s3PrefixRaw,
+    filesystem,
+    snapshotPrefix: lookup('SNAPSHOT_PREFIX')?.value ?? DEFAULTS.SNAPSHOT_PREFIX,
+    compressor: parseCompressor(lookup('COMPRESSOR')),
+    gpgRecipient: lookup('GPG_RECIPIENT')?.value ?? DEFAULTS.GPG_RECIPIENT,
+    concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
+    chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
+    maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
+    storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS')),
+    sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
+  };
+}
+
+function makeLookup(
+  sources: ConfigSources,
+  flags: SettingFlags,
+  dataset: string | undefined,
+): Lookup {
+  const flagByKey = new Map<string, RawValue>();
+  for (const [field, spec] of Object.entries(FLAGS)) {
+    const value = flags[field as keyof SettingFlags];
+    if (value !== undefined) flagByKey.set(spec.key, { value, where: spec.option });
+  }
+  const sections: IniSection[] = [];
+  const file = sources.file;
+  if (file !== undefined) {
+    for (const name of [dataset === undefined ? undefined : `fs:${dataset}`, 'main', 'DEFAULT']) {
+      const section = name === undefined ? undefined : findSection(file, name);
+      if (section !== undefined) sections.push(section);
+    }
+  }
+  return (key) => {
+    const fromFlag = flagByKey.get(key);
+    if (fromFlag !== undefined) return fromFlag;
+    const fromEnv = sources.env[key];
+    if (fromEnv !== undefined) return { value: fromEnv, where: 'environment' };
+    for (const section of sections) {
+      const entry = section.entries.get(key);
+      if (entry !== undefined) {
+        return { value: entry.value, where: `${sources.filePath} [${section.name}]` };
+      }
+    }
+    return undefined;
+  };
+}
+
+function invalid(raw: RawValue, key: string, expected: string): ConfigError {
+  return new ConfigError(`${raw.where} ${key}: ${expected}`);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function optional(raw: RawValue | undefined): string | undefined {
+  return nonEmpty(raw?.value);
+}
+
+function parseWholeNumber(
+  raw: RawValue | undefined,
+  limits: { key: keyof typeof DEFAULTS; min: number; max: number },
+): number {
+  const text = (raw?.value ?? DEFAULTS[limits.key]).trim();
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (raw !== undefined && !(value >= limits.min && value <= limits.max)) {
+    throw invalid(raw, limits.key, `expected a whole number from ${limits.min} to ${limits.max}`);
+  }
+  return value;
+}
+
+function parseChunkSize(raw: RawValue | undefined): number {
+  if (raw === undefined) return parseSize(DEFAULTS.CHUNK_SIZE);
+  let bytes: number;
+  try {
+    bytes = parseSize(raw.value);
+  } catch {
+    throw invalid(raw, 'CHUNK_SIZE', 'expected a size like 256M');
+  }
+  if (bytes < MIN_CHUNK_SIZE || bytes > MAX_CHUNK_SIZE) {
+    throw invalid(raw, 'CHUNK_SIZE', 'expected a size from 5M to 5G (the S3 part size limits)');
+  }
+  return bytes;
+}
+
+function parseCompressor(raw: RawValue | undefined): string {
+  if (raw === undefined) return DEFAULTS.COMPRESSOR;
+  const name = raw.value.trim();
+  if (!(COMPRESSOR_NAMES as readonly string[]).includes(name)) {
+    throw invalid(raw, 'COMPRESSOR', `expected one of ${COMPRESSOR_NAMES.join(', ')}`);
+  }
+  return name;
+}
+
+function parseStorageClass(raw: RawValue | undefined): string {
+  if (raw === undefined) return DEFAULTS.S3_STORAGE_CLASS;
+  const name = raw.value.trim();
+  if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
+    throw invalid(raw, 'S3_STORAGE_CLASS', 'expected an upper-case storage class like STANDARD_IA');
+  }
+  return name;
+}
+
+const TRUE_WORDS = ['true', 'yes', '1', 'on'];
+const FALSE_WORDS = ['false', 'no', '0', 'off'];
+
+function parseBoolean(raw: RawValue | undefined, key: string): boolean | undefined {
+  if (raw === undefined) return undefined;
+  const word = raw.value.trim().toLowerCase();
+  if (word === '') return undefined;
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw invalid(raw, key, 'expected true or false');
+}
+
+/**
+ * HOST as a bare host name (`minio.local`, `minio.local:9000`, `[::1]:9000`) becomes
+ * `https://<host>`, as boto connected over TLS by default; an `http://` or `https://` URL is
+ * kept as written. Why not just any URL: a typo like `htps://x` must not become a host name.
+ */
+function parseHost(raw: RawValue | undefined): string | undefined {
+  const text = optional(raw);
+  if (raw === undefined || text === undefined) return undefined;
+  const isUrl = /^https?:\/\//i.test(text);
+  let url: URL | undefined;
+  try {
+    url = new URL(isUrl ? text : `https://${text}`);
+  } catch {
+    url = undefined;
+  }
+  const isBareHost =
+    url !== undefined &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    url.username === '' &&
+    !text.includes('/') &&
+    !text.includes('@');
+  if (url === undefined || url.hostname === '' || (!isUrl && !isBareHost)) {
+    throw invalid(raw, 'HOST', 'expected a host name or an http:// or https:// URL');
+  }
+  return isUrl ? text : `https://${text}`;
+}

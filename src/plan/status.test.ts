@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { computeHealth } from './health.js';
+import { planStatus, type StatusRow } from './status.js';
+import {
+  fullBackup,
+  incrementalBackup,
+  localSnapshots,
+  originalBucket,
+  originalLocal,
+} from './testing.js';
+import type { LocalSnapshot, RemoteSnapshot } from './types.js';
+
+function status(local: LocalSnapshot[], remote: RemoteSnapshot[]): StatusRow[] {
+  return planStatus({ local, remote, health: computeHealth(remote) });
+}
+
+describe('planStatus', () => {
+  it('pairs local snapshots with backups and sorts everything by snapshot name', () => {
+    const rows = status(originalLocal(), originalBucket());
+    expect(rows.map((r) => [r.name, r.type, r.health, r.isLocal])).toEqual([
+      ['snap_0', 'incremental', 'missing parent', true],
+      ['snap_1_f', 'full', 'ok', true],
+      ['snap_2', 'incremental', 'ok', true],
+      ['snap_3', 'incremental', 'ok', true],
+      ['snap_4_mp', 'incremental', 'missing parent', false],
+      ['snap_5', 'incremental', 'parent broken', false],
+      ['snap_6_cycle', 'incremental', 'cycle detected', false],
+      ['snap_7_cycle', 'incremental', 'cycle detected', false],
+      ['snap_8', 'missing', undefined, true],
+      ['snap_9', 'missing', undefined, true],
+    ]);
+  });
+
+  it('fills a backup row from the object and a local-only row with nothing', () => {
+    const rows = status(localSnapshots('pool/fs@a', 'pool/fs@c'), [
+      fullBackup('pool/fs@a', { size: 100, objectSize: 40 }),
+      incrementalBackup('pool/fs@b', 'pool/fs@a'),
+    ]);
+    expect(rows).toEqual([
+      {
+        snapshot: 'pool/fs@a',
+        name: 'a',
+        type: 'full',
+        parent: undefined,
+        health: 'ok',
+        isLocal: true,
+        size: 100,
+        objectSize: 40,
+      },
+      {
+        snapshot: 'pool/fs@b',
+        name: 'b',
+        type: 'incremental',
+        parent: 'pool/fs@a',
+        health: 'ok',
+        isLocal: false,
+        size: undefined,
+        objectSize: 4,
+      },
+      {
+        snapshot: 'pool/fs@c',
+        name: 'c',
+        type: 'missing',
+        parent: undefined,
+        health: undefined,
+        isLocal: true,
+        size: undefined,
+        objectSize: undefined,
+      },
+    ]);
+  });
+
+  it('pairs by exact full name only', () => {
+    const rows = status(localSnapshots('pool/fs@a'), [fullBackup('pool/fs2@a')]);
+    expect(rows.map((r) => [r.snapshot, r.type, r.isLocal])).toEqual([
+      ['pool/fs2@a', 'full', false],
+      ['pool/fs@a', 'missing', true],
+    ]);
+  });
+
+  it('sorts by code point, as Python does', () => {
+    const names = ['p@\u{1F600}', 'p@\uFF21', 'p@B', 'p@a'];
+    const rows = status(localSnapshots(...names), []);
+    expect(rows.map((r) => r.name)).toEqual(['B', 'a', '\uFF21', '\u{1F600}']);
+  });
+
+  it('is empty with nothing on either side', () => {
+    expect(status([], [])).toEqual([]);
+  });
+});

@@ -1,0 +1,88 @@
+/**
+ * The rows of `z3 status` (spec 5): every selected local snapshot, paired with its backup when
+ * there is one, then every backup with no local snapshot; sorted by snapshot name. Rendering
+ * (table, JSON) lives in src/ui/status-table.ts.
+ */
+import { healthOf } from './health.js';
+import { compareCodePoints, snapshotPart } from './names.js';
+import type { Health, HealthMap, LocalSnapshot, RemoteSnapshot } from './types.js';
+
+/** One row of the status listing: plain data, rendered by the UI. */
+export interface StatusRow {
+  /** Full name `<dataset>@<snapshot>`. */
+  snapshot: string;
+  /** The snapshot part (after `@`): the NAME column. */
+  name: string;
+  /** `full` / `incremental` for a backup on S3; `missing` when only the local snapshot exists. */
+  type: 'full' | 'incremental' | 'missing';
+  /**
+   * Raw `parent` metadata of an incremental backup (normally a full `<dataset>@<snapshot>`);
+   * undefined for a full backup, a local-only snapshot or an incremental without `parent`.
+   */
+  parent: string | undefined;
+  /** Health of the backup; undefined when the snapshot is not on S3. */
+  health: Health | undefined;
+  /** Whether the snapshot exists locally (LOCAL STATE `ok` / `missing`). */
+  isLocal: boolean;
+  /** Metadata `size` (estimated uncompressed bytes); undefined when unknown or not on S3. */
+  size: number | undefined;
+  /** Bytes stored on S3 (compressed); undefined when not on S3. */
+  objectSize: number | undefined;
+}
+
+/** Inputs of `planStatus`. */
+export interface StatusInput {
+  /** Selected local snapshots (any order). */
+  local: readonly LocalSnapshot[];
+  /** Listed backups of the same dataset and snapshot prefix. */
+  remote: readonly RemoteSnapshot[];
+  /** `computeHealth(remote)`; a backup missing from it counts as `ok` if full, else `missing parent`. */
+  health: HealthMap;
+}
+
+/**
+ * Pair local snapshots with backups by exact full name (spec 4.4) and sort all rows by snapshot
+ * name, in code-point order as the original does (ties, which need two datasets in one listing,
+ * fall back to the full name).
+ */
+export function planStatus(input: StatusInput): StatusRow[] {
+  const remoteByName = new Map(input.remote.map((snapshot) => [snapshot.name, snapshot]));
+  const localNames = new Set(input.local.map((snapshot) => snapshot.name));
+  const rows: StatusRow[] = [];
+  for (const local of input.local) {
+    const remote = remoteByName.get(local.name);
+    rows.push(remote === undefined ? localOnlyRow(local) : remoteRow(remote, true, input.health));
+  }
+  for (const remote of remoteByName.values()) {
+    if (!localNames.has(remote.name)) rows.push(remoteRow(remote, false, input.health));
+  }
+  return rows.sort(
+    (a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.snapshot, b.snapshot),
+  );
+}
+
+function localOnlyRow(local: LocalSnapshot): StatusRow {
+  return {
+    snapshot: local.name,
+    name: snapshotPart(local.name),
+    type: 'missing',
+    parent: undefined,
+    health: undefined,
+    isLocal: true,
+    size: undefined,
+    objectSize: undefined,
+  };
+}
+
+function remoteRow(remote: RemoteSnapshot, isLocal: boolean, health: HealthMap): StatusRow {
+  return {
+    snapshot: remote.name,
+    name: snapshotPart(remote.name),
+    type: remote.isFull ? 'full' : 'incremental',
+    parent: remote.isFull ? undefined : remote.parent,
+    health: healthOf(remote, health),
+    isLocal,
+    size: remote.size,
+    objectSize: remote.objectSize,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The data the pure planners work on: local snapshots (from `zfs list`), remote snapshots (from
+ * the S3 listing and its metadata) and the health of each remote snapshot. Every planner in
+ * src/plan takes these in and returns plain data out: no I/O, no clock, no environment.
+ */
+
+/** One selected local snapshot. Lists of them are ordered oldest first (zfs `createtxg` order). */
+export interface LocalSnapshot {
+  /** Full name `<dataset>@<snapshot>`. */
+  name: string;
+}
+
+/** One backup object on S3, as listed and described by its metadata (spec 4.2). */
+export interface RemoteSnapshot {
+  /** Full snapshot name `<dataset>@<snapshot>`: the object key minus the normalised prefix. */
+  name: string;
+  /** The object key. */
+  key: string;
+  /** True iff metadata `isfull` or legacy `is_full` is exactly the string `true`. */
+  isFull: boolean;
+  /**
+   * Raw metadata `parent` (meant to be a full `<dataset>@<snapshot>` name); undefined when the
+   * object has none. Not validated: health decides whether it points at a listed object.
+   */
+  parent: string | undefined;
+  /** Raw metadata `compressor`; undefined for uncompressed objects (`none` is never written). */
+  compressor: string | undefined;
+  /** Metadata `size`: the estimated uncompressed stream size in bytes; undefined if absent or not a number. */
+  size: number | undefined;
+  /** Content length of the object in bytes (compressed, as stored). */
+  objectSize: number;
+}
+
+/** Why a remote snapshot cannot be restored; the strings are shown as-is by `z3 status` (spec 4.5). */
+export type BrokenReason = 'missing parent' | 'parent broken' | 'cycle detected';
+
+/** Health of a remote snapshot: `ok` when its chain reaches a full backup, else why not. */
+export type Health = 'ok' | BrokenReason;
+
+/** Health of every listed remote snapshot, keyed by full snapshot name (see `computeHealth`). */
+export type HealthMap = ReadonlyMap<string, Health>;

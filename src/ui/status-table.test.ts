@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { computeHealth } from '../plan/health.js';
+import { planStatus, type StatusRow } from '../plan/status.js';
+import {
+  fullBackup,
+  incrementalBackup,
+  localSnapshots,
+  originalBucket,
+  originalLocal,
+} from '../plan/testing.js';
+import { renderStatusJson, renderStatusTable, renderStatusTitle } from './status-table.js';
+
+function originalRows(): StatusRow[] {
+  const remote = originalBucket();
+  return planStatus({ local: originalLocal(), remote, health: computeHealth(remote) });
+}
+
+// Spec 5's example, verbatim (trailing spaces included).
+const SPEC_EXAMPLE = [
+  'NAME         | PARENT         | TYPE        | HEALTH         | LOCAL STATE | SIZE  ',
+  'snap_1_f     |                | full        | ok             | ok          | 50 G  ',
+  'snap_5       | snap_4_mp      | incremental | parent broken  | missing     |       ',
+  'snap_6_cycle | snap_7_cycle   | incremental | cycle detected | missing     |       ',
+  'snap_8       | -              | missing     | -              | ok          |       ',
+];
+
+describe('renderStatusTable', () => {
+  it('renders the original fixture byte for byte', () => {
+    expect(renderStatusTable(originalRows())).toBe(
+      [
+        'NAME         | PARENT         | TYPE        | HEALTH         | LOCAL STATE | SIZE  ',
+        'snap_0       | snap_expired   | incremental | missing parent | ok          |       ',
+        'snap_1_f     |                | full        | ok             | ok          | 50 G  ',
+        'snap_2       | snap_1_f       | incremental | ok             | ok          | 1.25 M',
+        'snap_3       | snap_2         | incremental | ok             | ok          |       ',
+        'snap_4_mp    | missing_parent | incremental | missing parent | missing     |       ',
+        'snap_5       | snap_4_mp      | incremental | parent broken  | missing     |       ',
+        'snap_6_cycle | snap_7_cycle   | incremental | cycle detected | missing     |       ',
+        'snap_7_cycle | snap_6_cycle   | incremental | cycle detected | missing     |       ',
+        'snap_8       | -              | missing     | -              | ok          |       ',
+        'snap_9       | -              | missing     | -              | ok          |       ',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("contains every line of the spec's example verbatim", () => {
+    const lines = renderStatusTable(originalRows()).split('\n');
+    expect(lines[0]).toBe(SPEC_EXAMPLE[0]);
+    for (const line of SPEC_EXAMPLE) expect(lines).toContain(line);
+  });
+
+  it('is as narrow as the header with no rows', () => {
+    expect(renderStatusTable([])).toBe('NAME | PARENT | TYPE | HEALTH | LOCAL STATE | SIZE\n');
+  });
+
+  it('shows a malformed or absent parent instead of crashing', () => {
+    const remote = [
+      incrementalBackup('pool/fs@a', 'no_at_sign'),
+      incrementalBackup('pool/fs@b', undefined),
+    ];
+    const rows = planStatus({ local: [], remote, health: computeHealth(remote) });
+    expect(renderStatusTable(rows).split('\n').slice(1, 3)).toEqual([
+      'a    | no_at_sign | incremental | missing parent | missing     |     ',
+      'b    |            | incremental | missing parent | missing     |     ',
+    ]);
+  });
+
+  it('pads by code points, as Python does', () => {
+    const rows = planStatus({
+      local: localSnapshots('p@\u{1F600}x'),
+      remote: [],
+      health: new Map(),
+    });
+    expect(renderStatusTable(rows).split('\n')[1]).toBe(
+      '\u{1F600}x   | -      | missing | -      | ok          |     ',
+    );
+  });
+});
+
+describe('renderStatusTitle', () => {
+  it('names the dataset, prefix, bucket and the S3 prefix as given', () => {
+    expect(
+      renderStatusTitle({
+        filesystem: 'pool/fs',
+        snapshotPrefix: 'zfs-auto-snap:daily',
+        bucket: 'my-bucket',
+        s3PrefixRaw: 'z3-backup',
+      }),
+    ).toBe('backup status for pool/fs@zfs-auto-snap:daily* on my-bucket/z3-backup');
+  });
+});
+
+describe('renderStatusJson', () => {
+  it('writes one JSON object per line, sizes in bytes, null when absent', () => {
+    const remote = [
+      fullBackup('pool/fs@a', { size: 5000, objectSize: 1200 }),
+      incrementalBackup('pool/fs@b', 'pool/fs@a'),
+    ];
+    const rows = planStatus({
+      local: localSnapshots('pool/fs@a', 'pool/fs@c'),
+      remote,
+      health: computeHealth(remote),
+    });
+    const lines = renderStatusJson(rows).split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([
+      {
+        name: 'a',
+        parent: null,
+        type: 'full',
+        health: 'ok',
+        localState: 'ok',
+        size: 5000,
+        objectSize: 1200,
+        snapshot: 'pool/fs@a',
+      },
+      {
+        name: 'b',
+        parent: 'a',
+        type: 'incremental',
+        health: 'ok',
+        localState: 'missing',
+        size: null,
+        objectSize: 4,
+        snapshot: 'pool/fs@b',
+      },
+      {
+        name: 'c',
+        parent: null,
+        type: 'missing',
+        health: null,
+        localState: 'ok',
+        size: null,
+        objectSize: null,
+        snapshot: 'pool/fs@c',
+      },
+    ]);
+  });
+
+  it('is empty for no rows', () => {
+    expect(renderStatusJson([])).toBe('');
+  });
+});

@@ -1,0 +1,89 @@
+/**
+ * Text output of `z3 status` (spec 5). The table format is part of the compatibility contract:
+ * scripts parse it, so it matches the original byte for byte, trailing spaces included.
+ */
+import { snapshotPart } from '../plan/names.js';
+import type { StatusRow } from '../plan/status.js';
+import { humanizeSize } from './humanize.js';
+
+const HEADER = ['NAME', 'PARENT', 'TYPE', 'HEALTH', 'LOCAL STATE', 'SIZE'] as const;
+
+/** What the title line names. */
+export interface StatusTitleInput {
+  filesystem: string;
+  snapshotPrefix: string;
+  bucket: string;
+  /** S3_PREFIX exactly as the user gave it (not normalised), as the original prints it. */
+  s3PrefixRaw: string;
+}
+
+/** `backup status for <FILESYSTEM>@<SNAPSHOT_PREFIX>* on <bucket>/<s3-prefix as given>`, without a newline. */
+export function renderStatusTitle(input: StatusTitleInput): string {
+  return `backup status for ${input.filesystem}@${input.snapshotPrefix}* on ${input.bucket}/${input.s3PrefixRaw}`;
+}
+
+/**
+ * The header line and one line per row, in the given order, each ending in a newline. Every
+ * column is as wide as its longest cell (header included), counted in code points as Python
+ * does; cells are left-aligned and padded with spaces, the last one too; columns are joined by
+ * ` | `; there is no separator line.
+ */
+export function renderStatusTable(rows: readonly StatusRow[]): string {
+  const lines: string[][] = [[...HEADER], ...rows.map(statusCells)];
+  const widths = HEADER.map((_, column) =>
+    lines.reduce((widest, cells) => Math.max(widest, codePointLength(cells[column] ?? '')), 0),
+  );
+  return lines
+    .map((cells) => cells.map((cell, column) => pad(cell, widths[column] ?? 0)).join(' | ') + '\n')
+    .join('');
+}
+
+/**
+ * The six cells of a row. A backup: NAME, parent's snapshot part (the raw value when it has no
+ * `@`, where the original crashed; empty for a full backup), `full`/`incremental`, health, `ok`
+ * or `missing`, human size or empty. A local-only snapshot: NAME, `-`, `missing`, `-`, `ok`, empty.
+ */
+export function statusCells(row: StatusRow): string[] {
+  const localState = row.isLocal ? 'ok' : 'missing';
+  if (row.type === 'missing') return [row.name, '-', 'missing', '-', localState, ''];
+  return [
+    row.name,
+    row.parent === undefined ? '' : snapshotPart(row.parent),
+    row.type,
+    row.health ?? '-',
+    localState,
+    row.size === undefined ? '' : humanizeSize(row.size),
+  ];
+}
+
+/**
+ * JSON Lines: one object per row, each on its own line, for `z3 status --json`. Keys: `name`,
+ * `parent` (snapshot part, null when none), `type`, `health` (null when not on S3),
+ * `localState` (`ok`/`missing`), `size` (estimated uncompressed bytes, null when unknown),
+ * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`).
+ */
+export function renderStatusJson(rows: readonly StatusRow[]): string {
+  return rows
+    .map(
+      (row) =>
+        JSON.stringify({
+          name: row.name,
+          parent: row.parent === undefined ? null : snapshotPart(row.parent),
+          type: row.type,
+          health: row.health ?? null,
+          localState: row.isLocal ? 'ok' : 'missing',
+          size: row.size ?? null,
+          objectSize: row.objectSize ?? null,
+          snapshot: row.snapshot,
+        }) + '\n',
+    )
+    .join('');
+}
+
+function codePointLength(text: string): number {
+  return Array.from(text).length;
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - codePointLength(text)));
+}
