@@ -43,6 +43,8 @@ export function testS3(): TestS3 {
     BUCKET: bucket,
     S3_KEY_ID: keyId,
     S3_SECRET: secret,
+    // Ceph RGW refuses the default STANDARD_IA with InvalidArgument; AWS accepts both.
+    S3_STORAGE_CLASS: process.env['Z3_TEST_STORAGE_CLASS'] ?? 'STANDARD',
     ...(endpoint !== undefined ? { HOST: endpoint } : {}),
     ...(region !== undefined ? { S3_REGION: region } : {}),
   };

@@ -343,10 +343,12 @@ describe('resolveSettings values', () => {
     });
   });
 
-  it('registers S3_KEY_ID and S3_SECRET for redaction', () => {
+  it('registers S3_SECRET (not the key id) for redaction', () => {
     const env = { S3_KEY_ID: 'AKIAREGISTERME123', S3_SECRET: 'very/secret+value' };
     resolveSettings(sources(undefined, env), {});
-    expect(redact('id AKIAREGISTERME123 secret very/secret+value')).toBe('id *** secret ***');
+    expect(redact('id AKIAREGISTERME123 secret very/secret+value')).toBe(
+      'id AKIAREGISTERME123 secret ***',
+    );
   });
 
   it('splits SSH_OPTIONS over continuation lines', () => {

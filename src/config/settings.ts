@@ -73,7 +73,8 @@ type Lookup = (key: string) => RawValue | undefined;
  * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". Unknown keys in the
  * file are ignored so that a newer config file works with an older z3.
  *
- * Pure except for `registerSecret`, which makes the entry point redact S3_KEY_ID and S3_SECRET.
+ * Pure except for `registerSecret`, which makes the entry point redact S3_SECRET (a key id is
+ * an identifier, not a secret, and redacting a short one would mangle unrelated words).
  *
  * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
  */
@@ -85,7 +86,6 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3PrefixRaw = lookup('S3_PREFIX')?.value ?? DEFAULTS.S3_PREFIX;
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
-  registerSecret(s3KeyId);
   registerSecret(s3Secret);
   return {
     bucket: optional(lookup('BUCKET')),

@@ -10,6 +10,13 @@ export type ConnectionSettings = Pick<
 /** Default region when neither S3_REGION nor AWS_REGION / AWS_DEFAULT_REGION names one. */
 const FALLBACK_REGION = 'us-east-1';
 
+/** A TCP connect that takes longer than this is treated as a (retryable) failure. */
+const CONNECT_TIMEOUT_MS = 30_000;
+/** A socket idle this long in the middle of a request is a (retryable) failure. */
+const SOCKET_IDLE_TIMEOUT_MS = 120_000;
+/** CONCURRENCY's upper bound (src/config/settings.ts), so no worker waits for a socket. */
+const MAX_SOCKETS = 1000;
+
 /**
  * Build the one S3 client of a run. Why WHEN_REQUIRED checksums: the SDK's default streaming
  * checksums are sent as aws-chunked trailers, which Ceph RGW answers with 411 and Swift with
@@ -25,6 +32,14 @@ export function createS3Client(settings: ConnectionSettings, maxAttempts = 3): S
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts,
+    // Without timeouts a stalled connection hangs a part forever; the socket pool must be at
+    // least as large as the highest CONCURRENCY the config allows (1000).
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      requestTimeout: SOCKET_IDLE_TIMEOUT_MS,
+      httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+    },
     ...(settings.s3KeyId !== undefined
       ? {
           credentials: {

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { StorageError, UsageError } from '../../errors.js';
+import { classifyS3Error, toStorageError } from './errors.js';
+
+function sdkError(name: string, status?: number, message = `${name} happened`): Error {
+  return Object.assign(new Error(message), {
+    name,
+    ...(status !== undefined ? { $metadata: { httpStatusCode: status } } : {}),
+  });
+}
+
+function netError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+describe('classifyS3Error', () => {
+  it.each([
+    ['5xx', sdkError('InternalError', 500)],
+    ['503 SlowDown', sdkError('SlowDown', 503)],
+    ['throttling', sdkError('ThrottlingException', 400)],
+    ['429', sdkError('Unknown', 429)],
+    ['RequestTimeout', sdkError('RequestTimeout', 400)],
+    ['TimeoutError', sdkError('TimeoutError')],
+    ['ECONNRESET', netError('ECONNRESET', 'read ECONNRESET')],
+    ['ETIMEDOUT', netError('ETIMEDOUT', 'connect ETIMEDOUT')],
+    ['EPIPE', netError('EPIPE', 'write EPIPE')],
+    ['socket hang up', new Error('socket hang up')],
+    ['reset as cause', Object.assign(new Error('x'), { cause: netError('ECONNRESET', 'r') })],
+  ])('%s is retryable', (_label, err) => {
+    expect(classifyS3Error(err)).toEqual({ isRetryable: true, isNotFound: false });
+  });
+
+  it.each([
+    ['403', sdkError('AccessDenied', 403)],
+    ['400 BadDigest', sdkError('BadDigest', 400)],
+    ['NoSuchBucket', sdkError('NoSuchBucket', 404)],
+    ['abort', sdkError('AbortError')],
+  ])('%s is permanent', (_label, err) => {
+    expect(classifyS3Error(err).isRetryable).toBe(false);
+  });
+
+  it.each([
+    ['NoSuchKey', sdkError('NoSuchKey', 404)],
+    ['NotFound', sdkError('NotFound', 404)],
+    ['NoSuchUpload', sdkError('NoSuchUpload', 404)],
+  ])('%s is not-found', (_label, err) => {
+    expect(classifyS3Error(err)).toEqual({ isRetryable: false, isNotFound: true });
+  });
+});
+
+describe('toStorageError', () => {
+  it('writes one line naming the operation, code and status', () => {
+    const err = toStorageError(
+      sdkError('SlowDown', 503, 'Please reduce your request rate.\nmore'),
+      'uploading part 3 of b/k',
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err.message).toBe(
+      'uploading part 3 of b/k: SlowDown (HTTP 503): Please reduce your request rate.',
+    );
+    expect((err as StorageError).isRetryable).toBe(true);
+    expect(err.exitCode).toBe(5);
+  });
+
+  it('hints at credentials on 403', () => {
+    const err = toStorageError(sdkError('InvalidAccessKeyId', 403), 'listing b/p');
+    expect(err.hint).toMatch(/S3_KEY_ID/);
+  });
+
+  it('passes z3 errors through', () => {
+    const usage = new UsageError('x');
+    expect(toStorageError(usage, 'y')).toBe(usage);
+  });
+
+  it('names a socket error by its code', () => {
+    expect(toStorageError(netError('ECONNRESET', 'read ECONNRESET'), 'op').message).toBe(
+      'op: ECONNRESET: read ECONNRESET',
+    );
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * S3 multipart limits and the part-size formula of spec 8.2. Pure: no I/O.
+ *
+ * Why the formula divides by 9,999 and adds 5 %: the estimate is usually the uncompressed size
+ * of a `zfs send`, and the original tool (whose formula is a compatibility contract) leaves that
+ * much room so that an estimate slightly too low still fits in 10,000 parts.
+ */
+import { UsageError } from '../errors.js';
+
+const MIB = 1024 * 1024;
+
+/** S3: every part but the last must be at least 5 MiB. */
+export const MIN_PART_SIZE = 5 * MIB;
+/** S3: a part is at most 5 GiB. */
+export const MAX_PART_SIZE = 5 * 1024 * MIB;
+/** S3: part numbers run from 1 to 10,000. */
+export const MAX_PARTS = 10_000;
+/** S3: an object is at most 5 TiB. */
+export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MIB;
+
+/**
+ * `floor(max(N * 1.05 / 9999, 5 MiB))`: the part size for an input of about `estimated` bytes,
+ * capped at the 5 GiB part limit (reached only by estimates above ~47 TiB). No size guard: an
+ * uncompressed estimate above 5 TiB may still compress below it; the uploader stops at the limit.
+ */
+export function partSizeFor(estimated: number): number {
+  return Math.min(MAX_PART_SIZE, Math.floor(Math.max((estimated * 1.05) / 9999, MIN_PART_SIZE)));
+}
+
+export interface PartSizeInput {
+  /** `--chunk-size` / CHUNK_SIZE in bytes, already checked against the part limits by config. */
+  chunkSize: number;
+  /** `--estimated` in bytes; when set it decides the part size instead of `chunkSize`. */
+  estimated?: number | undefined;
+}
+
+/**
+ * The part size of an upload: from the estimate when there is one, else the chunk size.
+ * Throws UsageError for an estimate above the 5 TiB object limit — refused before anything is
+ * read, rather than failing at the limit.
+ */
+export function choosePartSize(input: PartSizeInput): number {
+  if (input.estimated !== undefined) {
+    if (!Number.isSafeInteger(input.estimated) || input.estimated < 0) {
+      throw new UsageError(`--estimated: expected a size in bytes, got ${input.estimated}`);
+    }
+    if (input.estimated > MAX_OBJECT_SIZE) {
+      throw new UsageError(
+        `--estimated ${input.estimated}: above the S3 object size limit of 5 TiB (${MAX_OBJECT_SIZE} bytes)`,
+        { hint: 'split the data into several objects; S3 cannot store it in one' },
+      );
+    }
+    return partSizeFor(input.estimated);
+  }
+  return input.chunkSize;
+}
