@@ -6,6 +6,17 @@ export interface StageSpec {
   argv: string[];
   /** Extra environment for this stage (merged over process.env). */
   env?: Record<string, string>;
+  /**
+   * What the stage is for, e.g. `compressor pigz1`; names the stage in "not installed" errors
+   * (`compressor pigz1 needs 'pigz', which is not installed`). Optional.
+   */
+  label?: string;
+  /**
+   * The stage's stderr: 'capture' (default) keeps the last lines for the error message and prints
+   * nothing; 'inherit' hands it our stderr (for a stage that draws on the terminal, like `pv`),
+   * so a failure message then carries no stderr tail.
+   */
+  stderr?: 'capture' | 'inherit';
 }
 
 export interface PipelineSpec {
@@ -25,15 +36,27 @@ export interface PipelineSpec {
 }
 
 export interface RunningPipeline {
-  /** stdout of the last stage when `output` is 'pipe'; otherwise undefined. */
+  /**
+   * stdout of the last stage when `output` is 'pipe'; otherwise undefined. The caller must read
+   * it to the end (or call `kill`): an unread pipe stalls the last stage and `done` never settles.
+   */
   output: Readable | undefined;
   /**
-   * Resolves when every stage exited 0 (and the in-process input, if any, was fully written).
-   * Rejects with a CommandFailedError naming the first stage that failed: its argv (quoted), exit
-   * code or signal, and the last lines of its stderr. Stages downstream of a failure that die of
-   * SIGPIPE/EPIPE are not reported as the cause.
+   * Resolves when every stage exited 0 (and the in-process input and output streams, if any,
+   * finished without an error of their own). Rejects with a CommandFailedError naming the stage
+   * that failed first: its argv (quoted), exit code or signal, and the last lines of its stderr.
+   * Stages that die of SIGPIPE/EPIPE, or are killed by the runner after another stage failed, are
+   * not reported as the cause. A stage killed by SIGPIPE with no other failure is a failure (a
+   * later stage stopped reading early). The in-process input is not a stage: when the first stage
+   * exits 0 without reading all of it, the rest is discarded and that is not an error (a
+   * `zfs receive` that has the whole stream may exit before EOF). An error of the input stream
+   * itself (e.g. a failed download) is reported as is.
    */
   done: Promise<void>;
-  /** Kill every stage still running (SIGTERM). Safe to call twice. */
-  kill(): void;
+  /**
+   * Kill every stage still running (SIGTERM, SIGKILL 5 s later). Safe to call twice. `done` then
+   * rejects with a stage failure that happened before the call, else with `reason` (default: a
+   * CommandFailedError saying the pipeline was stopped).
+   */
+  kill(reason?: unknown): void;
 }

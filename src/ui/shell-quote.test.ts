@@ -23,6 +23,11 @@ describe('quoteArg', () => {
 describe('quoteCommand / quotePipeline', () => {
   it('joins words and stages', () => {
     expect(quoteCommand(['zfs', 'send', 'p/f@a b'])).toBe("zfs send 'p/f@a b'");
-    expect(quotePipeline([['zfs', 'send', 'p@s'], ['pigz', '-1']])).toBe('zfs send p@s | pigz -1');
+    expect(
+      quotePipeline([
+        ['zfs', 'send', 'p@s'],
+        ['pigz', '-1'],
+      ]),
+    ).toBe('zfs send p@s | pigz -1');
   });
 });

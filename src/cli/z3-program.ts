@@ -1,0 +1,143 @@
+import { Command, Option } from 'commander';
+import { EXIT_CODES_HELP } from './exit-codes-help.js';
+import { expandCommandLine, parseCommandLine } from './args.js';
+import type { MainContext } from './run-main.js';
+import { runStatus } from '../commands/status.js';
+import { runBackup } from '../commands/backup.js';
+import { runRestore } from '../commands/restore.js';
+import { UsageError } from '../errors.js';
+import type { GlobalFlags } from '../commands/context.js';
+
+/**
+ * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
+ * layer), then one command function. Global options are accepted before or after the
+ * subcommand, and unambiguous long-option prefixes (`--dry`) keep working as in the original.
+ */
+export async function runZ3(ctx: MainContext): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(ctx, (code) => {
+    exitCode = code;
+  });
+  const names = program.commands.map((c) => c.name());
+  const expanded = expandCommandLine(program, ctx.argv);
+  const wantsHelp = expanded.some((a) => a === '--help' || a === '-h' || a === 'help');
+  if (!wantsHelp && !expanded.some((a) => names.includes(a))) {
+    process.stderr.write(program.helpInformation());
+    throw new UsageError(`a command is required: ${names.join(', ')}`);
+  }
+  const helpShown = await parseCommandLine(program, ctx.argv);
+  return helpShown ? 0 : exitCode;
+}
+
+function globalFlags(cmd: Command): GlobalFlags {
+  const o = cmd.optsWithGlobals<Record<string, string | boolean | undefined>>();
+  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
+  const filesystem = str('filesystem') ?? str('dataset');
+  return {
+    config: str('config'),
+    s3Prefix: str('s3Prefix'),
+    filesystem,
+    snapshotPrefix: str('snapshotPrefix'),
+  };
+}
+
+function buildProgram(ctx: MainContext, setExit: (code: number) => void): Command {
+  const program = new Command('z3')
+    .description('ZFS to S3 backup: status, backup and restore of zfs snapshots in an S3 bucket')
+    .option('--s3-prefix <S3_PREFIX>', 'key prefix in the bucket (default z3-backup/)')
+    .option('--filesystem <FILESYSTEM>', 'the ZFS dataset to operate on')
+    .option('--dataset <FILESYSTEM>', 'same as --filesystem')
+    .option(
+      '--snapshot-prefix <SNAPSHOT_PREFIX>',
+      'only operate on snapshots that start with this prefix (default zfs-auto-snap:daily)',
+    )
+    .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
+    .option('--debug', 'show stack traces on errors')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError(false);
+
+  program
+    .command('status')
+    .description('show snapshots on S3 and locally, with the health of each backup chain')
+    .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      setExit(await runStatus({ ...globalFlags(cmd), json: opts.json === true }, ctx));
+    });
+
+  program
+    .command('backup')
+    .description('back up snapshots to S3: full, or incremental from the latest backed-up one')
+    .option('--snapshot <SNAPSHOT>', 'snapshot to back up (the part after @); default the latest')
+    .option('--dry-run', 'print the commands that would run; run only the listing and estimates')
+    .option('--compressor <NAME>', 'pigz1 (default), pigz4, gpg, zstd, lz4, xz or none')
+    .option('--gpg-recipient <RECIPIENT>', 'gpg key for --compressor gpg (default z3_backup)')
+    .option('--parseable', 'print "<fs@snap>\\0<bytes>" lines instead of messages')
+    .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
+    .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
+    .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
+    .option('--chunk-size <SIZE>', 'part size when there is no estimate (CHUNK_SIZE)')
+    .option('--storage-class <CLASS>', 'S3 storage class (S3_STORAGE_CLASS, default STANDARD_IA)')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      const s = (k: string): string | undefined =>
+        typeof opts[k] === 'string' ? opts[k] : undefined;
+      setExit(
+        await runBackup(
+          {
+            ...globalFlags(cmd),
+            snapshot: s('snapshot'),
+            dryRun: opts['dryRun'] === true,
+            compressor: s('compressor'),
+            gpgRecipient: s('gpgRecipient'),
+            parseable: opts['parseable'] === true,
+            mode: opts['full'] === true ? 'full' : 'incremental',
+            concurrency: s('concurrency'),
+            chunkSize: s('chunkSize'),
+            storageClass: s('storageClass'),
+            quiet: opts['quiet'] === true,
+          },
+          ctx,
+        ),
+      );
+    });
+
+  program
+    .command('restore')
+    .description('restore a snapshot from S3 through zfs receive, with the chain it needs')
+    .argument('<SNAPSHOT>', 'snapshot to restore (the part after @)')
+    .option('--dry-run', 'print the commands that would run')
+    .option('--force', 'roll back / overwrite the target (zfs receive -F)')
+    .option('--target <DATASET>', 'restore into this dataset instead of the backed-up one')
+    .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
+    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option('--quiet', 'no progress output')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(
+      async (
+        snapshot: string,
+        opts: Record<string, string | boolean | undefined>,
+        cmd: Command,
+      ) => {
+        const s = (k: string): string | undefined =>
+          typeof opts[k] === 'string' ? opts[k] : undefined;
+        setExit(
+          await runRestore(
+            {
+              ...globalFlags(cmd),
+              snapshot,
+              dryRun: opts['dryRun'] === true,
+              force: opts['force'] === true,
+              target: s('target'),
+              concurrency: s('concurrency'),
+              chunkSize: s('chunkSize'),
+              quiet: opts['quiet'] === true,
+            },
+            ctx,
+          ),
+        );
+      },
+    );
+  return program;
+}

@@ -1,0 +1,269 @@
+/**
+ * Parallel ranged download of one object, delivered strictly in order (z3_get, z3 restore).
+ *
+ * Why a generator: `concurrency` ranges are fetched at once, but the consumer pulls chunks one
+ * by one in order; a slow consumer (a full pipe, `zfs receive`) stops the generator at its
+ * `yield`, so no new range starts and memory stays bounded without any extra bookkeeping.
+ *
+ * Memory bound: at most `concurrency` ranges in flight or fetched-but-not-yet-delivered, plus the
+ * one chunk the consumer holds: (concurrency + 1) × chunkSize.
+ */
+import { Readable, type Writable } from 'node:stream';
+import { StorageError } from '../errors.js';
+import type { ObjectReader } from '../storage/types.js';
+import { withRetry, type RetryOptions } from './retry.js';
+
+export interface DownloadOptions {
+  reader: ObjectReader;
+  /** The full key; no prefix is applied. */
+  key: string;
+  /** Bytes per ranged GET (the last range may be shorter). */
+  chunkSize: number;
+  /** Ranges fetched at once; also the number of chunks buffered ahead of the consumer. */
+  concurrency: number;
+  /** Total attempts per request (HEAD and each range), as MAX_RETRIES. */
+  maxRetries: number;
+  /** Aborting stops issuing ranges, cancels those in flight and rejects with the signal's reason. */
+  signal?: AbortSignal | undefined;
+  /** Called once with the object's size (from HEAD), before any byte is delivered. */
+  onStart?: ((size: number) => void) | undefined;
+  /** Called with the byte count of each chunk as it is delivered in order. */
+  onProgress?: ((bytes: number) => void) | undefined;
+  /** How error messages name the object, e.g. `s3://bucket/key`; default the key. */
+  displayName?: string | undefined;
+  /** Backoff of the retries; default the retry policy's own (tests shorten them). */
+  retryBaseDelayMs?: number | undefined;
+  retryMaxDelayMs?: number | undefined;
+}
+
+/** An object opened for download: its size from HEAD and its bytes, in order. */
+export interface OpenedDownload {
+  size: number;
+  /** The object's bytes in order; iterate once. Stopping early cancels the ranges in flight. */
+  chunks: AsyncGenerator<Uint8Array, void, undefined>;
+}
+
+/**
+ * HEAD the object and return its size with a generator of its chunks. A missing key throws a
+ * StorageError with `isNotFound` and the message `no such object <displayName>`.
+ */
+export async function openDownload(options: DownloadOptions): Promise<OpenedDownload> {
+  validate(options);
+  const name = options.displayName ?? options.key;
+  const info = await withRetry(() => options.reader.head(options.key), retryOptions(options));
+  if (info === undefined) {
+    throw new StorageError(`no such object ${name}`, { isNotFound: true });
+  }
+  options.onStart?.(info.size);
+  return { size: info.size, chunks: fetchInOrder(options, info.size) };
+}
+
+/**
+ * Download the object into `sink`, in order, honouring the sink's backpressure. Resolves with
+ * the byte count (equal to the HEAD size) once the last chunk was handed to the sink. On any
+ * failure (a range, the sink, the signal) nothing more is written and it rejects. The sink is
+ * neither ended nor destroyed: the caller owns it.
+ */
+export async function downloadObject(
+  options: DownloadOptions & { sink: Writable },
+): Promise<{ size: number }> {
+  const { sink } = options;
+  // A broken sink cancels the ranges in flight at once, not when the next chunk arrives.
+  const sinkBroken = new AbortController();
+  const signal =
+    options.signal === undefined
+      ? sinkBroken.signal
+      : AbortSignal.any([options.signal, sinkBroken.signal]);
+  const watcher = watchSink(sink, (error) => sinkBroken.abort(error));
+  try {
+    const opened = await openDownload({ ...options, signal });
+    for await (const chunk of opened.chunks) {
+      watcher.check();
+      if (!sink.write(chunk)) await watcher.drained(signal);
+    }
+    watcher.check();
+    return { size: opened.size };
+  } finally {
+    watcher.dispose();
+  }
+}
+
+/**
+ * The object as a byte Readable, for in-process pipelines (download → decompressor → zfs
+ * receive). A failure destroys the stream with the error; destroying it cancels the download.
+ */
+export function downloadStream(options: DownloadOptions): Readable {
+  async function* all(): AsyncGenerator<Uint8Array, void, undefined> {
+    const opened = await openDownload(options);
+    yield* opened.chunks;
+  }
+  return Readable.from(all(), { objectMode: false, highWaterMark: 1 });
+}
+
+/** The engine: keep `concurrency` ranges going, hand them out in order, stop at the first failure. */
+async function* fetchInOrder(
+  options: DownloadOptions,
+  size: number,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const stop = new AbortController();
+  const signal =
+    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  let failure: { error: unknown } | undefined;
+  let failed!: (error: unknown) => void;
+  const firstFailure = new Promise<never>((_resolve, reject) => {
+    failed = reject;
+  });
+  firstFailure.catch(() => undefined);
+  const pending: Promise<Uint8Array>[] = [];
+  let next = 0;
+  let delivered = 0;
+
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = { error };
+    stop.abort(error);
+    failed(error);
+  };
+  // The caller's abort ends the wait at once, even for a range that ignores its signal.
+  const onAbort = (): void => fail(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const fill = (): void => {
+    while (failure === undefined && next < size && pending.length < options.concurrency) {
+      const start = next;
+      const end = Math.min(start + options.chunkSize, size) - 1;
+      next = end + 1;
+      const range = fetchRange(options, { start, end, signal });
+      // When the caller aborted, its reason (e.g. InterruptedError) is the error to report.
+      range.catch((rangeError: unknown) =>
+        fail(options.signal?.aborted === true ? options.signal.reason : rangeError),
+      );
+      pending.push(range);
+    }
+  };
+
+  try {
+    options.signal?.throwIfAborted();
+    fill();
+    for (let head = pending.shift(); head !== undefined; head = pending.shift()) {
+      let chunk: Uint8Array;
+      try {
+        chunk = await Promise.race([head, firstFailure]);
+      } catch (error) {
+        throw failure?.error ?? error;
+      }
+      if (failure !== undefined) throw failure.error;
+      options.signal?.throwIfAborted();
+      delivered += chunk.byteLength;
+      fill();
+      options.onProgress?.(chunk.byteLength);
+      yield chunk;
+    }
+    if (delivered !== size) {
+      throw new StorageError(
+        `download of ${options.displayName ?? options.key} delivered ${delivered} bytes, expected ${size}`,
+      );
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    // Reached on success, failure, or the consumer stopping early: cancel whatever is left.
+    if (!stop.signal.aborted) stop.abort(new Error('download stopped'));
+  }
+}
+
+/** One range with retries; a short or long body is a retryable error (a truncated transfer). */
+function fetchRange(
+  options: DownloadOptions,
+  range: { start: number; end: number; signal: AbortSignal },
+): Promise<Uint8Array> {
+  const expected = range.end - range.start + 1;
+  return withRetry(
+    async () => {
+      const body = await options.reader.getRange(options.key, range.start, range.end, range.signal);
+      if (body.byteLength !== expected) {
+        throw new StorageError(
+          `range ${range.start}-${range.end} of ${options.displayName ?? options.key}: ` +
+            `got ${body.byteLength} bytes, expected ${expected}`,
+          { isRetryable: true },
+        );
+      }
+      return body;
+    },
+    { ...retryOptions(options), signal: range.signal },
+  );
+}
+
+function retryOptions(options: DownloadOptions): RetryOptions {
+  return {
+    attempts: options.maxRetries,
+    baseDelayMs: options.retryBaseDelayMs,
+    maxDelayMs: options.retryMaxDelayMs,
+    signal: options.signal,
+  };
+}
+
+function validate(options: DownloadOptions): void {
+  for (const [name, value] of [
+    ['chunkSize', options.chunkSize],
+    ['concurrency', options.concurrency],
+    ['maxRetries', options.maxRetries],
+  ] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RangeError(`download ${name} must be a positive integer, got ${value}`);
+    }
+  }
+}
+
+/**
+ * Watch the sink for errors and early close while we write to it, so that a broken pipe stops
+ * the download instead of buffering into a dead stream or waiting forever for 'drain'.
+ */
+function watchSink(
+  sink: Writable,
+  onBroken: (error: Error) => void,
+): {
+  check(): void;
+  drained(signal: AbortSignal): Promise<void>;
+  dispose(): void;
+} {
+  let problem: Error | undefined;
+  const wakers = new Set<() => void>();
+  const broke = (error: Error): void => {
+    if (problem !== undefined) return;
+    problem = error;
+    onBroken(error);
+    for (const wake of wakers) wake();
+  };
+  const onError = (err: Error): void => broke(err);
+  const onClose = (): void =>
+    broke(new Error('the output was closed before the download finished'));
+  sink.on('error', onError);
+  sink.on('close', onClose);
+  const check = (): void => {
+    if (problem === undefined && (sink.destroyed || sink.writableEnded)) onClose();
+    if (problem !== undefined) throw problem;
+  };
+  return {
+    check,
+    drained(signal) {
+      return new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          wakers.delete(done);
+          sink.off('drain', done);
+          signal.removeEventListener('abort', done);
+          if (problem !== undefined) reject(problem);
+          else if (signal.aborted) reject(signal.reason as Error);
+          else resolve();
+        };
+        wakers.add(done);
+        sink.on('drain', done);
+        signal.addEventListener('abort', done);
+        if (problem !== undefined || signal.aborted) done();
+      });
+    },
+    dispose() {
+      sink.off('error', onError);
+      sink.off('close', onClose);
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Transfer progress on stderr, shared by pput, z3_get, backup and restore.
+ *
+ * Why no timer: every line is drawn from `add()` or `finish()`, so a progress meter never keeps
+ * the process alive, needs no cleanup on failure, and is driven in tests by an injected clock.
+ * The price is that a stalled transfer draws nothing until bytes move again.
+ */
+import type { Writable } from 'node:stream';
+
+/** What one progress line shows. Pure data: `formatProgressLine` turns it into text. */
+export interface ProgressState {
+  label: string;
+  /** Bytes transferred so far. */
+  bytes: number;
+  /** Expected total in bytes, when known; enables percent and ETA. */
+  total?: number;
+  /** Milliseconds since the transfer started. */
+  elapsedMs: number;
+  /** Current rate in bytes per second; undefined before there is anything to measure. */
+  rate?: number;
+  /** The final line: shows the elapsed time instead of an ETA. */
+  isFinal?: boolean;
+}
+
+export interface ProgressOptions {
+  label: string;
+  /** Expected total in bytes, when known. */
+  total?: number | undefined;
+  stream: NodeJS.WriteStream | Writable;
+  /** When false, `add` and `finish` print nothing (e.g. `--quiet`). */
+  enabled: boolean;
+  /** Redraw one live line with `\r`; defaults to the stream's own `isTTY`. */
+  isTTY?: boolean | undefined;
+  /** Clock in milliseconds; injected by tests. Default `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Interval between plain lines when not a TTY; default 10 s. */
+  intervalMs?: number | undefined;
+}
+
+export interface Progress {
+  /** Count `bytes` more transferred; may draw a line. Negative or zero counts are ignored. */
+  add(bytes: number): void;
+  /** Draw the final line (and end the live line on a TTY). Safe to call twice: later calls do nothing. */
+  finish(): void;
+}
+
+/** At most ~4 redraws per second on a terminal: enough to look live, cheap to draw. */
+const TTY_REDRAW_MS = 250;
+const DEFAULT_INTERVAL_MS = 10_000;
+/** The live rate is measured over the last few seconds, so it follows changes in speed. */
+const RATE_WINDOW_MS = 5_000;
+/** Rate samples are kept at most this often, so frequent small `add`s stay cheap. */
+const SAMPLE_GAP_MS = 100;
+const ERASE_TO_END_OF_LINE = '\x1b[K';
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** `1536` → `1.50 KiB`; binary units, three significant digits. */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  if (unit === 0) return `${value} B`;
+  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
+  return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+
+/** Seconds → `42s`, `3m05s`, `2h03m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Bytes per second → `85.2 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1024 / 1024).toFixed(1)} MiB/s`;
+}
+
+/**
+ * One line, e.g. `upload tank@s1: 1.50 GiB / 4.00 GiB  37%  85.2 MiB/s  ETA 30s`, or for the
+ * final line `upload tank@s1: 4.00 GiB  100%  80.1 MiB/s  in 51s`.
+ */
+export function formatProgressLine(state: ProgressState): string {
+  const parts: string[] = [];
+  const hasTotal = state.total !== undefined && state.total > 0;
+  const total = state.total ?? 0;
+  parts.push(
+    hasTotal && state.isFinal !== true
+      ? `${formatBytes(state.bytes)} / ${formatBytes(total)}`
+      : formatBytes(state.bytes),
+  );
+  if (hasTotal) parts.push(`${Math.min(100, Math.floor((state.bytes / total) * 100))}%`);
+  if (state.rate !== undefined) parts.push(formatRate(state.rate));
+  if (state.isFinal === true) {
+    parts.push(`in ${formatDuration(state.elapsedMs / 1000)}`);
+  } else if (hasTotal && state.rate !== undefined && state.rate > 0 && state.bytes < total) {
+    parts.push(`ETA ${formatDuration((total - state.bytes) / state.rate)}`);
+  }
+  return `${state.label}: ${parts.join('  ')}`;
+}
+
+/** Create a progress meter; see `Progress`. Nothing is drawn until the first `add`. */
+export function createProgress(options: ProgressOptions): Progress {
+  const now = options.now ?? Date.now;
+  const isTTY = options.isTTY ?? (options.stream as Partial<NodeJS.WriteStream>).isTTY === true;
+  const minGapMs = isTTY ? TTY_REDRAW_MS : (options.intervalMs ?? DEFAULT_INTERVAL_MS);
+  const startedAt = now();
+  const samples: { at: number; bytes: number }[] = [{ at: startedAt, bytes: 0 }];
+  let bytes = 0;
+  let lastDrawAt = startedAt;
+  let isFinished = false;
+
+  const state = (at: number, isFinal: boolean): ProgressState => {
+    const elapsedMs = at - startedAt;
+    const base = samples[0] ?? { at: startedAt, bytes: 0 };
+    const span = isFinal ? elapsedMs : at - base.at;
+    const moved = isFinal ? bytes : bytes - base.bytes;
+    return {
+      label: options.label,
+      bytes,
+      elapsedMs,
+      isFinal,
+      ...(options.total !== undefined ? { total: options.total } : {}),
+      ...(span > 0 ? { rate: (moved * 1000) / span } : {}),
+    };
+  };
+  const draw = (line: string, isFinal: boolean): void => {
+    if (isTTY) options.stream.write(`\r${line}${ERASE_TO_END_OF_LINE}${isFinal ? '\n' : ''}`);
+    else options.stream.write(`${line}\n`);
+  };
+
+  return {
+    add(count: number): void {
+      if (!options.enabled || isFinished || !(count > 0)) return;
+      bytes += count;
+      const at = now();
+      if (at - (samples[samples.length - 1]?.at ?? startedAt) >= SAMPLE_GAP_MS) {
+        samples.push({ at, bytes });
+      }
+      while (samples.length > 2 && (samples[1]?.at ?? at) <= at - RATE_WINDOW_MS) samples.shift();
+      if (at - lastDrawAt < minGapMs) return;
+      lastDrawAt = at;
+      draw(formatProgressLine(state(at, false)), false);
+    },
+    finish(): void {
+      if (!options.enabled || isFinished) return;
+      isFinished = true;
+      draw(formatProgressLine(state(now(), true)), true);
+    },
+  };
+}

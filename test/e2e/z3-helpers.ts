@@ -1,0 +1,135 @@
+/**
+ * Shared pieces of the z3 end-to-end files: a z3 runner bound to one S3 prefix, the object-store
+ * checks that every failure scenario asserts (no object, no pending upload), and a history of
+ * snapshots with unrelated ones between the selected ones.
+ */
+import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { createS3Store } from '../../src/storage/s3/store.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
+import {
+  checksumTree,
+  runCli,
+  snapshot,
+  writeRandomFiles,
+  ZFS_SHIM_DIR,
+  type CliOptions,
+  type ProcessResult,
+} from './harness.js';
+
+export const SNAP_PREFIX = 'zfs-auto-snap:daily';
+
+export interface Z3Run {
+  prefix: string;
+  store: ObjectStore;
+  /** `z3 --s3-prefix <prefix> --dataset <dataset> ARGS`. */
+  z3(args: readonly string[], options?: CliOptions): Promise<ProcessResult>;
+  /** Every key under the prefix. */
+  keys(): Promise<string[]>;
+  /** Pending multipart uploads under the prefix. */
+  pending(): Promise<{ key: string; uploadId: string }[]>;
+  /** Parsed `z3 status --json`. */
+  status(): Promise<Record<string, unknown>[]>;
+}
+
+export async function z3Run(label: string, dataset: string): Promise<Z3Run> {
+  const s3 = testS3();
+  await ensureBucket(testClient(s3), s3.bucket);
+  const store = createS3Store(s3.connection, s3.bucket);
+  const prefix = uniquePrefix(label);
+  const run: Z3Run = {
+    prefix,
+    store,
+    z3: (args, options) =>
+      runCli('z3', ['--s3-prefix', prefix, '--dataset', dataset, ...args], options),
+    async keys() {
+      const out: string[] = [];
+      for await (const o of store.list(`${prefix}/`)) out.push(o.key);
+      return out;
+    },
+    pending: () => store.listMultipartUploads(`${prefix}/`),
+    async status() {
+      const r = await run.z3(['status', '--json']);
+      expectOk(r);
+      return r.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+  };
+  return run;
+}
+
+/** Assert a CLI run exited 0, showing its stderr when it did not. */
+export function expectOk(r: ProcessResult): void {
+  expect(r.code, `exit ${r.code ?? r.signal}; stderr:\n${r.stderr}`).toBe(0);
+}
+
+/**
+ * Give `dataset` (mounted) a history: `count` selected snapshots `<SNAP_PREFIX>-<n>` with new
+ * data before each, and an unrelated snapshot (other prefix) between every two of them; the
+ * last snapshot taken is the last selected one, so the live tree equals its contents.
+ * Returns the selected snapshots' full names, oldest first.
+ */
+export async function makeHistory(
+  dataset: string,
+  count: number,
+  sizeKiB = 256,
+): Promise<string[]> {
+  const names: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    if (i > 1) {
+      await writeRandomFiles(dataset, 1, 16, { prefix: `between${i}-` });
+      await snapshot(`${dataset}@zfs-auto-snap:hourly-${i}`);
+    }
+    await writeRandomFiles(dataset, 2, sizeKiB, { prefix: `gen${i}-` });
+    const name = `${dataset}@${SNAP_PREFIX}-${i}`;
+    await snapshot(name);
+    names.push(name);
+  }
+  return names;
+}
+
+/** Checksums of every file of a mounted dataset. */
+export function treeOf(mountpoint: string): Promise<Map<string, string>> {
+  return checksumTree(mountpoint);
+}
+
+/**
+ * A directory with one fault-injecting program to put first on PATH:
+ * - `zfs`: send streams are cut after `bytes` and the stage then dies by SIGKILL; every other
+ *   zfs command goes to the real shim;
+ * - `pigz`: passes `bytes` through, then exits 1.
+ */
+export function faultDir(culprit: 'zfs' | 'pigz', bytes: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'z3-faults-'));
+  const realZfs = JSON.stringify(join(ZFS_SHIM_DIR, 'zfs'));
+  const script =
+    culprit === 'zfs'
+      ? `#!/bin/bash
+# a zfs send that dies mid-stream: the first ${bytes} bytes, then SIGKILL
+if [ "$1" = send ] && [[ " $* " != *" -nvP "* ]]; then
+  ${realZfs} "$@" | head -c ${bytes}
+  kill -KILL $$
+fi
+exec ${realZfs} "$@"
+`
+      : `#!/bin/bash
+# a compressor that fails after ${bytes} bytes
+head -c ${bytes}
+echo "pigz: simulated failure" >&2
+exit 1
+`;
+  const path = join(dir, culprit);
+  writeFileSync(path, script);
+  chmodSync(path, 0o755);
+  return dir;
+}
+
+/** The environment that puts `dir` before the zfs shims on PATH. */
+export function pathWith(dir: string): Record<string, string> {
+  return { PATH: `${dir}:${ZFS_SHIM_DIR}:${process.env['PATH'] ?? ''}` };
+}
