@@ -75,6 +75,7 @@ describe('parseRemoteSnapshots', () => {
   it.each([
     [{ isfull: 'true' }, true],
     [{ is_full: 'true' }, true],
+    [{ 'is-full': 'true' }, true],
     [{ is_full: 'true', isfull: 'false' }, true],
     [{ is_full: 'false', parent: 'pool/fs@a' }, false],
     [{ isfull: 'True' }, false],

@@ -53,7 +53,8 @@ export function parseRemoteSnapshots(
     snapshots.push({
       name,
       key: object.key,
-      isFull: meta['isfull'] === 'true' || meta['is_full'] === 'true',
+      // Legacy `is_full`; Ceph RGW hands it back as `is-full` (it rewrites `_` in header names).
+      isFull: meta['isfull'] === 'true' || meta['is_full'] === 'true' || meta['is-full'] === 'true',
       parent: meta['parent'],
       compressor: meta['compressor'],
       size: parseSize(meta['size']),
