@@ -36,6 +36,12 @@ done
 want() { case " ${TIERS[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 want e2e && ! want build && TIERS=(build "${TIERS[@]}")   # e2e drives dist/
 
+# Debian packages the tiers need (QEMU, Ceph RGW, compressors, …): a no-op once installed, so
+# `npm ci && npm test` works on a fresh machine as the README says
+if want integration || want e2e; then
+  bash "$ROOT/scripts/install-deps.sh" || { log "installing the Debian packages failed"; exit 1; }
+fi
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/z3-test-all.XXXXXX")
 SUMMARY=()
 FAILED=0
