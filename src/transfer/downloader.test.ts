@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../errors.js';
 import type { ListedObject, ObjectInfo, ObjectReader } from '../storage/types.js';
@@ -24,6 +26,8 @@ interface RangeCall {
 class FakeReader implements ObjectReader {
   readonly calls: RangeCall[] = [];
   readonly completed: number[] = [];
+  /** Every body handed out, weakly: a delivered chunk must become garbage. */
+  readonly bodies: WeakRef<Uint8Array>[] = [];
   aborted = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -59,7 +63,9 @@ class FakeReader implements ObjectReader {
       const replaced = await this.script(call);
       signal?.throwIfAborted();
       this.completed.push(index);
-      return replaced ?? (this.data ?? new Uint8Array()).subarray(start, end + 1);
+      const body = replaced ?? (this.data ?? new Uint8Array()).subarray(start, end + 1);
+      this.bodies.push(new WeakRef(body));
+      return body;
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.inFlight -= 1;
@@ -208,6 +214,33 @@ describe('downloadObject', () => {
     expect(reader.maxInFlight).toBe(3);
     // 3 fetched or in flight, plus the one handed to the sink.
     expect(maxAhead).toBeLessThanOrEqual(3 + 1);
+  });
+
+  it('does not retain chunks already written (memory stays bounded)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const data = randomBytes(CHUNK * 40);
+    const reader = new FakeReader(data, CHUNK);
+    let writes = 0;
+    let aliveEarly = -1;
+    const sink = new Writable({
+      highWaterMark: 1,
+      write(_chunk, _enc, cb) {
+        writes += 1;
+        if (writes !== 30) return void cb();
+        // Halfway: collect garbage (WeakRefs clear after the current job), then count.
+        setTimeout(() => {
+          gc();
+          setTimeout(() => {
+            aliveEarly = reader.bodies.slice(0, 20).filter((r) => r.deref() !== undefined).length;
+            cb();
+          }, 0);
+        }, 0);
+      },
+    });
+    await downloadObject({ ...opts(reader), sink });
+    expect(writes).toBe(40);
+    expect(aliveEarly).toBe(0);
   });
 
   it('honours sink backpressure: never writes while the sink needs a drain', async () => {

@@ -109,11 +109,9 @@ async function* fetchInOrder(
   const signal =
     options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
   let failure: { error: unknown } | undefined;
-  let failed!: (error: unknown) => void;
-  const firstFailure = new Promise<never>((_resolve, reject) => {
-    failed = reject;
-  });
-  firstFailure.catch(() => undefined);
+  // Rejects the current wait. Why not Promise.race with one long-lived failure promise: every
+  // race leaves a reaction on it that keeps that race's result, i.e. every chunk, reachable.
+  let interruptWait: ((error: unknown) => void) | undefined;
   const pending: Promise<Uint8Array>[] = [];
   let next = 0;
   let delivered = 0;
@@ -122,11 +120,20 @@ async function* fetchInOrder(
     if (failure !== undefined) return;
     failure = { error };
     stop.abort(error);
-    failed(error);
+    interruptWait?.(error);
   };
   // The caller's abort ends the wait at once, even for a range that ignores its signal.
   const onAbort = (): void => fail(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const waitFor = (range: Promise<Uint8Array>): Promise<Uint8Array> =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      if (failure !== undefined) throw failure.error;
+      interruptWait = reject;
+      range.then(resolve, reject);
+    }).finally(() => {
+      interruptWait = undefined;
+    });
 
   const fill = (): void => {
     while (failure === undefined && next < size && pending.length < options.concurrency) {
@@ -148,7 +155,7 @@ async function* fetchInOrder(
     for (let head = pending.shift(); head !== undefined; head = pending.shift()) {
       let chunk: Uint8Array;
       try {
-        chunk = await Promise.race([head, firstFailure]);
+        chunk = await waitFor(head);
       } catch (error) {
         throw failure?.error ?? error;
       }
