@@ -4,7 +4,6 @@ import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
-import { computeHealth } from '../plan/health.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { ObjectStore } from '../storage/types.js';
 import { partSizeFor } from '../transfer/part-size.js';
@@ -14,8 +13,7 @@ import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
-import { fetchLocalSnapshots } from './local-snapshots.js';
-import { fetchRemoteSnapshots } from './remote-snapshots.js';
+import { readSnapshotState } from './snapshot-state.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -46,18 +44,15 @@ export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<
   });
   const filesystem = requireFilesystem(settings);
   const { store } = openStore(settings);
-  const [local, remote] = await Promise.all([
-    fetchLocalSnapshots(filesystem, settings.snapshotPrefix),
-    fetchRemoteSnapshots(store, {
-      prefix: settings.s3Prefix,
-      filesystem,
-      snapshotPrefix: settings.snapshotPrefix,
-    }),
-  ]);
+  const { local, remote, health } = await readSnapshotState(store, settings, {
+    filesystem,
+    localDataset: filesystem,
+    selectLocal: true,
+  });
   const plan = planBackup({
     local: local.snapshots,
     remote,
-    health: computeHealth(remote),
+    health,
     filesystem,
     snapshotPrefix: settings.snapshotPrefix,
     snapshot: opts.snapshot,

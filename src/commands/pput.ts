@@ -1,5 +1,4 @@
-import { createReadStream, fstatSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { createReadStream, fstatSync, type Stats } from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseCommandLine, sizeArg, wholeNumberArg } from '../cli/args.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
@@ -10,7 +9,8 @@ import { formatMiB } from '../config/sizes.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { createS3Store } from '../storage/s3/store.js';
 import { choosePartSize } from '../transfer/part-size.js';
-import { uploadStream } from '../transfer/uploader.js';
+import { fdReader } from '../transfer/fd-reader.js';
+import { uploadStream, type UploadSource } from '../transfer/uploader.js';
 import { createProgress } from '../ui/progress.js';
 
 /** Raw `pput` options as typed; defaults come from the config layer. */
@@ -164,15 +164,19 @@ export async function putStream(options: PputOptions, ctx: MainContext): Promise
 }
 
 /**
- * stdin, or the given descriptor (a pipe, a file, a socket) as a stream. Checked before the
- * upload starts, so a descriptor that is not open is a usage error, not an aborted upload.
+ * stdin, or the given descriptor. A file, pipe or socket is read with `fs.read` straight into
+ * the part buffers (src/transfer/fd-reader.ts); anything else (a terminal) as a stream.
+ * Checked before the upload starts, so a descriptor that is not open is a usage error, not an
+ * aborted upload.
  */
-function openInput(fd: number): Readable {
+function openInput(fd: number): UploadSource {
+  let stats: Stats;
   try {
-    fstatSync(fd);
+    stats = fstatSync(fd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`--file-descriptor ${fd}: cannot read it (${code})`, { cause: err });
   }
+  if (stats.isFile() || stats.isFIFO() || stats.isSocket()) return fdReader(fd);
   return fd === 0 ? process.stdin : createReadStream('', { fd, highWaterMark: 1024 * 1024 });
 }

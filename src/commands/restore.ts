@@ -2,7 +2,6 @@ import type { MainContext } from '../cli/run-main.js';
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
-import { computeHealth } from '../plan/health.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
 import type { Settings } from '../config/types.js';
 import type { ObjectStore } from '../storage/types.js';
@@ -11,8 +10,7 @@ import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
 import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
-import { fetchLocalSnapshots } from './local-snapshots.js';
-import { fetchRemoteSnapshots } from './remote-snapshots.js';
+import { readSnapshotState } from './snapshot-state.js';
 
 export interface RestoreOptions extends GlobalFlags {
   snapshot: string;
@@ -34,18 +32,15 @@ export async function runRestore(opts: RestoreOptions, ctx: MainContext): Promis
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
   const { store } = openStore(settings);
-  const [local, remote] = await Promise.all([
-    fetchLocalSnapshots(target, undefined),
-    fetchRemoteSnapshots(store, {
-      prefix: settings.s3Prefix,
-      filesystem,
-      snapshotPrefix: settings.snapshotPrefix,
-    }),
-  ]);
+  const { local, remote, health } = await readSnapshotState(store, settings, {
+    filesystem,
+    localDataset: target,
+    selectLocal: false,
+  });
   const plan = planRestore({
     local: local.snapshots,
     remote,
-    health: computeHealth(remote),
+    health,
     filesystem,
     snapshot: opts.snapshot,
     target,

@@ -1,10 +1,8 @@
 import type { MainContext } from '../cli/run-main.js';
-import { computeHealth } from '../plan/health.js';
 import { planStatus } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
-import { fetchLocalSnapshots } from './local-snapshots.js';
-import { fetchRemoteSnapshots } from './remote-snapshots.js';
+import { readSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
   json: boolean;
@@ -15,15 +13,12 @@ export async function runStatus(opts: StatusOptions, _ctx: MainContext): Promise
   const settings = loadSettings(opts);
   const filesystem = requireFilesystem(settings);
   const { store, bucket } = openStore(settings);
-  const [local, remote] = await Promise.all([
-    fetchLocalSnapshots(filesystem, settings.snapshotPrefix),
-    fetchRemoteSnapshots(store, {
-      prefix: settings.s3Prefix,
-      filesystem,
-      snapshotPrefix: settings.snapshotPrefix,
-    }),
-  ]);
-  const rows = planStatus({ local: local.snapshots, remote, health: computeHealth(remote) });
+  const { local, remote, health } = await readSnapshotState(store, settings, {
+    filesystem,
+    localDataset: filesystem,
+    selectLocal: true,
+  });
+  const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
     process.stdout.write(renderStatusJson(rows));
     return 0;
