@@ -34,9 +34,11 @@
 # (the newest), so the benchmark measures the S3 side only and needs no ZFS or VM. Wall times
 # include Node's start-up for both sides; runs alternate (z3, serial, z3, serial …) so that drift
 # of the shared machine hits both alike. Against a server on the same machine (round trip ~0) both
-# sides are bound by client CPU (the SDK costs ~0.7 ms of CPU per HEAD), which caps the speed-up
-# at serial wall / z3 CPU (printed when the target is missed); RTT_MS shows the latency-bound case
-# of a remote S3, which is what the concurrency is for. Exit 0 whatever the verdicts.
+# sides are bound by CPU, not latency: the serial side by the SDK's ~0.7 ms of client CPU per HEAD
+# plus the server's, z3 (lean HEADs, ~0.2 ms each: src/storage/s3/lean-head.ts) by the server's
+# own CPU (Ceph RGW + OSD, ~0.45 ms per HEAD) on the same cores. The note printed when the target
+# is missed (serial wall / z3 CPU) counts only the client side. RTT_MS shows the latency-bound
+# case of a remote S3, which is what the concurrency is for. Exit 0 whatever the verdicts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -29,7 +29,7 @@ export interface PputOptions {
 }
 
 const HELP_AFTER = `
-Memory: at most (CONCURRENCY + 1) x part size bytes are buffered.
+Memory: at most max(CONCURRENCY, 2) x part size bytes are buffered.
 Part size: --chunk-size (CHUNK_SIZE, default 256M), or with --estimated N
 floor(max(N * 1.05 / 9999, 5M)) so that N bytes fit in S3's 10,000 parts.
 Malformed --metadata is a usage error (exit 2; the original exited 1).
@@ -164,8 +164,9 @@ export async function putStream(options: PputOptions, ctx: MainContext): Promise
 }
 
 /**
- * stdin, or the given descriptor. A file, pipe or socket is read with `fs.read` straight into
- * the part buffers (src/transfer/fd-reader.ts); anything else (a terminal) as a stream.
+ * stdin, or the given descriptor. A regular file is read with `fs.read` straight into the part
+ * buffers (src/transfer/fd-reader.ts says why only a file); a pipe, socket or terminal as a
+ * stream.
  * Checked before the upload starts, so a descriptor that is not open is a usage error, not an
  * aborted upload.
  */
@@ -177,6 +178,6 @@ function openInput(fd: number): UploadSource {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(`--file-descriptor ${fd}: cannot read it (${code})`, { cause: err });
   }
-  if (stats.isFile() || stats.isFIFO() || stats.isSocket()) return fdReader(fd);
+  if (stats.isFile()) return fdReader(fd);
   return fd === 0 ? process.stdin : createReadStream('', { fd, highWaterMark: 1024 * 1024 });
 }

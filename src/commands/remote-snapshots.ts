@@ -20,7 +20,9 @@ export async function fetchRemoteSnapshots(
   )) {
     keys.push(o.key);
   }
-  const infos = await mapBounded(keys, HEAD_CONCURRENCY, (k) => reader.head(k));
+  const infos = await mapBounded(keys, HEAD_CONCURRENCY, (k) =>
+    reader.headBulk !== undefined ? reader.headBulk(k) : reader.head(k),
+  );
   const found = infos.filter((i): i is ObjectInfo => i !== undefined);
   return parseRemoteSnapshots(opts.prefix, found);
 }

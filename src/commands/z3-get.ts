@@ -81,6 +81,7 @@ export async function getToStdout(options: GetOptions, ctx: MainContext): Promis
       maxRetries: settings.maxRetries,
       signal: ctx.signal,
       sink: process.stdout,
+      isSinkDoneAtCallback: true,
       onStart: (size) => {
         progress = createProgress({
           label: displayName,

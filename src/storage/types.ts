@@ -64,6 +64,11 @@ export interface MultipartPort {
 export interface ObjectReader {
   /** HEAD; undefined when the key does not exist (never throws for not-found). */
   head(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Optional: `head` tuned for many calls in a row (the metadata of a listing), same contract.
+   * Callers use it when present and fall back to `head`.
+   */
+  headBulk?(key: string): Promise<ObjectInfo | undefined>;
   /** Bytes [start, end] inclusive of `key`. Throws StorageError (isNotFound for a missing key). */
   getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** Every object under `prefix` (all pages, no delimiter), in the server's (lexical) order. */

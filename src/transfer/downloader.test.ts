@@ -117,6 +117,61 @@ function opts(reader: ObjectReader, extra: Partial<DownloadOptions> = {}): Downl
   };
 }
 
+/** A FakeReader with the RangeIntoReader capability: copies each range into the given buffer. */
+class IntoReader extends FakeReader {
+  readonly targets = new Set<ArrayBufferLike>();
+  async getRangeInto(input: {
+    key: string;
+    start: number;
+    end: number;
+    target: Uint8Array;
+    signal?: AbortSignal | undefined;
+  }): Promise<Uint8Array> {
+    this.targets.add(input.target.buffer);
+    const body = await this.getRange(input.key, input.start, input.end, input.signal);
+    input.target.set(body);
+    return input.target.subarray(0, body.byteLength);
+  }
+}
+
+/** A slow sink done with each chunk at its write callback (it copies the bytes); no buffer. */
+function copyingSink(delayMs: number): { sink: Writable; bytes: () => Buffer } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(Buffer.from(chunk));
+      setTimeout(cb, delayMs);
+    },
+  });
+  return { sink, bytes: () => Buffer.concat(chunks) };
+}
+
+describe('range buffer reuse', () => {
+  it('reuses range buffers when the sink is done at the callback, bytes intact', async () => {
+    const data = randomBytes(CHUNK * 20 + 37);
+    const reader = new IntoReader(data, CHUNK, async ({ index }) => {
+      await sleep([3, 0, 2, 1][index % 4] ?? 0);
+    });
+    const out = copyingSink(1);
+    await downloadObject({ ...opts(reader), sink: out.sink, isSinkDoneAtCallback: true });
+    // The sink owns what it buffered: let it write the rest, then compare.
+    await new Promise<void>((resolve) => out.sink.end(resolve));
+    expect(out.bytes().equals(data)).toBe(true);
+    // 21 ranges through at most concurrency + the chunks the sink still holds.
+    expect(reader.targets.size).toBeLessThanOrEqual(4 + 2);
+  });
+
+  it('never hands a buffer back without the flag (a sink may keep the chunk)', async () => {
+    const data = randomBytes(CHUNK * 6);
+    const reader = new IntoReader(data, CHUNK);
+    const out = collectingSink();
+    await downloadObject({ ...opts(reader), sink: out.sink });
+    expect(out.bytes().equals(data)).toBe(true);
+    expect(reader.targets.size).toBe(0);
+  });
+});
+
 describe('downloadObject', () => {
   it('writes chunks in order although they complete out of order', async () => {
     const data = randomBytes(CHUNK * 12 + 37);

@@ -3,8 +3,9 @@
  * buffers, one part at a time, and that every upload worker pulls from.
  *
  * Why a pull-based generator: reading happens only when a worker asks for the next part (plus
- * one part read ahead, see `readAhead`), so when every worker is busy the source is not read at
- * all — the kernel pipe fills and `zfs send` waits. Backpressure without a queue.
+ * one part read ahead, see `readAhead`) and a pool buffer is free, so when every worker is busy
+ * the source is not read at all — the kernel pipe fills and `zfs send` waits. Backpressure
+ * without a queue.
  */
 import { InternalError, StorageError, UsageError, Z3Error } from '../errors.js';
 import { formatMiB } from '../config/sizes.js';
@@ -28,8 +29,22 @@ export interface PartLimits {
 
 export const S3_LIMITS: PartLimits = { maxParts: MAX_PARTS, maxObjectSize: MAX_OBJECT_SIZE };
 
+/**
+ * A source that reads into the caller's buffer: a file descriptor reads straight into the part
+ * buffer (no intermediate chunk, no copy); an async iterable is adapted by `chunkReader`.
+ */
+export interface ByteReader {
+  /**
+   * Read up to `length` (> 0) bytes into `buf` at `offset`; resolves the count, 0 only at the
+   * end of the input. One call at a time.
+   */
+  readInto(buf: Uint8Array, offset: number, length: number): Promise<number>;
+  /** Stop reading and release the source; safe to call twice. A pending read may still end. */
+  close(): void;
+}
+
 export interface ReadPartsInput {
-  source: AsyncIterator<Uint8Array>;
+  source: ByteReader;
   pool: PartPool;
   /** Aborting makes a pending read reject with `stop.reason`. */
   stop: AbortSignal;
@@ -37,62 +52,79 @@ export interface ReadPartsInput {
 }
 
 /**
- * Fill pool buffers from `source` and yield them as parts numbered from 1; each incoming chunk
- * is copied with `buf.set` and split across part boundaries. The last part may be short; empty
- * input yields nothing. Throws before the S3 limits are crossed: when a byte beyond
+ * Fill pool buffers from `source` and yield them as parts numbered from 1. The last part may be
+ * short; empty input yields nothing. Throws before the S3 limits are crossed: when a byte beyond
  * `maxParts` full parts arrives (UsageError) or the total exceeds `maxObjectSize` (StorageError).
  */
 export async function* readParts(input: ReadPartsInput): AsyncGenerator<FilledPart, void> {
   const { pool, stop, limits } = input;
   const partSize = pool.partSize;
-  let buf: Uint8Array | undefined;
-  let filled = 0;
   let partNumber = 0;
   let total = 0;
   for (;;) {
-    const chunk = await nextChunk(input.source, stop);
-    if (chunk === undefined) break;
-    total += chunk.byteLength;
-    if (total > limits.maxObjectSize) throw objectTooLarge(limits);
-    let offset = 0;
-    while (offset < chunk.byteLength) {
-      if (buf === undefined) {
+    const buf = await pool.acquire(stop);
+    let filled = 0;
+    try {
+      while (filled < partSize) {
+        const n = await readSome(input, buf, filled);
+        if (n === 0) break;
         if (partNumber >= limits.maxParts) throw tooManyParts(limits, partSize);
-        buf = await pool.acquire(stop);
-        filled = 0;
+        total += n;
+        if (total > limits.maxObjectSize) throw objectTooLarge(limits);
+        filled += n;
       }
-      const n = Math.min(chunk.byteLength - offset, partSize - filled);
-      buf.set(chunk.subarray(offset, offset + n), filled);
-      filled += n;
-      offset += n;
-      if (filled === partSize) {
-        partNumber += 1;
-        const full = buf;
-        buf = undefined;
-        yield { partNumber, buf: full, length: partSize };
-      }
+    } catch (err) {
+      pool.release(buf);
+      throw err;
     }
-  }
-  if (buf !== undefined) {
+    if (filled === 0) {
+      pool.release(buf);
+      return;
+    }
     partNumber += 1;
     yield { partNumber, buf, length: filled };
+    if (filled < partSize) return;
   }
 }
 
-/** The next chunk, undefined at the end; a source error becomes a one-line Z3Error. */
-async function nextChunk(
-  source: AsyncIterator<Uint8Array>,
-  stop: AbortSignal,
-): Promise<Uint8Array | undefined> {
+/** The next bytes into `buf` at `offset`, 0 at the end; a source error becomes a one-line Z3Error. */
+async function readSome(input: ReadPartsInput, buf: Uint8Array, offset: number): Promise<number> {
+  const { source, stop, pool } = input;
   try {
-    const r = await raceAbort(source.next(), stop);
-    return r.done === true ? undefined : r.value;
+    return await raceAbort(source.readInto(buf, offset, pool.partSize - offset), stop);
   } catch (err) {
     if (stop.aborted) throw abortReason(stop);
     if (err instanceof Z3Error) throw err;
     const why = err instanceof Error ? err.message : String(err);
     throw new InternalError(`reading the input failed: ${why}`, { cause: err });
   }
+}
+
+/**
+ * Adapt an async iterator of chunks (a child's stdout, a Readable) to a ByteReader: each chunk
+ * is copied into the caller's buffer, split where the buffer ends, the rest kept for the next
+ * read. `close` ends the iterator (its `return`).
+ */
+export function chunkReader(source: AsyncIterator<Uint8Array>): ByteReader {
+  let chunk: Uint8Array | undefined;
+  let offset = 0;
+  return {
+    async readInto(buf, at, length) {
+      while (chunk === undefined || offset === chunk.byteLength) {
+        const r = await source.next();
+        if (r.done === true) return 0;
+        chunk = r.value;
+        offset = 0;
+      }
+      const n = Math.min(length, chunk.byteLength - offset);
+      buf.set(chunk.subarray(offset, offset + n), at);
+      offset += n;
+      return n;
+    },
+    close() {
+      source.return?.().catch(() => undefined);
+    },
+  };
 }
 
 function tooManyParts(limits: PartLimits, partSize: number): UsageError {
@@ -115,8 +147,8 @@ function objectTooLarge(limits: PartLimits): StorageError {
 
 /**
  * Wrap an iterator so that, as soon as one result is handed out, the next one is already being
- * produced: the source is read while the workers upload. At most one result is in flight ahead,
- * which is the `+ 1` of the uploader's memory bound. Concurrent callers are served in order.
+ * produced: the source is read while the workers upload. At most one result is in flight ahead
+ * (it waits for a free pool buffer, so it adds no memory). Concurrent callers are served in order.
  */
 export function readAhead<T>(source: AsyncIterator<T>): { next(): Promise<IteratorResult<T>> } {
   let ahead: Promise<IteratorResult<T>> | undefined;

@@ -13,15 +13,30 @@ import { IntegrityError, InternalError, StorageError, UsageError, Z3Error } from
 import type { CompletedPart, MultipartPort, ObjectStore } from '../storage/types.js';
 import { md5, multipartEtag, normalizeEtag } from './etag.js';
 import { PartPool } from './part-pool.js';
-import { S3_LIMITS, raceAbort, readAhead, readParts, type PartLimits } from './part-reader.js';
+import {
+  S3_LIMITS,
+  chunkReader,
+  raceAbort,
+  readAhead,
+  readParts,
+  type ByteReader,
+  type PartLimits,
+} from './part-reader.js';
 import { abortReason, withRetry, type RetryOptions } from './retry.js';
+
+/** Where the uploaded bytes come from. */
+export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;
 
 /** What the uploader needs of a store: the multipart calls, HEAD, and delete (for a bad ETag). */
 export type UploadPort = MultipartPort & Pick<ObjectStore, 'delete'>;
 
 export interface UploadStreamOptions {
-  /** The bytes to upload; read once, in order. A Readable is destroyed when the upload fails. */
-  source: AsyncIterable<Uint8Array> | Readable;
+  /**
+   * The bytes to upload; read once, in order. A ByteReader (e.g. `fdReader`) reads straight into
+   * the part buffers; chunks of an iterable are copied into them. A Readable is destroyed and a
+   * ByteReader closed when the upload fails.
+   */
+  source: UploadSource;
   port: UploadPort;
   key: string;
   /** User metadata (`x-amz-meta-*`). */
@@ -30,9 +45,14 @@ export interface UploadStreamOptions {
   /**
    * Bytes per part; every part but the last has exactly this size.
    *
-   * Memory bound: at most `partSize × (concurrency + 1)` bytes of part buffers — one per
-   * worker uploading plus one being filled ahead — allocated once and reused, plus the
-   * source's current chunk and a small constant. Reading stops while all buffers are busy.
+   * Memory bound: at most `partSize × max(concurrency, 2)` bytes of part buffers, allocated
+   * once and reused, plus the source's current chunk (none for a ByteReader) and a small
+   * constant. Each buffer is either being uploaded or being filled: the next part is read as
+   * soon as a worker frees a buffer, and reading stops while all are busy. Why not one more
+   * buffer to read ahead while every worker uploads: with S3 the workers share one link, so a
+   * worker briefly waiting for its refill costs little throughput, while the extra part is
+   * often a fifth or more of pput's memory. At least 2, so one worker still overlaps reading
+   * with uploading.
    */
   partSize: number;
   /** Parts uploaded at the same time (CONCURRENCY). */
@@ -62,7 +82,7 @@ export interface UploadResult {
   size: number;
   /** Number of parts. */
   parts: number;
-  /** Part buffers allocated (at most concurrency + 1). */
+  /** Part buffers allocated (at most max(concurrency, 2)). */
   buffersAllocated: number;
 }
 
@@ -133,10 +153,10 @@ async function sendParts(options: UploadStreamOptions, uploadId: string): Promis
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted === true) onAbort(); // aborted while the upload was being created
-  const pool = new PartPool(options.partSize, options.concurrency + 1);
-  const iterator = sourceIterator(options.source);
+  const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
+  const reader = byteReader(options.source);
   const parts = readAhead(
-    readParts({ source: iterator, pool, stop: stop.signal, limits: options.limits ?? S3_LIMITS }),
+    readParts({ source: reader, pool, stop: stop.signal, limits: options.limits ?? S3_LIMITS }),
   );
   const sent: SentParts = { parts: [], md5s: [], size: 0, buffersAllocated: 0 };
   const fail = (err: unknown): void => {
@@ -179,7 +199,7 @@ async function sendParts(options: UploadStreamOptions, uploadId: string): Promis
     options.signal?.removeEventListener('abort', onAbort);
   }
   if (stop.signal.aborted) {
-    closeSource(options.source, iterator);
+    closeSource(options.source, reader);
     throw abortReason(stop.signal);
   }
   sent.parts.sort((a, b) => a.partNumber - b.partNumber);
@@ -196,20 +216,28 @@ function checkComplete(sent: SentParts): void {
   if (!ok) throw new InternalError(`uploaded parts are not numbered 1..${sent.parts.length}`);
 }
 
-function sourceIterator(source: AsyncIterable<Uint8Array> | Readable): AsyncIterator<Uint8Array> {
-  return (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+/** How many part buffers an upload with `concurrency` workers uses; see `partSize`. */
+export function partBuffers(concurrency: number): number {
+  return Math.max(concurrency, 2);
+}
+
+function isByteReader(source: UploadSource): source is ByteReader {
+  return typeof (source as Partial<ByteReader>).readInto === 'function';
+}
+
+function byteReader(source: UploadSource): ByteReader {
+  if (isByteReader(source)) return source;
+  return chunkReader((source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]());
 }
 
 /** Stop the source: a Readable is destroyed at once (a pending read may never finish). */
-function closeSource(
-  source: AsyncIterable<Uint8Array> | Readable,
-  it?: AsyncIterator<Uint8Array>,
-): void {
+function closeSource(source: UploadSource, reader?: ByteReader): void {
   if ('destroy' in source && typeof source.destroy === 'function') {
     source.destroy();
     return;
   }
-  it?.return?.().catch(() => undefined);
+  if (isByteReader(source)) source.close();
+  else reader?.close();
 }
 
 /**

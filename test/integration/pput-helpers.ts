@@ -32,6 +32,7 @@ const PPUT_SOURCES = [
   'commands/pput.ts',
   'transfer/uploader.ts',
   'transfer/part-reader.ts',
+  'transfer/fd-reader.ts',
   'transfer/part-pool.ts',
   'transfer/part-size.ts',
   'transfer/etag.ts',

@@ -31,6 +31,7 @@ import type {
 } from '../types.js';
 import { createS3Client, type ConnectionSettings } from './client.js';
 import { classifyS3Error, toStorageError } from './errors.js';
+import { createLeanHead, type HeadFn } from './lean-head.js';
 
 /** The store of one bucket, with its two clients built from the connection settings. */
 export function createS3Store(connection: ConnectionSettings, bucket: string): S3Store {
@@ -41,6 +42,7 @@ export class S3Store implements ObjectStore {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly dataClient: S3Client;
+  private readonly leanHead: HeadFn;
 
   /**
    * @param client for metadata calls (SDK retries on).
@@ -51,6 +53,7 @@ export class S3Store implements ObjectStore {
     this.client = client;
     this.bucket = bucket;
     this.dataClient = dataClient ?? client;
+    this.leanHead = createLeanHead(client, bucket, (key) => this.head(key));
   }
 
   /** `<bucket>/<key>`, for messages. */
@@ -155,12 +158,31 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async getRange(
-    key: string,
-    start: number,
-    end: number,
-    signal?: AbortSignal,
-  ): Promise<Uint8Array> {
+  /** `head` without the SDK's per-call overhead (lean-head.ts), for the HEADs of a listing. */
+  headBulk(key: string): Promise<ObjectInfo | undefined> {
+    return this.leanHead(key);
+  }
+
+  /** A range in a buffer of its own; see `getRangeInto`. */
+  getRange(key: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const target = Buffer.allocUnsafeSlow(end - start + 1);
+    return this.getRangeInto({ key, start, end, target, signal });
+  }
+
+  /**
+   * Bytes [start, end] of `key` read into `target` as they arrive; resolves the filled prefix.
+   * Why not `Body.transformToByteArray()`: it collects the chunks and concatenates them, two
+   * copies of the range at the peak and a fresh buffer per range. A body longer than the range
+   * is a retryable error; a shorter one is returned short (the downloader retries it).
+   */
+  async getRangeInto(input: {
+    key: string;
+    start: number;
+    end: number;
+    target: Uint8Array;
+    signal?: AbortSignal | undefined;
+  }): Promise<Uint8Array> {
+    const { key, start, end, signal } = input;
     const what = `reading bytes ${start}-${end} of ${this.where(key)}`;
     try {
       const out = await this.dataClient.send(
@@ -168,7 +190,12 @@ export class S3Store implements ObjectStore {
         signal !== undefined ? { abortSignal: signal } : {},
       );
       if (out.Body === undefined) throw new StorageError(`${what}: empty response`);
-      return await out.Body.transformToByteArray();
+      const length = Math.min(end - start + 1, input.target.byteLength);
+      return await readBody(
+        out.Body as AsyncIterable<Uint8Array>,
+        input.target.subarray(0, length),
+        what,
+      );
     } catch (err) {
       throw toStorageError(err, what);
     }
@@ -231,4 +258,23 @@ export class S3Store implements ObjectStore {
       uploadIdMarker = out.NextUploadIdMarker;
     }
   }
+}
+
+/** The whole body into `target`, which it must not overflow; resolves the filled prefix. */
+async function readBody(
+  body: AsyncIterable<Uint8Array>,
+  target: Uint8Array,
+  what: string,
+): Promise<Uint8Array> {
+  let filled = 0;
+  for await (const chunk of body) {
+    if (filled + chunk.byteLength > target.byteLength) {
+      throw new StorageError(`${what}: the server sent more than ${target.byteLength} bytes`, {
+        isRetryable: true,
+      });
+    }
+    target.set(chunk, filled);
+    filled += chunk.byteLength;
+  }
+  return target.subarray(0, filled);
 }
