@@ -3,7 +3,11 @@
 # S3 server, next to the same listing done the original's way (one listing, then one HEAD per key,
 # serially) in the same run; then z3 status at N_SMALL objects to show that memory stays flat.
 # Prints median wall times, client CPU, peak RSS, the speed-up and PASS/FAIL against the targets:
-#   - z3 status >= 5x faster than the serial listing (SPEEDUP_TARGET);
+#   - z3 status >= 5x faster than the serial listing (SPEEDUP_TARGET), judged on the COLD runs:
+#     each z3 run gets a fresh, empty CACHE_DIR, so it HEADs every object as a first run does.
+#     The WARM runs (CACHE_DIR primed by an earlier run: no HEAD of an unchanged object, see
+#     src/storage/metadata-cache.ts) get their own PASS/FAIL line, labelled as information:
+#     the target is about reading the metadata, and a warm cache skips that work;
 #   - memory flat beyond the listing: from N_SMALL to N objects, z3's peak live heap grows by
 #     < 2 KiB per object (KIB_PER_OBJECT), i.e. no more than holding the listing and its
 #     metadata (the HEADs in flight are bounded: 32). Live heap = heap used right after a forced
@@ -135,10 +139,15 @@ fi
 Z3_ENV=(env PATH="$WORK/bin:$PATH" Z3_CONFIG=/dev/null BUCKET="$BENCH_BUCKET"
   HOST="$S3_URL" S3_KEY_ID="$Z3_TEST_S3_KEY_ID" S3_SECRET="$Z3_TEST_S3_SECRET"
   S3_STORAGE_CLASS=STANDARD ${Z3_TEST_S3_REGION:+S3_REGION="$Z3_TEST_S3_REGION"})
-z3_status_argv() { # n [node flags…]
-  ARGV=("${Z3_ENV[@]}" FAKE_ZFS_N="$1" node "${@:2}" dist/bin/z3.js --dataset "$DATASET"
-    --s3-prefix "$BENCH_PREFIX/n$1" status)
+z3_status_argv() { # n cache-dir [node flags…]
+  ARGV=("${Z3_ENV[@]}" FAKE_ZFS_N="$1" CACHE_DIR="$2" node "${@:3}" dist/bin/z3.js
+    --dataset "$DATASET" --s3-prefix "$BENCH_PREFIX/n$1" status)
 }
+# Cold: a cache directory that does not exist yet, new for every run (sets COLD_DIR).
+COLD_SEQ=0
+next_cold() { COLD_SEQ=$((COLD_SEQ + 1)); COLD_DIR=$WORK/cache-cold-$COLD_SEQ; }
+# Warm: one directory per n, primed by the correctness check below and reused by every run.
+warm_dir() { echo "$WORK/cache-warm-$1"; }
 serial_argv() { ARGV=(env Z3_TEST_S3_ENDPOINT="$S3_URL" node "$HELPER" serial "$BENCH_PREFIX/n$1"); }
 # The live-heap probe: preloaded into z3, writes the largest heapUsed seen right after a forced
 # full GC to $BENCH_HEAP_FILE at exit.
@@ -147,8 +156,9 @@ let peak = 0;
 const sample = () => { globalThis.gc(); peak = Math.max(peak, process.memoryUsage().heapUsed); };
 setInterval(sample, $PROBE_INTERVAL_MS).unref();
 process.on('exit', () => { sample(); writeFileSync(process.env.BENCH_HEAP_FILE, String(peak)); });"
-z3_probed_argv() { # n
-  z3_status_argv "$1" --expose-gc --import "$PROBE"
+z3_probed_argv() { # n (cold cache)
+  next_cold
+  z3_status_argv "$1" "$COLD_DIR" --expose-gc --import "$PROBE"
   ARGV=(env BENCH_HEAP_FILE="$WORK/heap" "${ARGV[@]}")
 }
 
@@ -159,10 +169,10 @@ node "$HELPER" seed "$BENCH_PREFIX/n$N_SMALL" "$N_SMALL"
 # --- correctness, once, untimed ---------------------------------------------------------------------
 # The table: a title, a header, then one row per snapshot; columns NAME | PARENT | TYPE | HEALTH |
 # LOCAL STATE | SIZE. Expect N rows, all healthy, LOCAL_COUNT of them local, one full.
-check_status() { # n
-  z3_status_argv "$1"
-  "${ARGV[@]}" >"$WORK/status.out" || die "z3 status failed at n=$1"
-  awk -F' [|] ' -v n="$1" -v local_count="$LOCAL_COUNT" '
+check_status() { # n cache-dir cold|warm
+  z3_status_argv "$1" "$2"
+  "${ARGV[@]}" >"$WORK/status.out" || die "z3 status failed at n=$1 (CACHE_DIR=$2)"
+  awk -F' [|] ' -v n="$1" -v local_count="$LOCAL_COUNT" -v state="$3" '
     NR <= 2 { next }
     { rows++; gsub(/ +$/, "", $4); gsub(/ +$/, "", $5); gsub(/ +$/, "", $3)
       if ($4 == "ok") ok++; if ($5 == "ok") loc++; if ($3 == "full") full++ }
@@ -172,13 +182,18 @@ check_status() { # n
           n, rows, ok, loc, full, n, n, local_count > "/dev/stderr"
         exit 1
       }
-      printf "# z3 status at n=%d: %d rows, all health ok, %d local, 1 full\n", n, rows, loc
+      printf "# z3 status at n=%d (%s cache): %d rows, all health ok, %d local, 1 full\n", n, \
+        state, rows, loc
     }' "$WORK/status.out" && return 0
   cp "$WORK/status.out" "$BENCH_DIR/status-bad.out"
   die "unexpected z3 status output (kept in $BENCH_DIR/status-bad.out)"
 }
-check_status "$N"
-check_status "$N_SMALL"
+# First with the warm directory still empty (a cold run, which primes it), then warm.
+for n in "$N" "$N_SMALL"; do
+  check_status "$n" "$(warm_dir "$n")" cold
+  [[ -n "$(ls -A "$(warm_dir "$n")" 2>/dev/null)" ]] || die "z3 status wrote no cache at n=$n"
+  check_status "$n" "$(warm_dir "$n")" warm
+done
 serial_argv "$N"
 read -r keys heads < <("${ARGV[@]}") || die "serial listing failed"
 [[ "$keys" == "$N" && "$heads" == "$N" ]] || die "serial listing saw $keys keys, $heads HEADs; want $N"
@@ -213,12 +228,14 @@ else
 fi
 note "node $(node --version); results: $RESULTS"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other load skews results)"
+note "z3-cold: fresh empty CACHE_DIR per run (every object HEADed); z3-warm: CACHE_DIR primed"
 for round in $(seq 1 "$ROUNDS"); do
-  z3_status_argv "$N"; measure z3-status "$N" "$round"
+  next_cold; z3_status_argv "$N" "$COLD_DIR"; measure z3-cold "$N" "$round"
   serial_argv "$N"; measure serial "$N" "$round"
-  z3_status_argv "$N_SMALL"; measure z3-status "$N_SMALL" "$round"
+  z3_status_argv "$N" "$(warm_dir "$N")"; measure z3-warm "$N" "$round"
+  next_cold; z3_status_argv "$N_SMALL" "$COLD_DIR"; measure z3-cold "$N_SMALL" "$round"
 done
-echo "memory runs (live-heap probe, not timed against the baseline):"
+echo "memory runs (live-heap probe, cold cache, not timed against the baseline):"
 for round in $(seq 1 "$ROUNDS"); do
   z3_probed_argv "$N"; measure z3-probed "$N" "$round"
   z3_probed_argv "$N_SMALL"; measure z3-probed "$N_SMALL" "$round"
@@ -244,18 +261,22 @@ awk -F'\t' -v n="$N" -v small="$N_SMALL" -v rounds="$ROUNDS" -v target="$SPEEDUP
   { k = $1 "@" $2; wall[k] = wall[k] " " $4; cpu[k] = cpu[k] " " $5; rss[k] = rss[k] " " $6
     if ($7 != "") live[k] = live[k] " " $7 }
   END {
-    zb = "z3-status@" n; sb = "serial@" n; zs = "z3-status@" small
+    zb = "z3-cold@" n; sb = "serial@" n; zs = "z3-cold@" small; zw = "z3-warm@" n
     lb = median(live["z3-probed@" n]); ls = median(live["z3-probed@" small])
     printf "%-36s %9s %9s %9s %10s\n", "median of " rounds " rounds", "wall s", "cpu s", "RSS MiB", "live MiB"
-    row("z3 status, n=" n, zb, lb)
+    row("z3 status, cold cache, n=" n, zb, lb)
     row("serial list+HEAD (original), n=" n, sb, "")
-    row("z3 status, n=" small, zs, ls)
+    row("z3 status, warm cache, n=" n, zw, "")
+    row("z3 status, cold cache, n=" small, zs, ls)
     print ""
     ratio = median(wall[sb]) / median(wall[zb])
-    verdict(sprintf("z3 status is %.2fx faster than the serial listing at n=%d (target >= %dx)", \
+    verdict(sprintf("COLD cache (the target): z3 status is %.2fx faster than the serial listing at n=%d (target >= %dx)", \
       ratio, n, target), ratio >= target)
+    warm = median(wall[sb]) / median(wall[zw])
+    verdict(sprintf("WARM cache (info only, not the target): z3 status is %.2fx faster than the serial listing at n=%d (>= %dx)", \
+      warm, n, target), warm >= target)
     if (ratio < target && median(cpu[zb]) > 0)
-      printf "note  z3 status used %.2f s of client CPU: on this machine no concurrency can make it more than %.1fx faster than the serial %.2f s\n", \
+      printf "note  cold: z3 status used %.2f s of client CPU: on this machine no concurrency can make it more than %.1fx faster than the serial %.2f s\n", \
         median(cpu[zb]), median(wall[sb]) / median(cpu[zb]), median(wall[sb])
     growth = (lb - ls) / (n - small)
     verdict(sprintf("peak live heap %.1f MiB at n=%d, %.1f MiB at n=%d: %.2f KiB per object (target < %d KiB/object)", \

@@ -173,6 +173,13 @@ const ROWS: PrecedenceRow[] = [
     expected: [['-p', '1'], ['-p', '2'], ['-o', 'A=3'], ['-4']],
     fallback: [],
   },
+  {
+    key: 'CACHE_DIR',
+    field: 'metadataCacheDir',
+    values: ['', '/c-env', '/c-fs', 'OFF'],
+    expected: [0, '/c-env', '/c-fs', undefined],
+    fallback: undefined,
+  },
 ];
 
 describe('resolveSettings precedence: flag > environment > [fs:] > [main] > default', () => {
@@ -256,6 +263,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       sshOptions: [],
+      metadataCacheDir: undefined,
     } satisfies Settings);
   });
 
@@ -295,6 +303,24 @@ describe('resolveSettings values', () => {
       );
     },
   );
+
+  it('CACHE_DIR: a path, off/none, else $XDG_CACHE_HOME/z3, else $HOME/.cache/z3', () => {
+    const dir = (env: Env): string | undefined =>
+      resolveSettings(sources(undefined, env), {}).metadataCacheDir;
+    const home = { HOME: '/home/u' };
+    expect(dir(home)).toBe('/home/u/.cache/z3');
+    expect(dir({ ...home, XDG_CACHE_HOME: '/xdg' })).toBe('/xdg/z3');
+    expect(dir({ ...home, XDG_CACHE_HOME: 'relative' })).toBe('/home/u/.cache/z3');
+    expect(dir({ ...home, XDG_CACHE_HOME: '' })).toBe('/home/u/.cache/z3');
+    expect(dir({ ...home, CACHE_DIR: '/var/cache/z3' })).toBe('/var/cache/z3');
+    expect(dir({ ...home, CACHE_DIR: '' })).toBe('/home/u/.cache/z3');
+    expect(dir({ ...home, CACHE_DIR: 'off' })).toBeUndefined();
+    expect(dir({ ...home, CACHE_DIR: ' None ' })).toBeUndefined();
+    expect(dir({ HOME: '' })).toBeUndefined();
+    expect(configError(() => resolveSettings(sources(undefined, { CACHE_DIR: 'cache' }), {}))).toBe(
+      'environment CACHE_DIR: expected an absolute directory path, or off',
+    );
+  });
 
   it('lets an empty environment value cancel an optional key from the file', () => {
     const s = resolveSettings(

@@ -1,5 +1,6 @@
 import { registerSecret } from '../cli/secrets.js';
 import { ConfigError } from '../errors.js';
+import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import type { ConfigSources } from './load.js';
 import { MIB, parseSize } from './sizes.js';
@@ -109,6 +110,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS')),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
+    metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
   };
 }
 
@@ -200,6 +202,34 @@ function parseStorageClass(raw: RawValue | undefined): string {
     throw invalid(raw, 'S3_STORAGE_CLASS', 'expected an upper-case storage class like STANDARD_IA');
   }
   return name;
+}
+
+const CACHE_OFF_WORDS = ['off', 'none'];
+
+/**
+ * CACHE_DIR: `off`/`none` disables the cache; an empty or absent value means the default,
+ * `$XDG_CACHE_HOME/z3` (when that is an absolute path, as the XDG spec requires) else
+ * `$HOME/.cache/z3`, else no cache. Why absolute only: a relative path would depend on the
+ * directory z3 happens to be started from (cron, systemd).
+ */
+function parseCacheDir(
+  raw: RawValue | undefined,
+  env: Record<string, string | undefined>,
+): string | undefined {
+  const text = optional(raw);
+  if (raw !== undefined && text !== undefined) {
+    if (CACHE_OFF_WORDS.includes(text.toLowerCase())) return undefined;
+    if (!posix.isAbsolute(text)) {
+      throw invalid(raw, 'CACHE_DIR', 'expected an absolute directory path, or off');
+    }
+    return text;
+  }
+  const xdg = nonEmpty(env['XDG_CACHE_HOME']);
+  if (xdg !== undefined && posix.isAbsolute(xdg)) return posix.join(xdg, 'z3');
+  const home = nonEmpty(env['HOME']);
+  return home !== undefined && posix.isAbsolute(home)
+    ? posix.join(home, '.cache', 'z3')
+    : undefined;
 }
 
 const TRUE_WORDS = ['true', 'yes', '1', 'on'];

@@ -37,6 +37,12 @@ export interface Settings {
   storageClass: string;
   /** SSH_OPTIONS for z3_ssh_sync, split on whitespace; default none. */
   sshOptions: string[];
+  /**
+   * CACHE_DIR: the directory of the local object-metadata cache (an absolute path); default
+   * `$XDG_CACHE_HOME/z3`, else `$HOME/.cache/z3`. Undefined = no cache (CACHE_DIR=off or
+   * none, or neither variable is set).
+   */
+  metadataCacheDir: string | undefined;
 }
 
 /** Known compressor names; `src/pipeline/compressors.ts` maps each to its argv. */

@@ -15,10 +15,14 @@ export interface ObjectInfo {
   metadata: Record<string, string>;
 }
 
-/** One entry of a listing (no metadata: fetch that with `head`). */
+/** One entry of a listing (no user metadata: fetch that with `head`). */
 export interface ListedObject {
   key: string;
   size: number;
+  /** ETag with its quotes, as listed (may be empty on some servers). */
+  etag: string;
+  /** Last-Modified as an ISO 8601 string (`""` when the server gives none). */
+  lastModified: string;
 }
 
 export interface CreateMultipartInput {

@@ -90,11 +90,17 @@ describe('S3Store (real S3)', () => {
     }
     const listed = [];
     for await (const o of store.list(`${prefix}/list/`)) listed.push(o);
-    expect(listed).toEqual([
+    expect(listed.map(({ key, size }) => ({ key, size }))).toEqual([
       { key: `${prefix}/list/a`, size: 1 },
       { key: `${prefix}/list/b`, size: 1 },
       { key: `${prefix}/list/c/d`, size: 3 },
     ]);
+    for (const o of listed) {
+      const head = await store.head(o.key);
+      expect(o.etag).toBe(head?.etag);
+      expect(o.etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(Number.isNaN(Date.parse(o.lastModified))).toBe(false);
+    }
   });
 
   it('treats missing keys as documented', async () => {

@@ -216,7 +216,13 @@ export class S3Store implements ObjectStore {
           throw toStorageError(err, `listing ${this.where(prefix)}`);
         });
       for (const o of out.Contents ?? []) {
-        if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0 };
+        if (o.Key === undefined) continue;
+        yield {
+          key: o.Key,
+          size: o.Size ?? 0,
+          etag: o.ETag ?? '',
+          lastModified: o.LastModified?.toISOString() ?? '',
+        };
       }
       token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
     } while (token !== undefined);
