@@ -10,7 +10,9 @@
  * A test that needs the server and cannot find it fails: it never skips.
  */
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, type ConnectionSettings } from '../src/storage/s3/client.js';
+import { createS3Store, type S3Store } from '../src/storage/s3/store.js';
 
 export interface TestS3 {
   connection: ConnectionSettings;
@@ -67,4 +69,37 @@ export function testClient(s3: TestS3): S3Client {
 /** A key prefix unique to one test run, so tests never see each other's objects. */
 export function uniquePrefix(label: string): string {
   return `t-${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TestBucket {
+  s3: TestS3;
+  /** Unique to this describe block; keys go under `<prefix>/`. */
+  prefix: string;
+  client: S3Client;
+  store: S3Store;
+}
+
+/**
+ * The bucket fixture of one describe block: a unique prefix; before all, the bucket exists;
+ * after all, every object and pending multipart upload under the prefix is removed and the
+ * client closed. Call it inside `describe`.
+ */
+export function useTestBucket(label: string): TestBucket {
+  const s3 = testS3();
+  const fixture: TestBucket = {
+    s3,
+    prefix: uniquePrefix(label),
+    client: testClient(s3),
+    store: createS3Store(s3.connection, s3.bucket),
+  };
+  beforeAll(async () => {
+    await ensureBucket(fixture.client, s3.bucket);
+  });
+  afterAll(async () => {
+    const { store, prefix } = fixture;
+    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
+    for (const u of await store.listMultipartUploads(`${prefix}/`)) await store.abort(u);
+    fixture.client.destroy();
+  });
+  return fixture;
 }

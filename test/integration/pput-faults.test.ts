@@ -4,17 +4,16 @@
  * no object and no pending multipart upload. Needs the test S3 server (test/s3-env.ts).
  */
 import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InterruptedError, StorageError } from '../../src/errors.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
+import type { S3Store } from '../../src/storage/s3/store.js';
 import type { UploadPartInput } from '../../src/storage/types.js';
 import {
   uploadStream,
   type UploadPort,
   type UploadStreamOptions,
 } from '../../src/transfer/uploader.js';
-import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
+import { useTestBucket } from '../s3-env.js';
 import { MiB, expectNothingLeft, randomInput, readBack, referenceData } from './pput-helpers.js';
 
 /** S3Store with a hook in front of every part upload: throw to fail that attempt. */
@@ -40,10 +39,7 @@ function faultyPort(
 }
 
 describe('uploader fault injection (real S3)', () => {
-  const s3 = testS3();
-  const prefix = uniquePrefix('pput-faults');
-  const client: S3Client = testClient(s3);
-  const store: S3Store = createS3Store(s3.connection, s3.bucket);
+  const { s3, prefix, client, store } = useTestBucket('pput-faults');
 
   function options(
     port: UploadPort,
@@ -64,16 +60,6 @@ describe('uploader fault injection (real S3)', () => {
       ...over,
     };
   }
-
-  beforeAll(async () => {
-    await ensureBucket(client, s3.bucket);
-  });
-
-  afterAll(async () => {
-    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
-    for (const u of await store.listMultipartUploads(`${prefix}/`)) await store.abort(u);
-    client.destroy();
-  });
 
   it('retries a part that fails twice and commits the right bytes and ETag', async () => {
     const key = `${prefix}/retried`;

@@ -4,10 +4,9 @@
  * upload. Needs `npm run build` and the test S3 server (test/s3-env.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
-import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
+import { ListPartsCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestBucket } from '../s3-env.js';
 import {
   MiB,
   assertBuilt,
@@ -18,19 +17,10 @@ import {
 } from './pput-helpers.js';
 
 describe('pput interrupted (built CLI, real S3)', () => {
-  const s3 = testS3();
-  const prefix = uniquePrefix('pput-signal');
-  const client: S3Client = testClient(s3);
-  const store: S3Store = createS3Store(s3.connection, s3.bucket);
+  const { s3, prefix, client, store } = useTestBucket('pput-signal');
 
-  beforeAll(async () => {
+  beforeAll(() => {
     assertBuilt();
-    await ensureBucket(client, s3.bucket);
-  });
-
-  afterAll(async () => {
-    for (const u of await store.listMultipartUploads(`${prefix}/`)) await store.abort(u);
-    client.destroy();
   });
 
   /** Wait until the upload of `key` has at least one part on the server. */

@@ -4,10 +4,8 @@
  * the server's, and zero bytes leave nothing behind. Needs `npm run build` and the test S3
  * server (test/s3-env.ts).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
-import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTestBucket } from '../s3-env.js';
 import {
   MiB,
   Z3_GET,
@@ -23,19 +21,10 @@ import {
 } from './pput-helpers.js';
 
 describe('pput (built CLI, real S3)', () => {
-  const s3 = testS3();
-  const prefix = uniquePrefix('pput');
-  const client: S3Client = testClient(s3);
-  const store: S3Store = createS3Store(s3.connection, s3.bucket);
+  const { s3, prefix, client, store } = useTestBucket('pput');
 
-  beforeAll(async () => {
+  beforeAll(() => {
     assertBuilt();
-    await ensureBucket(client, s3.bucket);
-  });
-
-  afterAll(async () => {
-    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
-    client.destroy();
   });
 
   it.each([

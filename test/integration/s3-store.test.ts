@@ -3,11 +3,11 @@
  * error classification. Needs the test S3 server (test/s3-env.ts).
  */
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
-import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
+import { createS3Store } from '../../src/storage/s3/store.js';
+import { useTestBucket } from '../s3-env.js';
 
 const MiB = 1024 * 1024;
 
@@ -16,20 +16,7 @@ function md5Base64(b: Uint8Array): string {
 }
 
 describe('S3Store (real S3)', () => {
-  const s3 = testS3();
-  const prefix = uniquePrefix('s3-store');
-  const client: S3Client = testClient(s3);
-  const store: S3Store = createS3Store(s3.connection, s3.bucket);
-
-  beforeAll(async () => {
-    await ensureBucket(client, s3.bucket);
-  });
-
-  afterAll(async () => {
-    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
-    for (const u of await store.listMultipartUploads(`${prefix}/`)) await store.abort(u);
-    client.destroy();
-  });
+  const { s3, prefix, client, store } = useTestBucket('s3-store');
 
   it('runs a multipart upload: create, parts, complete, head with metadata', async () => {
     const key = `${prefix}/mp`;
