@@ -36,9 +36,15 @@ export async function runMain(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // A closed downstream pipe (`z3_get … | head`) is not our failure to report loudly.
+  // a dropped ssh session: clean up as for Ctrl-C rather than die with an upload pending
+  process.on('SIGHUP', onSignal);
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(EXIT.COMMAND_FAILED);
+    // A closed downstream pipe (`z3_get … | head`) is not our failure to report loudly; any
+    // other write error (a full disk, EIO) means the output is lost: say so, never exit 0.
+    if (err.code !== 'EPIPE') {
+      process.stderr.write(redact(`${program}: cannot write to standard output: ${err.message}\n`));
+    }
+    process.exit(EXIT.COMMAND_FAILED);
   });
 
   let code: number;

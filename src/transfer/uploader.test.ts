@@ -40,6 +40,8 @@ class FakePort implements UploadPort {
   /** Called on every part attempt; throw to fail it, await to hold it. */
   onPart: (input: UploadPartInput, attempt: number) => Promise<void> | void = () => undefined;
   headEtag: ((etag: string) => string) | undefined;
+  /** Part ETags like SSE-KMS ones: not the MD5 of the part. */
+  opaquePartEtags = false;
   failAbort = false;
   private nextId = 0;
   private metadata: Record<string, string> = {};
@@ -60,7 +62,8 @@ class FakePort implements UploadPort {
     if (md5(input.body).toString('base64') !== input.md5Base64) throw new StorageError('BadDigest');
     // A copy: the uploader reuses its buffers.
     this.parts.set(input.partNumber, Uint8Array.from(input.body));
-    return `"${md5(input.body).toString('hex')}"`;
+    const hex = md5(input.body).toString('hex');
+    return `"${this.opaquePartEtags ? [...hex].reverse().join('') : hex}"`;
   }
 
   complete(input: { key: string; uploadId: string; parts: CompletedPart[] }): Promise<void> {
@@ -400,6 +403,27 @@ describe('uploadStream', () => {
     expect((err as IntegrityError).exitCode).toBe(3);
     expect(port.calls).toContain('delete k');
     expect(port.objects.size).toBe(0);
+  });
+
+  it('keeps the object when part ETags are not MD5s (SSE-KMS): only the size is compared', async () => {
+    const port = new FakePort();
+    port.opaquePartEtags = true;
+    port.headEtag = () => '"6b1d3c0e4a9f00000000000000000000-1"';
+    const data = randomBytes(15);
+    await uploadStream(options(port, chunked(data, [15])));
+    expect(port.calls).not.toContain('delete k');
+    expect(port.objects.get('k')?.data).toEqual(data);
+  });
+
+  it('still deletes the object when the size differs, whatever the ETags', async () => {
+    const port = new FakePort();
+    port.opaquePartEtags = true;
+    port.head = (key) => Promise.resolve({ key, size: 14, etag: '"x-1"', metadata: {} });
+    const err = await uploadStream(options(port, chunked(randomBytes(15), [15]))).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(port.calls).toContain('delete k');
   });
 
   it('says so when aborting fails too, keeping the exit code', async () => {

@@ -127,7 +127,7 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
   } catch (err) {
     throw await abortAfter(options, uploadId, err);
   }
-  await verifyCommitted(options, etag, sent.size);
+  await verifyCommitted(options, etag, sent);
   return {
     etag,
     size: sent.size,
@@ -277,7 +277,7 @@ async function abortAfter(
 async function verifyCommitted(
   options: UploadStreamOptions,
   etag: string,
-  size: number,
+  sent: SentParts,
 ): Promise<void> {
   const { port, key } = options;
   const info = await withRetry(() => port.head(key), {
@@ -287,11 +287,18 @@ async function verifyCommitted(
   if (info === undefined) {
     throw new StorageError(`${key}: the object is missing right after its upload was completed`);
   }
-  if (normalizeEtag(info.etag) === normalizeEtag(etag) && info.size === size) return;
+  // The multipart ETag is an MD5 of part MD5s only where the server's part ETags are MD5s;
+  // with SSE-KMS (AWS) or server-side encryption (MinIO) they are not, and every part was
+  // already verified by Content-MD5: then only the size can be compared.
+  const isEtagComparable = sent.parts.every(
+    (p) => normalizeEtag(p.etag) === sent.md5s[p.partNumber - 1]?.toString('hex'),
+  );
+  const isEtagOk = !isEtagComparable || normalizeEtag(info.etag) === normalizeEtag(etag);
+  if (isEtagOk && info.size === sent.size) return;
   await port.delete(key);
   throw new IntegrityError(
     `${key}: the server reports ETag ${info.etag || '(none)'} and ${info.size} bytes, ` +
-      `expected ${etag} and ${size} bytes; the object was deleted`,
+      `expected ${etag} and ${sent.size} bytes; the object was deleted`,
   );
 }
 

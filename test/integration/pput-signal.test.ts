@@ -1,6 +1,6 @@
 /**
  * Interrupting the built `pput` mid-upload: after the first part reached the server, SIGTERM
- * (or SIGINT) makes it abort the multipart upload and exit 130, leaving no object and no pending
+ * (or SIGINT, or SIGHUP) makes it abort the multipart upload and exit 130, leaving no object and no pending
  * upload. Needs `npm run build` and the test S3 server (test/s3-env.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -41,6 +41,7 @@ describe('pput interrupted (built CLI, real S3)', () => {
   it.each([
     ['SIGTERM', true],
     ['SIGINT', false],
+    ['SIGHUP', true],
   ] as const)(
     '%s after the first part → exit 130, nothing left (input trickling: %s)',
     async (signal, trickle) => {

@@ -1,7 +1,7 @@
 // The z3 command line as a user meets it before any ZFS or S3 work: help, usage errors, config
 // errors named by file/section/key, exit codes, and secrets kept out of every message.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,18 @@ describe('z3 command line', () => {
     const ambiguous = z3(['--d', 'tank/a', 'status']);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/ambiguous option: --d/);
+  });
+
+  it('fails with exit 4 when its output cannot be written (a full disk)', () => {
+    assertBuilt();
+    const full = openSync('/dev/full', 'w');
+    const r = spawnSync(process.execPath, [Z3, '--help'], {
+      stdio: ['ignore', full, 'pipe'],
+      encoding: 'utf8',
+    });
+    closeSync(full);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/^z3: cannot write to standard output: ENOSPC/m);
   });
 
   it('never prints S3_SECRET, even when the server cannot be reached', () => {

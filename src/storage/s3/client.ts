@@ -24,7 +24,11 @@ export const MAX_SOCKETS = 1000;
  * Retries are ours (src/transfer/retry.ts), so the SDK's own are limited to one attempt for
  * uploads of parts; `maxAttempts` here covers the cheap metadata calls.
  */
-export function createS3Client(settings: ConnectionSettings, maxAttempts = 3): S3Client {
+export function createS3Client(
+  settings: ConnectionSettings,
+  maxAttempts = 3,
+  socketTimeoutMs = SOCKET_IDLE_TIMEOUT_MS,
+): S3Client {
   const client = new S3Client({
     region: settings.s3Region ?? FALLBACK_REGION,
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
@@ -32,11 +36,13 @@ export function createS3Client(settings: ConnectionSettings, maxAttempts = 3): S
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts,
-    // Without timeouts a stalled connection hangs a part forever; the socket pool must be at
-    // least as large as the highest CONCURRENCY the config allows (1000).
+    // Without an idle timeout a stalled connection (a NAT dropping the flow, a wedged server)
+    // hangs a part forever: `socketTimeout` ends it as a retryable TimeoutError. Not
+    // `requestTimeout`, which only warns, and would cut slow but healthy large parts if made to
+    // throw. The socket pool must be at least as large as the highest CONCURRENCY (1000).
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
-      requestTimeout: SOCKET_IDLE_TIMEOUT_MS,
+      socketTimeout: socketTimeoutMs,
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     },

@@ -1,0 +1,41 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StorageError } from '../../errors.js';
+import { createS3Client } from './client.js';
+import { S3Store } from './store.js';
+
+describe('S3 client timeouts', () => {
+  // A server that accepts connections and never answers: a wedged S3 server, or a NAT that
+  // dropped the flow mid-request.
+  let server: Server;
+  const sockets: Socket[] = [];
+  let port = 0;
+  beforeAll(async () => {
+    server = createServer((s) => sockets.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    port = typeof address === 'object' && address !== null ? address.port : 0;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('ends a request on a silent connection as a retryable storage error', async () => {
+    const connection = {
+      endpoint: `http://127.0.0.1:${port}`,
+      s3Region: 'us-east-1',
+      s3ForcePathStyle: true,
+      s3KeyId: 'AKIAEXAMPLE',
+      s3Secret: 'secret-example',
+    };
+    const client = createS3Client(connection, 1, 300);
+    const store = new S3Store(client, 'b', client);
+    const started = Date.now();
+    const err = await store.getRange('k', 0, 9).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).isRetryable).toBe(true);
+    client.destroy();
+  });
+});
