@@ -20,6 +20,8 @@ export interface LoadOptions {
   configFlag?: string | undefined;
   /** The environment to read; defaults to `process.env` (tests pass their own). */
   env?: Record<string, string | undefined> | undefined;
+  /** The file read when neither flag nor Z3_CONFIG names one; DEFAULT_CONFIG_PATH (tests). */
+  defaultPath?: string | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ export function loadConfigSources(options: LoadOptions = {}): ConfigSources {
   const env = { ...(options.env ?? process.env) };
   const fromEnv = env['Z3_CONFIG'];
   const named = options.configFlag ?? (fromEnv === '' ? undefined : fromEnv);
-  const filePath = named ?? DEFAULT_CONFIG_PATH;
+  const filePath = named ?? options.defaultPath ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
     text = readFileSync(filePath, 'utf8');
