@@ -181,3 +181,14 @@ export function sizeArg(): (value: string) => number {
     }
   };
 }
+
+/**
+ * Read the string-valued options commander parsed: `str('chunkSize')` is the flag's value, or
+ * undefined when the flag was absent (or is a boolean switch).
+ */
+export function stringOptions(opts: Record<string, unknown>): (key: string) => string | undefined {
+  return (key) => {
+    const value = opts[key];
+    return typeof value === 'string' ? value : undefined;
+  };
+}

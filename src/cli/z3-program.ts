@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { EXIT_CODES_HELP } from './exit-codes-help.js';
-import { expandCommandLine, parseCommandLine } from './args.js';
+import { expandCommandLine, parseCommandLine, stringOptions } from './args.js';
 import type { MainContext } from './run-main.js';
 import { runStatus } from '../commands/status.js';
 import { runBackup } from '../commands/backup.js';
@@ -31,7 +31,7 @@ export async function runZ3(ctx: MainContext): Promise<number> {
 
 function globalFlags(cmd: Command): GlobalFlags {
   const o = cmd.optsWithGlobals<Record<string, string | boolean | undefined>>();
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
+  const str = stringOptions(o);
   const filesystem = str('filesystem') ?? str('dataset');
   return {
     config: str('config'),
@@ -81,8 +81,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--quiet', 'no progress output')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
-      const s = (k: string): string | undefined =>
-        typeof opts[k] === 'string' ? opts[k] : undefined;
+      const s = stringOptions(opts);
       setExit(
         await runBackup(
           {
@@ -120,8 +119,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
         opts: Record<string, string | boolean | undefined>,
         cmd: Command,
       ) => {
-        const s = (k: string): string | undefined =>
-          typeof opts[k] === 'string' ? opts[k] : undefined;
+        const s = stringOptions(opts);
         setExit(
           await runRestore(
             {

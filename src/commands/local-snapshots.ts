@@ -1,3 +1,4 @@
+import { snapshotPart } from '../plan/names.js';
 import type { LocalSnapshot } from '../plan/types.js';
 import { datasetExists, listSnapshots } from '../zfs/zfs.js';
 
@@ -13,12 +14,7 @@ export async function fetchLocalSnapshots(
   if (!(await datasetExists(dataset))) return { exists: false, snapshots: [] };
   const all = await listSnapshots(dataset);
   const snapshots = all
-    .filter((s) => snapshotPrefix === undefined || snapPart(s.name).startsWith(snapshotPrefix))
+    .filter((s) => snapshotPrefix === undefined || snapshotPart(s.name).startsWith(snapshotPrefix))
     .map((s) => ({ name: s.name }));
   return { exists: true, snapshots };
-}
-
-function snapPart(name: string): string {
-  const at = name.indexOf('@');
-  return at < 0 ? '' : name.slice(at + 1);
 }

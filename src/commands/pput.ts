@@ -1,6 +1,6 @@
 import { createReadStream, fstatSync, type Stats } from 'node:fs';
 import { Command, Option } from 'commander';
-import { parseCommandLine, sizeArg, wholeNumberArg } from '../cli/args.js';
+import { parseCommandLine, sizeArg, stringOptions, wholeNumberArg } from '../cli/args.js';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
 import type { MainContext } from '../cli/run-main.js';
 import { loadConfigSources } from '../config/load.js';
@@ -67,7 +67,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', HELP_AFTER)
     .action(async (name: string, o: Record<string, unknown>) => {
-      const str = (k: string): string | undefined => (typeof o[k] === 'string' ? o[k] : undefined);
+      const str = stringOptions(o);
       await putStream(
         {
           name,

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseCommandLine } from '../cli/args.js';
+import { parseCommandLine, stringOptions } from '../cli/args.js';
 import type { MainContext } from '../cli/run-main.js';
 import { checkRemote } from '../sync/commands.js';
 import { syncSnapshots } from '../sync/sync.js';
@@ -74,8 +74,7 @@ export async function runSshSync(ctx: MainContext): Promise<number> {
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', HELP_AFTER)
     .action((remote: string, opts: Record<string, unknown>) => {
-      const str = (k: string): string | undefined =>
-        typeof opts[k] === 'string' ? opts[k] : undefined;
+      const str = stringOptions(opts);
       options = {
         remote,
         config: str('config'),

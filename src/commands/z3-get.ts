@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { EXIT_CODES_HELP } from '../cli/exit-codes-help.js';
-import { parseCommandLine } from '../cli/args.js';
+import { parseCommandLine, stringOptions } from '../cli/args.js';
 import type { MainContext } from '../cli/run-main.js';
 import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
@@ -37,8 +37,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
       '\nMemory: at most (CONCURRENCY + 1) x CHUNK_SIZE bytes are buffered.\n' + EXIT_CODES_HELP,
     )
     .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
-      const str = (k: string): string | undefined =>
-        typeof opts[k] === 'string' ? opts[k] : undefined;
+      const str = stringOptions(opts);
       await getToStdout(
         {
           name,

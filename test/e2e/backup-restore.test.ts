@@ -11,6 +11,7 @@ import {
   destroyPool,
   listSnapshots,
   requireVm,
+  shq,
   vm,
   writeRandomFiles,
 } from './harness.js';
@@ -145,7 +146,7 @@ describe('names with spaces and colons', () => {
 
   it('zfs itself refuses quotes, $ and ; in names (so they never reach z3 as data)', async () => {
     for (const bad of [`${POOL}/it's`, `${POOL}/a$b`, `${POOL}/a;b`]) {
-      const r = await vm().sh(`zfs create '${bad.replaceAll("'", `'\\''`)}'`);
+      const r = await vm().sh(`zfs create ${shq(bad)}`);
       expect(r.code, bad).not.toBe(0);
       expect(r.stderr).toMatch(/invalid character/);
     }

@@ -17,6 +17,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quoteArg } from '../../src/ui/shell-quote.js';
 import { testS3 } from '../s3-env.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,10 +47,8 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-/** Quote one word for the guest's POSIX shell. */
-export function shq(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
+/** Quote one word for the guest's POSIX shell (the tool's own quoting, src/ui/shell-quote.ts). */
+export const shq = quoteArg;
 
 /** The host environment with the shims first on PATH, plus `extra`. */
 export function hostEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
