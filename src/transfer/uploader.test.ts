@@ -14,7 +14,7 @@ import type {
   ObjectInfo,
   UploadPartInput,
 } from '../storage/types.js';
-import { md5, multipartEtag } from './etag.js';
+import { md5, multipartEtag } from '../storage/etag.js';
 import { PartPool } from './part-pool.js';
 import {
   EmptyUploadError,

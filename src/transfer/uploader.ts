@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import { IntegrityError, InternalError, StorageError, UsageError, Z3Error } from '../errors.js';
 import type { CompletedPart, MultipartPort, ObjectStore } from '../storage/types.js';
-import { md5, multipartEtag, normalizeEtag } from './etag.js';
+import { md5, multipartEtag, normalizeEtag } from '../storage/etag.js';
 import { PartPool } from './part-pool.js';
 import {
   S3_LIMITS,

@@ -1,0 +1,181 @@
+/**
+ * The storage port: one small interface that every backend (S3, a local directory, memory for
+ * tests) implements, restic/rclone style. Everything above storage (the uploader, the
+ * downloader, the commands) sees only this; the AWS SDK is imported only under `s3/`.
+ *
+ * Contract for every method: a failure is a `StorageError` (src/errors.ts), classified where it
+ * arises: `isRetryable` for transient failures (5xx, throttling, resets, timeouts, a short
+ * body), `isNotFound` for a missing key or upload. Backends make exactly one attempt per call;
+ * the one retry policy is a wrapper (src/storage/wrappers/retrying.ts), built in by
+ * `openBackend` (src/storage/open.ts), the only constructor the commands use.
+ */
+
+/** What a stat tells about one object. */
+export interface ObjectInfo {
+  key: string;
+  /** Length in bytes. */
+  size: number;
+  /** ETag with its quotes, as the backend reports it (may be `""`, e.g. on some servers). */
+  etag: string;
+  /** User metadata (S3: `x-amz-meta-*` without the prefix); keys lower-case. */
+  metadata: Record<string, string>;
+}
+
+/** One entry of a listing (no user metadata: `stat` gives that). */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** ETag with its quotes (may be `""` where the listing does not carry one). */
+  etag: string;
+  /** Last modification as an ISO 8601 string (`""` when the backend gives none). */
+  lastModified: string;
+}
+
+/** A write that was started and neither completed nor aborted (S3: a pending multipart upload). */
+export interface PendingWrite {
+  key: string;
+  /** The writer's id (S3: the upload id). */
+  id: string;
+  /** When it was started, ISO 8601 (`""` when unknown). */
+  started: string;
+}
+
+export interface OpenWriterInput {
+  key: string;
+  /** User metadata to store with the object; keys are lower-cased by the backend. */
+  metadata: Record<string, string>;
+  /** Storage class; undefined = the backend's default. Backends without classes ignore it. */
+  storageClass?: string | undefined;
+  /**
+   * Size of every chunk but the last (which may be shorter), within `limits`. Chunk n covers
+   * bytes [(n - 1) × chunkSize, n × chunkSize) of the object.
+   */
+  chunkSize: number;
+}
+
+export interface WriteChunkInput {
+  /** 1-based chunk number, at most `limits.maxParts`. */
+  number: number;
+  body: Uint8Array;
+  /** Binary MD5 of `body`: the backend verifies the bytes against it (S3: Content-MD5). */
+  md5: Uint8Array;
+  /** Aborting cancels the request; the call then rejects. */
+  signal?: AbortSignal | undefined;
+}
+
+/** What the writer returns for a written chunk; `complete` takes them back. */
+export interface WrittenChunk {
+  number: number;
+  size: number;
+  /** Binary MD5 of the chunk's bytes. */
+  md5: Uint8Array;
+  /** The backend's receipt for the chunk (S3: the part's ETag with quotes). */
+  etag: string;
+}
+
+/** The committed object, as the backend confirms it. */
+export interface CommittedObject {
+  /** The object's ETag as the backend reports it after the commit (quoted). */
+  etag: string;
+  size: number;
+}
+
+/**
+ * One object being written in chunks (rclone's ChunkWriter). Nothing is visible under the key
+ * before `complete` resolves; after `abort` nothing of it is left.
+ */
+export interface ChunkWriter {
+  readonly key: string;
+  /** The writer's id (S3: the upload id), for messages and `listPending`. */
+  readonly id: string;
+  /**
+   * Store one chunk. Chunks may be written in any order and concurrently; writing the same
+   * number again replaces it (safe to retry).
+   */
+  writeChunk(input: WriteChunkInput): Promise<WrittenChunk>;
+  /**
+   * Commit chunks 1..n (`chunks` in any order, each number exactly once) as the object,
+   * replacing any object at the key, and check what was stored: size, and the content digest
+   * where the backend can tell it. A mismatch is an `IntegrityError` and leaves no object of
+   * this write behind. Call once, after every chunk was written.
+   */
+  complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject>;
+  /** Discard the write and its chunks. Idempotent: safe to call twice, or after a failed complete. */
+  abort(): Promise<void>;
+}
+
+/** The limits of one backend, defined once as data (S3: 5 MiB … 5 GiB parts, 10,000, 5 TiB). */
+export interface BackendLimits {
+  /** Smallest chunk but the last. */
+  minPartSize: number;
+  /** Largest chunk. */
+  maxPartSize: number;
+  /** Most chunks per object. */
+  maxParts: number;
+  /** Largest object. */
+  maxObjectSize: number;
+}
+
+/** Optional capabilities, declared as data (rclone's Features): undefined = not supported. */
+export interface BackendFeatures {
+  /**
+   * A `stat` tuned for many calls in a row (the metadata of a listing), same contract as
+   * `stat`. S3: signed HEADs without the SDK's per-call overhead.
+   */
+  readonly statBulk?: ((key: string) => Promise<ObjectInfo | undefined>) | undefined;
+  /**
+   * Listings carry an ETag and a LastModified that change whenever an object's content or
+   * metadata does, so a local cache of metadata keyed by them is safe (S3: yes).
+   */
+  readonly hasStableListing: boolean;
+}
+
+export interface ListOptions {
+  /** Only keys strictly after this one (lexically): lets a failed listing resume. */
+  startAfter?: string | undefined;
+}
+
+export interface ReadRangeInput {
+  key: string;
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive; must be < the object's size. */
+  end: number;
+  /**
+   * Where to put the bytes (at least end - start + 1 long); the result is a view of it. Saves
+   * an allocation per range. Default: a new buffer.
+   */
+  target?: Uint8Array | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** One place that stores objects under keys. */
+export interface Backend {
+  /** `s3`, `local`, `mem`, or a wrapper's name around it. */
+  readonly kind: string;
+  /** Where the objects live, for messages: `s3://bucket`, `/mnt/backup`. */
+  readonly location: string;
+  readonly limits: BackendLimits;
+  readonly features: BackendFeatures;
+
+  /** The object's size, ETag and metadata; undefined when the key does not exist (never throws for that). */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * Every object whose key starts with `prefix` (no delimiter: keys in "sub-folders" too), all
+   * pages, in lexical (UTF-8 byte) order. Objects being written are not listed.
+   */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ListedObject>;
+  /**
+   * Bytes [start, end] of `key`, exactly end - start + 1 of them (a short or long body is a
+   * retryable error). A missing key is a StorageError with `isNotFound`.
+   */
+  readRange(input: ReadRangeInput): Promise<Uint8Array>;
+  /** Delete one object; a missing key is not an error. */
+  remove(key: string): Promise<void>;
+  /** Start writing an object in chunks. Each call starts a new write (not idempotent). */
+  openWriter(input: OpenWriterInput): Promise<ChunkWriter>;
+  /** Writes under `prefix` that were started and neither completed nor aborted. */
+  listPending(prefix: string): Promise<PendingWrite[]>;
+  /** Abort a pending write by key and id (for cleanup); a missing one is not an error. */
+  abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void>;
+}

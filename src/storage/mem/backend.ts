@@ -1,0 +1,240 @@
+/**
+ * An in-memory backend, for unit tests of everything above storage (uploader, downloader,
+ * commands). It keeps the whole contract of `Backend` (it passes the conformance suite), with
+ * S3's ETag rule, so that code tested on it behaves the same on a real server. Not for users.
+ */
+import { randomBytes } from 'node:crypto';
+import { IntegrityError, StorageError } from '../../errors.js';
+import type {
+  Backend,
+  BackendFeatures,
+  BackendLimits,
+  ChunkWriter,
+  CommittedObject,
+  ListOptions,
+  ListedObject,
+  ObjectInfo,
+  OpenWriterInput,
+  PendingWrite,
+  ReadRangeInput,
+  WriteChunkInput,
+  WrittenChunk,
+} from '../backend.js';
+import { md5, multipartEtag } from '../etag.js';
+import { S3_LIMITS } from '../limits.js';
+import { checkCompleteChunks, lowerCaseKeys, compareKeys } from '../rules.js';
+
+export interface MemBackendOptions {
+  /** Default: S3's limits (tests lower them to exercise the checks). */
+  limits?: BackendLimits | undefined;
+  /** Listing page size: a listing is built page by page like S3's (default 1000). */
+  pageSize?: number | undefined;
+  /** The clock for LastModified (default `Date.now`). */
+  now?: (() => number) | undefined;
+}
+
+interface StoredObject {
+  data: Buffer;
+  etag: string;
+  metadata: Record<string, string>;
+  lastModified: string;
+}
+
+interface PendingUpload {
+  key: string;
+  metadata: Record<string, string>;
+  chunkSize: number;
+  started: string;
+  chunks: Map<number, Buffer>;
+}
+
+export class MemBackend implements Backend {
+  readonly kind = 'mem';
+  readonly location = 'mem:';
+  readonly limits: BackendLimits;
+  readonly features: BackendFeatures = { hasStableListing: true };
+  /** The objects, by key: tests may read and change them directly (e.g. to corrupt one). */
+  readonly objects = new Map<string, StoredObject>();
+  /** Pending writes, by id. */
+  readonly pending = new Map<string, PendingUpload>();
+  private readonly pageSize: number;
+  private readonly now: () => number;
+
+  constructor(options: MemBackendOptions = {}) {
+    this.limits = options.limits ?? S3_LIMITS;
+    this.pageSize = options.pageSize ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Store an object directly (test setup), with S3's single-part ETag. */
+  put(key: string, data: Uint8Array, metadata: Record<string, string> = {}): void {
+    this.objects.set(key, {
+      data: Buffer.from(data),
+      etag: `"${md5(data).toString('hex')}"`,
+      metadata: lowerCaseKeys(metadata),
+      lastModified: new Date(this.now()).toISOString(),
+    });
+  }
+
+  stat(key: string): Promise<ObjectInfo | undefined> {
+    const o = this.objects.get(key);
+    return Promise.resolve(
+      o === undefined
+        ? undefined
+        : { key, size: o.data.byteLength, etag: o.etag, metadata: { ...o.metadata } },
+    );
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListedObject> {
+    let after = options.startAfter;
+    for (;;) {
+      // One page at a time, from the map as it is now, like a server's pages.
+      const page = [...this.objects.keys()]
+        .filter((k) => k.startsWith(prefix) && (after === undefined || compareKeys(k, after) > 0))
+        .sort(compareKeys)
+        .slice(0, this.pageSize);
+      for (const key of page) {
+        const o = this.objects.get(key);
+        if (o === undefined) continue;
+        yield { key, size: o.data.byteLength, etag: o.etag, lastModified: o.lastModified };
+      }
+      if (page.length < this.pageSize) return;
+      after = page[page.length - 1];
+      await Promise.resolve();
+    }
+  }
+
+  readRange(input: ReadRangeInput): Promise<Uint8Array> {
+    const o = this.objects.get(input.key);
+    if (o === undefined) {
+      return Promise.reject(
+        new StorageError(`reading ${input.key}: no such key`, { isNotFound: true }),
+      );
+    }
+    if (input.start < 0 || input.end < input.start || input.end >= o.data.byteLength) {
+      return Promise.reject(
+        new StorageError(
+          `reading bytes ${input.start}-${input.end} of ${input.key}: outside the object (${o.data.byteLength} bytes)`,
+        ),
+      );
+    }
+    const bytes = o.data.subarray(input.start, input.end + 1);
+    if (input.target === undefined) return Promise.resolve(Buffer.from(bytes));
+    input.target.set(bytes);
+    return Promise.resolve(input.target.subarray(0, bytes.byteLength));
+  }
+
+  remove(key: string): Promise<void> {
+    this.objects.delete(key);
+    return Promise.resolve();
+  }
+
+  openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
+    const id = randomBytes(8).toString('hex');
+    this.pending.set(id, {
+      key: input.key,
+      metadata: lowerCaseKeys(input.metadata),
+      chunkSize: input.chunkSize,
+      started: new Date(this.now()).toISOString(),
+      chunks: new Map(),
+    });
+    return Promise.resolve(new MemChunkWriter(this, input.key, id));
+  }
+
+  listPending(prefix: string): Promise<PendingWrite[]> {
+    return Promise.resolve(
+      [...this.pending.entries()]
+        .filter(([, p]) => p.key.startsWith(prefix))
+        .map(([id, p]) => ({ key: p.key, id, started: p.started }))
+        .sort((a, b) => compareKeys(a.key, b.key)),
+    );
+  }
+
+  abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
+    if (this.pending.get(pending.id)?.key === pending.key) this.pending.delete(pending.id);
+    return Promise.resolve();
+  }
+
+  /** Commit a pending write; see ChunkWriter.complete. */
+  commit(id: string, chunks: readonly WrittenChunk[]): CommittedObject {
+    const upload = this.pending.get(id);
+    if (upload === undefined) {
+      throw new StorageError(`completing ${id}: no such upload`, { isNotFound: true });
+    }
+    const ordered = checkCompleteChunks(chunks, upload.key);
+    const parts = ordered.map((c) => {
+      const data = upload.chunks.get(c.number);
+      if (data === undefined) {
+        throw new StorageError(`completing ${upload.key}: chunk ${c.number} was never written`);
+      }
+      return data;
+    });
+    const data = Buffer.concat(parts);
+    const etag = multipartEtag(parts.map((p) => md5(p)));
+    this.pending.delete(id);
+    this.objects.set(upload.key, {
+      data,
+      etag,
+      metadata: upload.metadata,
+      lastModified: new Date(this.now()).toISOString(),
+    });
+    const expected = multipartEtag(ordered.map((c) => c.md5));
+    if (expected !== etag) {
+      this.objects.delete(upload.key);
+      throw new IntegrityError(`${upload.key}: stored ETag ${etag}, expected ${expected}`);
+    }
+    return { etag, size: data.byteLength };
+  }
+
+  /** Store one chunk of a pending write; see ChunkWriter.writeChunk. */
+  storeChunk(id: string, input: WriteChunkInput): WrittenChunk {
+    const upload = this.pending.get(id);
+    if (upload === undefined) {
+      throw new StorageError(`writing chunk ${input.number}: no such upload ${id}`, {
+        isNotFound: true,
+      });
+    }
+    const digest = md5(input.body);
+    if (!digest.equals(input.md5)) {
+      throw new StorageError(`writing chunk ${input.number} of ${upload.key}: BadDigest`, {
+        isRetryable: true,
+      });
+    }
+    upload.chunks.set(input.number, Buffer.from(input.body));
+    return {
+      number: input.number,
+      size: input.body.byteLength,
+      md5: digest,
+      etag: `"${digest.toString('hex')}"`,
+    };
+  }
+}
+
+class MemChunkWriter implements ChunkWriter {
+  constructor(
+    private readonly backend: MemBackend,
+    readonly key: string,
+    readonly id: string,
+  ) {}
+
+  writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
+    if (input.signal?.aborted === true) return Promise.reject(input.signal.reason as Error);
+    try {
+      return Promise.resolve(this.backend.storeChunk(this.id, input));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
+    try {
+      return Promise.resolve(this.backend.commit(this.id, chunks));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  abort(): Promise<void> {
+    return this.backend.abortPending({ key: this.key, id: this.id });
+  }
+}

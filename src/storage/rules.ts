@@ -1,0 +1,37 @@
+/**
+ * Small rules every backend applies the same way (pure): key order, metadata key case, and the
+ * check that a write is complete before it is committed.
+ */
+import { StorageError } from '../errors.js';
+import type { WrittenChunk } from './backend.js';
+
+/** Lexical order of keys as S3 lists them: by their UTF-8 bytes (not UTF-16 code units). */
+export function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Metadata with lower-cased keys, as S3 stores them. */
+export function lowerCaseKeys(metadata: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/**
+ * The chunks of a write sorted by number, after checking that they are exactly 1..n, each
+ * once, and that there is at least one.
+ *
+ * @throws StorageError (not retryable) naming the first gap or duplicate.
+ */
+export function checkCompleteChunks(chunks: readonly WrittenChunk[], key: string): WrittenChunk[] {
+  const ordered = [...chunks].sort((a, b) => a.number - b.number);
+  if (ordered.length === 0) throw new StorageError(`completing ${key}: no chunks were written`);
+  ordered.forEach((c, i) => {
+    if (c.number !== i + 1) {
+      throw new StorageError(
+        `completing ${key}: chunk ${i + 1} is ${c.number < i + 1 ? 'given twice' : 'missing'}`,
+      );
+    }
+  });
+  return ordered;
+}
