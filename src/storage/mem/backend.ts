@@ -222,7 +222,7 @@ class MemChunkWriter implements ChunkWriter {
     try {
       return Promise.resolve(this.backend.storeChunk(this.id, input));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
 
@@ -230,7 +230,7 @@ class MemChunkWriter implements ChunkWriter {
     try {
       return Promise.resolve(this.backend.commit(this.id, chunks));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
 
