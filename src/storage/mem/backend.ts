@@ -217,21 +217,16 @@ class MemChunkWriter implements ChunkWriter {
     readonly id: string,
   ) {}
 
-  writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
-    if (input.signal?.aborted === true) return Promise.reject(input.signal.reason as Error);
-    try {
-      return Promise.resolve(this.backend.storeChunk(this.id, input));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  // async, so that a throw from the backend becomes a rejection like a real backend's
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
+    input.signal?.throwIfAborted();
+    return this.backend.storeChunk(this.id, input);
   }
 
-  complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
-    try {
-      return Promise.resolve(this.backend.commit(this.id, chunks));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
+    return this.backend.commit(this.id, chunks);
   }
 
   abort(): Promise<void> {
