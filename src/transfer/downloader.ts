@@ -15,7 +15,7 @@
 import { Readable, type Writable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import type { ObjectReader } from '../storage/types.js';
-import { withRetry, type RetryOptions } from './retry.js';
+import { withRetry, type RetryOptions } from '../storage/retry.js';
 
 export interface DownloadOptions {
   reader: ObjectReader;

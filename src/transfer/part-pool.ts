@@ -3,7 +3,7 @@
  * upload of any length holds at most `capacity × partSize` bytes of part data and never
  * allocates per chunk.
  */
-import { abortReason } from './retry.js';
+import { abortReason } from '../storage/retry.js';
 
 export class PartPool {
   readonly partSize: number;

@@ -11,7 +11,7 @@ import { InternalError, StorageError, UsageError, Z3Error } from '../errors.js';
 import { formatMiB } from '../config/sizes.js';
 import { MAX_OBJECT_SIZE, MAX_PARTS } from './part-size.js';
 import type { PartPool } from './part-pool.js';
-import { abortReason } from './retry.js';
+import { abortReason } from '../storage/retry.js';
 
 /** One filled part: `buf` belongs to the pool; bytes [0, length) are the part. */
 export interface FilledPart {

@@ -22,7 +22,7 @@ import {
   type ByteReader,
   type PartLimits,
 } from './part-reader.js';
-import { abortReason, withRetry, type RetryOptions } from './retry.js';
+import { abortReason, withRetry, type RetryOptions } from '../storage/retry.js';
 
 /** Where the uploaded bytes come from. */
 export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;

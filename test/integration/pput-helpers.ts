@@ -36,7 +36,7 @@ const PPUT_SOURCES = [
   'transfer/part-pool.ts',
   'transfer/part-size.ts',
   'transfer/etag.ts',
-  'transfer/retry.ts',
+  'storage/retry.ts',
   'storage/s3/store.ts',
   'storage/s3/errors.ts',
   'storage/s3/client.ts',

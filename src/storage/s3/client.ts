@@ -21,7 +21,7 @@ export const MAX_SOCKETS = 1000;
  * Build the one S3 client of a run. Why WHEN_REQUIRED checksums: the SDK's default streaming
  * checksums are sent as aws-chunked trailers, which Ceph RGW answers with 411 and Swift with
  * 501; we send Content-MD5 on every part instead, which real servers verify.
- * Retries are ours (src/transfer/retry.ts), so the SDK's own are limited to one attempt for
+ * Retries are ours (src/storage/retry.ts), so the SDK's own are limited to one attempt for
  * uploads of parts; `maxAttempts` here covers the cheap metadata calls.
  */
 export function createS3Client(

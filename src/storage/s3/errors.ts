@@ -2,7 +2,7 @@
  * Map whatever the AWS SDK (or the socket under it) throws into one StorageError, classified
  * here, where the error arises: retryable (5xx, throttling, timeouts, reset connections) or
  * permanent (every other 4xx: auth, missing bucket, bad request). The retry policy itself lives
- * in src/transfer/retry.ts and only looks at `isRetryable`.
+ * in src/storage/retry.ts and only looks at `isRetryable`.
  *
  * Messages are one line built from the error code, HTTP status and the server's first message
  * line; request headers and signatures are never included, so no secret can leak.

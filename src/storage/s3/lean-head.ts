@@ -23,7 +23,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageError } from '../../errors.js';
-import { withRetry } from '../../transfer/retry.js';
+import { withRetry } from '../retry.js';
 import type { ObjectInfo } from '../types.js';
 import { CONNECT_TIMEOUT_MS, MAX_SOCKETS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { toStorageError } from './errors.js';

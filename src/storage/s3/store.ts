@@ -4,7 +4,7 @@
  * StorageError classified by `toStorageError`.
  *
  * Two clients: `client` (SDK retries on) for cheap metadata calls, and `dataClient` (one SDK
- * attempt) for part uploads and ranged reads, whose retries are ours (src/transfer/retry.ts) —
+ * attempt) for part uploads and ranged reads, whose retries are ours (src/storage/retry.ts) —
  * otherwise a failing part would be retried attempts × attempts times.
  */
 import {

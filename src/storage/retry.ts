@@ -39,10 +39,7 @@ export async function withRetry<T>(
   options: RetryOptions,
 ): Promise<T> {
   const attempts = Math.max(1, Math.floor(options.attempts));
-  const base = options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
-  const max = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
   const sleep = options.sleep ?? abortableSleep;
-  const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     throwIfAborted(options.signal);
     try {
@@ -50,11 +47,24 @@ export async function withRetry<T>(
     } catch (err) {
       if (options.signal?.aborted === true) throw abortReason(options.signal);
       if (!(err instanceof StorageError) || !err.isRetryable || attempt >= attempts) throw err;
-      const delayMs = Math.floor(random() * Math.min(max, base * 2 ** (attempt - 1)));
+      const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(err, attempt, delayMs);
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/** True when `err` may be retried after `attempt` attempts (1-based) of `options.attempts`. */
+export function isRetryAllowed(err: unknown, attempt: number, options: RetryOptions): boolean {
+  return err instanceof StorageError && err.isRetryable && attempt < Math.floor(options.attempts);
+}
+
+/** The wait before attempt `attempt + 1`: uniform in [0, min(max, base × 2^(attempt-1))). */
+export function backoffDelay(attempt: number, options: Omit<RetryOptions, 'attempts'>): number {
+  const base = options.baseDelayMs ?? DEFAULT_BASE_DELAY_MS;
+  const max = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
+  const random = options.random ?? Math.random;
+  return Math.floor(random() * Math.min(max, base * 2 ** (attempt - 1)));
 }
 
 /** `setTimeout` as a promise that rejects with `signal.reason` when the signal aborts. */
