@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 import { runMain } from '../cli/run-main.js';
-import { runSshSync } from '../commands/ssh-sync.js';
+import { runSshSync } from '../cli/ssh-sync-program.js';
 
 await runMain('z3_ssh_sync', runSshSync);

@@ -7,6 +7,7 @@ import { runBackup } from '../commands/backup.js';
 import { runRestore } from '../commands/restore.js';
 import { UsageError } from '../errors.js';
 import type { GlobalFlags } from '../commands/context.js';
+import { defaultPorts } from '../commands/ports.js';
 
 /**
  * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
@@ -62,7 +63,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      setExit(await runStatus({ ...globalFlags(cmd), json: opts.json === true }, ctx));
+      setExit(await runStatus({ ...globalFlags(cmd), json: opts.json === true }, defaultPorts(ctx)));
     });
 
   program
@@ -97,7 +98,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             storageClass: s('storageClass'),
             quiet: opts['quiet'] === true,
           },
-          ctx,
+          defaultPorts(ctx),
         ),
       );
     });
@@ -132,7 +133,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               chunkSize: s('chunkSize'),
               quiet: opts['quiet'] === true,
             },
-            ctx,
+            defaultPorts(ctx),
           ),
         );
       },

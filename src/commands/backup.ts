@@ -1,18 +1,18 @@
-import type { MainContext } from '../cli/run-main.js';
 import type { Settings } from '../config/types.js';
 import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
-import type { ObjectStore } from '../storage/types.js';
+import type { Storage } from '../storage/open.js';
 import { partSizeFor } from '../transfer/part-size.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
-import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
+import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
+import { withProgram, zfsRunner, type CommandPorts } from './ports.js';
 import { readSnapshotState } from './snapshot-state.js';
 
 export interface BackupOptions extends GlobalFlags {
@@ -34,8 +34,8 @@ export interface BackupOptions extends GlobalFlags {
  * (the uploader's commit gate awaits the pipeline), so a dying stage never leaves a
  * truncated object that looks healthy.
  */
-export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<number> {
-  const settings = loadSettings(opts, {
+export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promise<number> {
+  const settings = loadSettings(opts, ports.env, {
     compressor: opts.compressor,
     gpgRecipient: opts.gpgRecipient,
     concurrency: opts.concurrency,
@@ -43,8 +43,11 @@ export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<
     storageClass: opts.storageClass,
   });
   const filesystem = requireFilesystem(settings);
-  const { store } = openStore(settings);
-  const { local, remote, health } = await readSnapshotState(store, settings, {
+  const storage = ports.openStorage(settings);
+  const { local, remote, health } = await readSnapshotState({
+    storage,
+    settings,
+    ports,
     filesystem,
     localDataset: filesystem,
     selectLocal: true,
@@ -59,12 +62,11 @@ export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<
     mode: opts.mode,
   });
   if (plan.kind === 'nothing-to-backup') {
-    process.stderr.write(`${plan.message}\n`);
+    ports.stderr.write(`${plan.message}\n`);
     return 0;
   }
   if (plan.kind === 'nothing-to-do') {
-    if (!opts.quiet)
-      process.stderr.write(`z3: ${plan.target} is already backed up; nothing to do\n`);
+    if (!opts.quiet) ports.stderr.write(`z3: ${plan.target} is already backed up; nothing to do\n`);
     return 0;
   }
   const compressor = compressorStage(settings.compressor, { gpgRecipient: settings.gpgRecipient });
@@ -72,34 +74,39 @@ export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<
 
   const done: { snapshot: string; size: number }[] = [];
   for (const step of plan.steps) {
-    const estimate = await estimateSendSize(sendEstimateArgv(sendInput(step)));
+    const estimate = await estimateSendSize(sendEstimateArgv(sendInput(step)), {
+      run: zfsRunner(ports),
+      signal: ports.signal,
+    });
     const key = snapshotKey(settings.s3Prefix, step.snapshot);
     const metadata = buildBackupMetadata({
       size: estimate,
       parent: step.parent,
       compressor: settings.compressor,
     });
-    const stages: StageSpec[] = [{ argv: sendArgv(sendInput(step)) }];
+    const send = sendArgv(sendInput(step));
+    const stages: StageSpec[] = [{ argv: withProgram(send, ports.zfs) }];
     if (compressor !== undefined) stages.push(compressor);
     if (opts.dryRun) {
-      process.stdout.write(`${dryRunLine(stages, estimate, metadata, key)}\n`);
+      const shown = [send, ...stages.slice(1).map((s) => s.argv)];
+      ports.stdout.write(`${dryRunLine(shown, estimate, metadata, key)}\n`);
       continue;
     }
     await sendStep({
       stages,
-      store,
+      storage,
       key,
       metadata,
       estimate,
       settings,
       opts,
-      ctx,
+      ports,
       label: step.snapshot,
     });
     done.push({ snapshot: step.snapshot, size: estimate });
   }
   for (const d of done) {
-    process.stdout.write(
+    ports.stdout.write(
       opts.parseable
         ? `${d.snapshot}\0${d.size}\n`
         : `Successfuly backed up ${d.snapshot}: ${humanizeSize(d.size)}.\n`,
@@ -116,7 +123,7 @@ function sendInput(step: BackupStep): { snapshot: string; incrementalFrom?: stri
 
 /** The step as the original would have run it, pasteable into a shell (every name quoted). */
 function dryRunLine(
-  stages: StageSpec[],
+  argvs: string[][],
   estimate: number,
   metadata: Record<string, string>,
   key: string,
@@ -124,49 +131,49 @@ function dryRunLine(
   const pput = ['pput', '--quiet', '--estimated', String(estimate)];
   for (const [k, v] of Object.entries(metadata)) pput.push('--meta', `${k}=${v}`);
   pput.push(key);
-  return `${quotePipeline(stages.map((s) => s.argv))} | ${quoteCommand(pput)}`;
+  return `${quotePipeline(argvs)} | ${quoteCommand(pput)}`;
 }
 
 interface SendStepInput {
   stages: StageSpec[];
-  store: ObjectStore;
+  storage: Storage;
   key: string;
   metadata: Record<string, string>;
   estimate: number;
   settings: Settings;
   opts: BackupOptions;
-  ctx: MainContext;
+  ports: CommandPorts;
   label: string;
 }
 
 /** Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0. */
 async function sendStep(input: SendStepInput): Promise<void> {
-  const { settings, ctx } = input;
+  const { settings, ports } = input;
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
     output: 'pipe',
-    signal: ctx.signal,
+    signal: ports.signal,
   });
   // Observed here so that an early failure is not an unhandled rejection; awaited by the gate.
   pipeline.done.catch(() => undefined);
   const progress = createProgress({
     label: input.label,
     total: input.estimate,
-    stream: process.stderr,
+    stream: ports.stderr,
     enabled: !input.opts.quiet,
+    now: ports.now,
   });
   try {
     await uploadStream({
       source: pipeline.output!,
-      port: input.store,
+      backend: input.storage.backend,
       key: input.key,
       metadata: input.metadata,
       storageClass: settings.storageClass,
       partSize: partSizeFor(input.estimate),
       concurrency: settings.concurrency,
-      maxRetries: settings.maxRetries,
-      signal: ctx.signal,
+      signal: ports.signal,
       onProgress: (n: number) => progress.add(n),
       beforeComplete: () => pipeline.done,
     });

@@ -2,8 +2,6 @@ import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import type { Settings } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { createS3Store } from '../storage/s3/store.js';
-import type { ObjectStore } from '../storage/types.js';
 
 /** Options every `z3` subcommand accepts (raw strings from the command line, no defaults). */
 export interface GlobalFlags {
@@ -14,8 +12,12 @@ export interface GlobalFlags {
 }
 
 /** Resolve the settings of this run: flag > environment > [fs:<dataset>] > [main] > default. */
-export function loadSettings(flags: GlobalFlags, extra: SettingFlags = {}): Settings {
-  const sources = loadConfigSources(flags.config === undefined ? {} : { configFlag: flags.config });
+export function loadSettings(
+  flags: GlobalFlags,
+  env: Record<string, string | undefined>,
+  extra: SettingFlags = {},
+): Settings {
+  const sources = loadConfigSources({ configFlag: flags.config, env });
   return resolveSettings(sources, {
     s3Prefix: flags.s3Prefix,
     filesystem: flags.filesystem,
@@ -32,20 +34,4 @@ export function requireFilesystem(settings: Settings): string {
     });
   }
   return settings.filesystem;
-}
-
-/** The bucket of this run, or a config error that says where to set it. */
-export function requireBucket(settings: Settings): string {
-  if (settings.bucket === undefined || settings.bucket === '') {
-    throw new ConfigError('BUCKET is not set', {
-      hint: 'set BUCKET in [main] of /etc/z3_backup/z3.conf or in the environment',
-    });
-  }
-  return settings.bucket;
-}
-
-/** Open the bucket of this run. */
-export function openStore(settings: Settings): { store: ObjectStore; bucket: string } {
-  const bucket = requireBucket(settings);
-  return { store: createS3Store(settings, bucket), bucket };
 }

@@ -1,15 +1,15 @@
-import type { MainContext } from '../cli/run-main.js';
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
 import type { Settings } from '../config/types.js';
-import type { ObjectStore } from '../storage/types.js';
+import type { Storage } from '../storage/open.js';
 import { downloadStream } from '../transfer/downloader.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
-import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
+import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
+import { withProgram, type CommandPorts } from './ports.js';
 import { readSnapshotState } from './snapshot-state.js';
 
 export interface RestoreOptions extends GlobalFlags {
@@ -27,12 +27,18 @@ export interface RestoreOptions extends GlobalFlags {
  * first, each object streamed in-process (parallel ranged GETs) → decompressor chosen from its
  * metadata → `zfs receive`.
  */
-export async function runRestore(opts: RestoreOptions, ctx: MainContext): Promise<number> {
-  const settings = loadSettings(opts, { concurrency: opts.concurrency, chunkSize: opts.chunkSize });
+export async function runRestore(opts: RestoreOptions, ports: CommandPorts): Promise<number> {
+  const settings = loadSettings(opts, ports.env, {
+    concurrency: opts.concurrency,
+    chunkSize: opts.chunkSize,
+  });
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
-  const { store } = openStore(settings);
-  const { local, remote, health } = await readSnapshotState(store, settings, {
+  const storage = ports.openStorage(settings);
+  const { local, remote, health } = await readSnapshotState({
+    storage,
+    settings,
+    ports,
     filesystem,
     localDataset: target,
     selectLocal: false,
@@ -48,25 +54,30 @@ export async function runRestore(opts: RestoreOptions, ctx: MainContext): Promis
     force: opts.force,
   });
   if (plan.kind === 'nothing-to-do') {
-    if (!opts.quiet)
-      process.stderr.write(`z3: ${target}@${opts.snapshot} exists locally; nothing to do\n`);
+    if (!opts.quiet) {
+      ports.stderr.write(`z3: ${target}@${opts.snapshot} exists locally; nothing to do\n`);
+    }
     return 0;
   }
-  const stagesOf = (step: RestoreStep): StageSpec[] => {
+  // `zfs` as the user would type it (dry run), or as the ports run it
+  const stagesOf = (step: RestoreStep, zfs = ports.zfs): StageSpec[] => {
     const decompressor = decompressorStage(step.source.compressor, step.source.key);
-    const receive = { argv: receiveArgv({ target: step.receiveAs, force: opts.force }) };
+    const receiveAs = receiveArgv({ target: step.receiveAs, force: opts.force });
+    const receive = { argv: withProgram(receiveAs, zfs) };
     return decompressor === undefined ? [receive] : [decompressor, receive];
   };
   if (opts.dryRun) {
     for (const step of plan.steps) {
       const get = quoteCommand(['z3_get', step.source.key]);
-      process.stdout.write(`${get} | ${quotePipeline(stagesOf(step).map((s) => s.argv))}\n`);
+      const argvs = stagesOf(step, 'zfs').map((s) => s.argv);
+      ports.stdout.write(`${get} | ${quotePipeline(argvs)}\n`);
     }
     return 0;
   }
-  await checkProgramsAvailable(plan.steps.flatMap(stagesOf));
+  await checkProgramsAvailable(plan.steps.flatMap((step) => stagesOf(step)));
   for (const step of plan.steps) {
-    await receiveStep({ step, stages: stagesOf(step), store, settings, quiet: opts.quiet, ctx });
+    const stages = stagesOf(step);
+    await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports });
   }
   return 0;
 }
@@ -74,27 +85,27 @@ export async function runRestore(opts: RestoreOptions, ctx: MainContext): Promis
 interface ReceiveStepInput {
   step: RestoreStep;
   stages: StageSpec[];
-  store: ObjectStore;
+  storage: Storage;
   settings: Settings;
   quiet: boolean;
-  ctx: MainContext;
+  ports: CommandPorts;
 }
 
 async function receiveStep(input: ReceiveStepInput): Promise<void> {
-  const { step, settings, ctx } = input;
+  const { step, settings, ports } = input;
   const progress = createProgress({
     label: step.receiveAs,
     total: step.source.objectSize,
-    stream: process.stderr,
+    stream: ports.stderr,
     enabled: !input.quiet,
+    now: ports.now,
   });
   const source = downloadStream({
-    reader: input.store,
+    backend: input.storage.backend,
     key: step.source.key,
     chunkSize: settings.chunkSize,
     concurrency: settings.concurrency,
-    maxRetries: settings.maxRetries,
-    signal: ctx.signal,
+    signal: ports.signal,
     onProgress: (n: number) => progress.add(n),
   });
   try {
@@ -102,7 +113,7 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
       stages: input.stages,
       input: source,
       output: 'inherit',
-      signal: ctx.signal,
+      signal: ports.signal,
     }).done;
   } finally {
     progress.finish();

@@ -1,7 +1,7 @@
-import type { MainContext } from '../cli/run-main.js';
 import { planStatus } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
-import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
+import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
+import type { CommandPorts } from './ports.js';
 import { readSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
@@ -9,26 +9,29 @@ export interface StatusOptions extends GlobalFlags {
 }
 
 /** `z3 status`: the table of spec 5 (or JSON Lines with --json). Exit 0 whatever the health. */
-export async function runStatus(opts: StatusOptions, _ctx: MainContext): Promise<number> {
-  const settings = loadSettings(opts);
+export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promise<number> {
+  const settings = loadSettings(opts, ports.env);
   const filesystem = requireFilesystem(settings);
-  const { store, bucket } = openStore(settings);
-  const { local, remote, health } = await readSnapshotState(store, settings, {
+  const storage = ports.openStorage(settings);
+  const { local, remote, health } = await readSnapshotState({
+    storage,
+    settings,
+    ports,
     filesystem,
     localDataset: filesystem,
     selectLocal: true,
   });
   const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
-    process.stdout.write(renderStatusJson(rows));
+    ports.stdout.write(renderStatusJson(rows));
     return 0;
   }
   const title = renderStatusTitle({
     filesystem,
     snapshotPrefix: settings.snapshotPrefix,
-    bucket,
+    bucket: storage.name,
     s3PrefixRaw: settings.s3PrefixRaw,
   });
-  process.stdout.write(`${title}\n${renderStatusTable(rows)}`);
+  ports.stdout.write(`${title}\n${renderStatusTable(rows)}`);
   return 0;
 }

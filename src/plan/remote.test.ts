@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ObjectInfo } from '../storage/types.js';
+import type { ObjectInfo } from '../storage/backend.js';
 import {
   buildBackupMetadata,
   listingPrefix,

@@ -3,7 +3,7 @@
  * listing into remote snapshots and the metadata a backup writes. This is the compatibility
  * contract with buckets written by the Python z3: change nothing here without reading spec 0.
  */
-import type { ObjectInfo } from '../storage/types.js';
+import type { ObjectInfo } from '../storage/backend.js';
 import type { RemoteSnapshot } from './types.js';
 
 /**

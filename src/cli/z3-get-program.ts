@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { defaultPorts } from '../commands/ports.js';
+import { getToStdout } from '../commands/z3-get.js';
+import { parseCommandLine, stringOptions } from './args.js';
+import { EXIT_CODES_HELP } from './exit-codes-help.js';
+import type { MainContext } from './run-main.js';
+
+/**
+ * `z3_get [options] name`: the `z3_get` program. Resolves to the exit code; failures throw a
+ * Z3Error that runMain prints.
+ */
+export async function runZ3Get(ctx: MainContext): Promise<number> {
+  const program = new Command('z3_get')
+    .description('download one S3 key (the full key, no S3_PREFIX applied) to stdout')
+    .argument('<name>', 'the key to download')
+    .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
+    .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
+    .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
+    .option('--progress', 'show progress on stderr')
+    .option('--debug', 'show stack traces on errors')
+    .addHelpText(
+      'after',
+      '\nMemory: at most (CONCURRENCY + 1) x CHUNK_SIZE bytes are buffered.\n' + EXIT_CODES_HELP,
+    )
+    .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
+      const str = stringOptions(opts);
+      await getToStdout(
+        {
+          name,
+          config: str('config'),
+          concurrency: str('concurrency'),
+          chunkSize: str('chunkSize'),
+          progress: opts['progress'] === true,
+        },
+        defaultPorts(ctx),
+      );
+    });
+  await parseCommandLine(program, ctx.argv);
+  return 0;
+}
+

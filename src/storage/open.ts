@@ -1,0 +1,72 @@
+/**
+ * The one place that builds a backend from the settings: S3 (BUCKET) or a local directory
+ * (BACKUP_DIR), wrapped in the one retry policy (MAX_RETRIES attempts per call), with the
+ * metadata cache (CACHE_DIR) applied to listings where the backend allows it. Commands receive
+ * the result (`Storage`) and never construct a backend themselves.
+ */
+import type { Settings } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import type { Backend, ObjectInfo } from './backend.js';
+import { listWithMetadata, type MetadataCacheOptions } from './listing.js';
+import { createLocalBackend } from './local/backend.js';
+import { createS3Backend } from './s3/backend.js';
+import { withRetries } from './wrappers/retrying.js';
+
+/** What a command works with: the backend and the listing with metadata. */
+export interface Storage {
+  /** The backend, retries included. */
+  readonly backend: Backend;
+  /**
+   * How the target is named in titles and messages: the bucket name for S3 (as the original
+   * printed it), the directory for a local target.
+   */
+  readonly name: string;
+  /** Every object under `prefix` with its metadata (listing order); see listWithMetadata. */
+  listWithMetadata(prefix: string): Promise<ObjectInfo[]>;
+}
+
+export interface OpenStorageOptions {
+  /** Told about a metadata cache that cannot be written (the run goes on). */
+  warn: (message: string) => void;
+}
+
+/**
+ * The target of this run: BACKUP_DIR or BUCKET (exactly one is set; the config layer refuses
+ * both). Throws a ConfigError naming what to set when neither is.
+ */
+export function openStorage(settings: Settings, options: OpenStorageOptions): Storage {
+  if (settings.backupDir !== undefined) {
+    const backend = withRetries(createLocalBackend(settings.backupDir), retryPolicy(settings));
+    return storageOf(backend, settings.backupDir);
+  }
+  const bucket = requireBucket(settings);
+  const backend = withRetries(createS3Backend(settings, bucket), retryPolicy(settings));
+  const cache: MetadataCacheOptions | undefined =
+    settings.metadataCacheDir === undefined
+      ? undefined
+      : { dir: settings.metadataCacheDir, endpoint: settings.endpoint, bucket, warn: options.warn };
+  return storageOf(backend, bucket, cache);
+}
+
+/** A Storage over any backend (tests use it with the memory backend). */
+export function storageOf(backend: Backend, name: string, cache?: MetadataCacheOptions): Storage {
+  return {
+    backend,
+    name,
+    listWithMetadata: (prefix) => listWithMetadata(backend, prefix, cache),
+  };
+}
+
+/** The bucket of this run, or a config error that says where to set it. */
+export function requireBucket(settings: Settings): string {
+  if (settings.bucket === undefined || settings.bucket === '') {
+    throw new ConfigError('no target: set BUCKET (S3) or BACKUP_DIR (a local directory)', {
+      hint: 'set BUCKET or BACKUP_DIR in [main] of /etc/z3_backup/z3.conf or in the environment, or pass --backup-dir',
+    });
+  }
+  return settings.bucket;
+}
+
+function retryPolicy(settings: Settings): { attempts: number } {
+  return { attempts: settings.maxRetries };
+}
