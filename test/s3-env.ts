@@ -12,7 +12,8 @@
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, type ConnectionSettings } from '../src/storage/s3/client.js';
-import { createS3Store, type S3Store } from '../src/storage/s3/store.js';
+import type { Backend } from '../src/storage/backend.js';
+import { createS3Backend } from '../src/storage/s3/backend.js';
 
 export interface TestS3 {
   connection: ConnectionSettings;
@@ -76,7 +77,8 @@ export interface TestBucket {
   /** Unique to this describe block; keys go under `<prefix>/`. */
   prefix: string;
   client: S3Client;
-  store: S3Store;
+  /** The S3 backend of the test bucket (no retries: tests see every failure). */
+  backend: Backend;
 }
 
 /**
@@ -90,15 +92,15 @@ export function useTestBucket(label: string): TestBucket {
     s3,
     prefix: uniquePrefix(label),
     client: testClient(s3),
-    store: createS3Store(s3.connection, s3.bucket),
+    backend: createS3Backend(s3.connection, s3.bucket),
   };
   beforeAll(async () => {
     await ensureBucket(fixture.client, s3.bucket);
   });
   afterAll(async () => {
-    const { store, prefix } = fixture;
-    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
-    for (const u of await store.listMultipartUploads(`${prefix}/`)) await store.abort(u);
+    const { backend, prefix } = fixture;
+    for await (const o of backend.list(`${prefix}/`)) await backend.remove(o.key);
+    for (const u of await backend.listPending(`${prefix}/`)) await backend.abortPending(u);
     fixture.client.destroy();
   });
   return fixture;

@@ -91,8 +91,8 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
       snaps.map((s, i) => [snapOf(s), i === 0 ? 'full' : 'incremental', 'ok', 'ok']),
     );
     // what Python z3 reads: isfull / parent / compressor (omitted for none) / size
-    const first = await run.store.head(`${run.prefix}/${snaps[0]!}`);
-    const second = await run.store.head(`${run.prefix}/${snaps[1]!}`);
+    const first = await run.backend.stat(`${run.prefix}/${snaps[0]!}`);
+    const second = await run.backend.stat(`${run.prefix}/${snaps[1]!}`);
     const withCompressor = compressor === 'none' ? {} : { compressor };
     expect(first?.metadata).toEqual({
       size: A_SIZE,
@@ -199,7 +199,7 @@ describe('a broken chain', () => {
     const run = await z3Run('broken', dataset);
     expectOk(await run.z3(['backup', '--full', '--snapshot', snapOf(snaps[0]!)]));
     expectOk(await run.z3(['backup']));
-    await run.store.delete(`${run.prefix}/${snaps[1]!}`);
+    await run.backend.remove(`${run.prefix}/${snaps[1]!}`);
 
     const rows = await run.status();
     expect(rows.map((r) => [r['name'], r['health']])).toEqual([

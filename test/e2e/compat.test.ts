@@ -77,7 +77,7 @@ describe.each([
     await writeRandomFiles(dataset, 1, 32, { prefix: 'ours-' });
     await vm().shOk(`zfs snapshot ${dataset}@zfs-auto-snap:daily-4`);
     expectOk(await run.z3(['backup', '--compressor', 'pigz1']));
-    const ours = await run.store.head(`${run.prefix}/${dataset}@zfs-auto-snap:daily-4`);
+    const ours = await run.backend.stat(`${run.prefix}/${dataset}@zfs-auto-snap:daily-4`);
     expect(ours?.metadata).toEqual({
       size: expect.stringMatching(/^\d+$/) as unknown,
       parent: snaps[2],

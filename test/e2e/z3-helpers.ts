@@ -7,8 +7,8 @@ import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createS3Store } from '../../src/storage/s3/store.js';
-import type { ObjectStore } from '../../src/storage/types.js';
+import type { Backend, PendingWrite } from '../../src/storage/backend.js';
+import { createS3Backend } from '../../src/storage/s3/backend.js';
 import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
 import {
   checksumTree,
@@ -24,13 +24,13 @@ export const SNAP_PREFIX = 'zfs-auto-snap:daily';
 
 export interface Z3Run {
   prefix: string;
-  store: ObjectStore;
+  backend: Backend;
   /** `z3 --s3-prefix <prefix> --dataset <dataset> ARGS`. */
   z3(args: readonly string[], options?: CliOptions): Promise<ProcessResult>;
   /** Every key under the prefix. */
   keys(): Promise<string[]>;
   /** Pending multipart uploads under the prefix. */
-  pending(): Promise<{ key: string; uploadId: string }[]>;
+  pending(): Promise<PendingWrite[]>;
   /** Parsed `z3 status --json`. */
   status(): Promise<Record<string, unknown>[]>;
 }
@@ -38,19 +38,19 @@ export interface Z3Run {
 export async function z3Run(label: string, dataset: string): Promise<Z3Run> {
   const s3 = testS3();
   await ensureBucket(testClient(s3), s3.bucket);
-  const store = createS3Store(s3.connection, s3.bucket);
+  const backend = createS3Backend(s3.connection, s3.bucket);
   const prefix = uniquePrefix(label);
   const run: Z3Run = {
     prefix,
-    store,
+    backend,
     z3: (args, options) =>
       runCli('z3', ['--s3-prefix', prefix, '--dataset', dataset, ...args], options),
     async keys() {
       const out: string[] = [];
-      for await (const o of store.list(`${prefix}/`)) out.push(o.key);
+      for await (const o of backend.list(`${prefix}/`)) out.push(o.key);
       return out;
     },
-    pending: () => store.listMultipartUploads(`${prefix}/`),
+    pending: () => backend.listPending(`${prefix}/`),
     async status() {
       const r = await run.z3(['status', '--json']);
       expectOk(r);

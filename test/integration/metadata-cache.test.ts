@@ -11,33 +11,28 @@ import { join } from 'node:path';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchRemoteSnapshots } from '../../src/commands/remote-snapshots.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
-import type { ObjectInfo, ObjectReader } from '../../src/storage/types.js';
+import { storageOf, type Storage } from '../../src/storage/open.js';
+import { createS3Backend } from '../../src/storage/s3/backend.js';
+import { FaultyBackend } from '../../src/storage/wrappers/faulty.js';
 import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
 
 const SNAP = 'zfs-auto-snap:daily';
 
-/** The store, counting the keys it HEADs (either path). */
-function countingReader(store: S3Store): { reader: ObjectReader; heads: string[] } {
-  const heads: string[] = [];
-  const head = (key: string): Promise<ObjectInfo | undefined> => {
-    heads.push(key);
-    return store.head(key);
-  };
-  const reader: ObjectReader = {
-    head,
-    headBulk: head,
-    getRange: (key, start, end, signal) => store.getRange(key, start, end, signal),
-    list: (prefix) => store.list(prefix),
-  };
-  return { reader, heads };
+/** The backend with its cache, counting the keys it stats (either path). */
+function countingStorage(backend: FaultyBackend, cache: Parameters<typeof storageOf>[2]) {
+  backend.calls.length = 0;
+  const storage: Storage = storageOf(backend, 'bucket', cache);
+  const heads = (): string[] =>
+    backend.calls.filter((c) => c.op === 'stat' || c.op === 'statBulk').map((c) => c.key);
+  return { storage, heads };
 }
 
 describe('metadata cache (real S3)', () => {
   const s3 = testS3();
   const prefix = uniquePrefix('metadata-cache');
   const client: S3Client = testClient(s3);
-  const store = createS3Store(s3.connection, s3.bucket);
+  const s3Backend = createS3Backend(s3.connection, s3.bucket);
+  const backend = new FaultyBackend(s3Backend);
   const cacheDir = mkdtempSync(join(tmpdir(), 'z3-cache-it-'));
   const key = (i: number): string => `${prefix}/tank/fs@${SNAP}-${i}`;
 
@@ -57,32 +52,32 @@ describe('metadata cache (real S3)', () => {
   });
 
   afterAll(async () => {
-    for await (const o of store.list(`${prefix}/`)) await store.delete(o.key);
+    for await (const o of s3Backend.list(`${prefix}/`)) await s3Backend.remove(o.key);
     client.destroy();
     rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  const fetch = (reader: ObjectReader) =>
-    fetchRemoteSnapshots(reader, {
+  const cache = { dir: cacheDir, endpoint: s3.connection.endpoint, bucket: s3.bucket, warn: fail };
+  const fetch = (storage: Storage) =>
+    fetchRemoteSnapshots(storage, {
       prefix: `${prefix}/`,
       filesystem: 'tank/fs',
       snapshotPrefix: SNAP,
-      cache: { dir: cacheDir, endpoint: s3.connection.endpoint, bucket: s3.bucket, warn: fail },
     });
 
   it('skips HEADs of unchanged objects and re-HEADs a replaced one', async () => {
-    const cold = countingReader(store);
-    const first = await fetch(cold.reader);
-    expect(cold.heads.sort()).toEqual([key(1), key(2), key(3)]);
+    const cold = countingStorage(backend, cache);
+    const first = await fetch(cold.storage);
+    expect(cold.heads().sort()).toEqual([key(1), key(2), key(3)]);
     expect(first.map((s) => [s.name, s.isFull])).toEqual([
       [`tank/fs@${SNAP}-1`, true],
       [`tank/fs@${SNAP}-2`, false],
       [`tank/fs@${SNAP}-3`, false],
     ]);
 
-    const warm = countingReader(store);
-    expect(await fetch(warm.reader)).toEqual(first);
-    expect(warm.heads).toEqual([]);
+    const warm = countingStorage(backend, cache);
+    expect(await fetch(warm.storage)).toEqual(first);
+    expect(warm.heads()).toEqual([]);
 
     // Into the next second, so that LastModified differs on servers with 1 s resolution.
     await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -95,10 +90,10 @@ describe('metadata cache (real S3)', () => {
         Metadata: { isfull: 'true', compressor: 'zstd' },
       }),
     );
-    await store.delete(key(3));
-    const changed = countingReader(store);
-    const third = await fetch(changed.reader);
-    expect(changed.heads).toEqual([key(2)]);
+    await s3Backend.remove(key(3));
+    const changed = countingStorage(backend, cache);
+    const third = await fetch(changed.storage);
+    expect(changed.heads()).toEqual([key(2)]);
     expect(third.map((s) => [s.name, s.isFull, s.compressor])).toEqual([
       [`tank/fs@${SNAP}-1`, true, undefined],
       [`tank/fs@${SNAP}-2`, true, 'zstd'],

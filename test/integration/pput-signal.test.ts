@@ -17,7 +17,7 @@ import {
 } from './pput-helpers.js';
 
 describe('pput interrupted (built CLI, real S3)', () => {
-  const { s3, prefix, client, store } = useTestBucket('pput-signal');
+  const { s3, prefix, client, backend } = useTestBucket('pput-signal');
 
   beforeAll(() => {
     assertBuilt();
@@ -26,10 +26,10 @@ describe('pput interrupted (built CLI, real S3)', () => {
   /** Wait until the upload of `key` has at least one part on the server. */
   async function firstPartUploaded(key: string): Promise<void> {
     for (let i = 0; i < 300; i++) {
-      const [upload] = await store.listMultipartUploads(key);
+      const [upload] = await backend.listPending(key);
       if (upload !== undefined) {
         const parts = await client.send(
-          new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: upload.uploadId }),
+          new ListPartsCommand({ Bucket: s3.bucket, Key: key, UploadId: upload.id }),
         );
         if ((parts.Parts ?? []).length > 0) return;
       }
@@ -67,7 +67,7 @@ describe('pput interrupted (built CLI, real S3)', () => {
       expect(result.code, result.stderr).toBe(130);
       expect(result.stdout).toBe('');
       expect(ourLines(result.stderr)).toContain(`pput: interrupted by ${signal}`);
-      await expectNothingLeft(store, key);
+      await expectNothingLeft(backend, key);
     },
   );
 });

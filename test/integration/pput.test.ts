@@ -21,7 +21,7 @@ import {
 } from './pput-helpers.js';
 
 describe('pput (built CLI, real S3)', () => {
-  const { s3, prefix, client, store } = useTestBucket('pput');
+  const { s3, prefix, client, backend } = useTestBucket('pput');
 
   beforeAll(() => {
     assertBuilt();
@@ -48,7 +48,7 @@ describe('pput (built CLI, real S3)', () => {
     expect(back.size).toBe(size);
     expect(back.sha256).toBe(input.sha256());
     const etag = (JSON.parse(result.stdout) as { etag: string }).etag;
-    expect((await store.head(key))?.etag).toBe(etag);
+    expect((await backend.stat(key))?.etag).toBe(etag);
   });
 
   it('round-trips 200 MiB in 5 MiB parts with 4 workers', async () => {
@@ -65,8 +65,8 @@ describe('pput (built CLI, real S3)', () => {
     const back = await readBack(client, s3.bucket, key);
     expect(back.size).toBe(200 * MiB);
     expect(back.sha256).toBe(input.sha256());
-    expect((await store.head(key))?.etag).toMatch(/-40"$/);
-    expect(await store.listMultipartUploads(key)).toEqual([]);
+    expect((await backend.stat(key))?.etag).toMatch(/-40"$/);
+    expect(await backend.listPending(key)).toEqual([]);
   });
 
   it('stores metadata split at the first =, with --meta as a prefix of --metadata', async () => {
@@ -89,7 +89,7 @@ describe('pput (built CLI, real S3)', () => {
     expect(result.stdout).toBe(
       '{"status": "success", "etag": "\\"d229c1fc0e509475afe56426c89d2724-2\\""}\n',
     );
-    expect((await store.head(key))?.etag).toBe('"d229c1fc0e509475afe56426c89d2724-2"');
+    expect((await backend.stat(key))?.etag).toBe('"d229c1fc0e509475afe56426c89d2724-2"');
   });
 
   it('picks the part size from --estimated', async () => {
@@ -122,7 +122,7 @@ describe('pput (built CLI, real S3)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(ourLines(result.stderr)).toContain("pput: Error: Can't upload zero bytes!");
-    await expectNothingLeft(store, key);
+    await expectNothingLeft(backend, key);
   });
 
   it.each([
@@ -135,6 +135,6 @@ describe('pput (built CLI, real S3)', () => {
     const result = await runPput(s3, args, Buffer.from('x'));
     expect(result.code).toBe(2);
     expect(ourLines(result.stderr).join('\n')).toContain(message);
-    expect(await store.listMultipartUploads(`${prefix}/`)).toEqual([]);
+    expect(await backend.listPending(`${prefix}/`)).toEqual([]);
   });
 });

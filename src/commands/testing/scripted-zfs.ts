@@ -1,0 +1,136 @@
+/**
+ * A scripted `zfs` for the commands' unit tests: a real executable (a small Node script) that
+ * the commands spawn exactly as they spawn the real one, driven by a JSON state file beside it.
+ * It answers the few commands z3 runs (list, send -nvP, send, receive), sends deterministic
+ * bytes that name their snapshot and base, and receives them with zfs's own rules for an
+ * incremental ("does not match incremental source"), so a test sees the order of steps, the
+ * commit gate (a send told to die mid-stream), and what a restore received.
+ */
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** How `zfs send` of one snapshot behaves. */
+export interface ScriptedSend {
+  /** Bytes of the stream (default 3000). */
+  size?: number;
+  /** Write this many bytes, then exit with `exitCode` (default 1) and a message on stderr. */
+  failAfter?: number;
+  exitCode?: number;
+}
+
+export interface ScriptedZfsState {
+  /** Each dataset and its snapshots (full names), oldest first. */
+  datasets: Record<string, string[]>;
+  /** Per snapshot (full name): how its send behaves. */
+  sends?: Record<string, ScriptedSend>;
+  /** What `zfs receive` got, in order (written by the script). */
+  received?: { target: string; force: boolean; snapshot: string; from: string; bytes: number }[];
+  /** Every argv the script was run with (written by the script). */
+  calls?: string[][];
+}
+
+export interface ScriptedZfs {
+  /** The executable to pass as the ports' `zfs`. */
+  program: string;
+  /** The state as the script left it. */
+  state(): ScriptedZfsState;
+  cleanup(): void;
+}
+
+/** Create the script in a temp directory with `initial` as its state. */
+export function createScriptedZfs(initial: ScriptedZfsState): ScriptedZfs {
+  const dir = mkdtempSync(join(tmpdir(), 'z3-scripted-zfs-'));
+  const statePath = join(dir, 'state.json');
+  const program = join(dir, 'zfs');
+  writeFileSync(statePath, JSON.stringify({ received: [], calls: [], sends: {}, ...initial }));
+  writeFileSync(
+    program,
+    `#!${process.execPath}\n${SCRIPT.replace('STATE_PATH', JSON.stringify(statePath))}`,
+  );
+  chmodSync(program, 0o755);
+  return {
+    program,
+    state: () => JSON.parse(readFileSync(statePath, 'utf8')) as ScriptedZfsState,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The stream of `snapshot` (from `from`, '' for a full): a header line, then filler bytes. */
+export function scriptedStream(snapshot: string, from: string, size: number): Buffer {
+  const header = Buffer.from(`Z3FAKE\t${snapshot}\t${from}\n`);
+  const out = Buffer.alloc(Math.max(size, header.length));
+  header.copy(out);
+  for (let i = header.length; i < out.length; i++) out[i] = (i * 31 + snapshot.length) & 0xff;
+  return out;
+}
+
+// The script itself: plain JavaScript, no dependencies, one state file.
+const SCRIPT = String.raw`
+const fs = require('node:fs');
+const statePath = STATE_PATH;
+const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
+const argv = process.argv.slice(2);
+state.calls.push(argv);
+const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
+const fail = (msg, code = 1) => { save(); process.stderr.write(msg + '\n'); process.exit(code); };
+const stream = (snap, from, size) => {
+  const header = Buffer.from('Z3FAKE\t' + snap + '\t' + from + '\n');
+  const out = Buffer.alloc(Math.max(size, header.length));
+  header.copy(out);
+  for (let i = header.length; i < out.length; i++) out[i] = (i * 31 + snap.length) & 0xff;
+  return out;
+};
+const exists = (ds) => Object.prototype.hasOwnProperty.call(state.datasets, ds);
+const [cmd, ...rest] = argv;
+if (cmd === 'list') {
+  const ds = rest[rest.length - 1];
+  if (!exists(ds)) fail("cannot open '" + ds + "': dataset does not exist");
+  save();
+  if (rest.includes('snapshot')) {
+    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\n').join(''));
+  } else process.stdout.write(ds + '\n');
+} else if (cmd === 'send') {
+  const snap = rest[rest.length - 1];
+  const i = rest.indexOf('-i');
+  const from = i >= 0 ? rest[i + 1] : '';
+  const ds = snap.split('@')[0];
+  if (!exists(ds) || !state.datasets[ds].includes(snap)) fail("cannot open '" + snap + "': dataset does not exist");
+  const spec = state.sends[snap] || {};
+  const size = spec.size ?? 3000;
+  if (rest.includes('-nvP')) {
+    save();
+    process.stdout.write((from ? 'incremental\t' + from + '\t' : 'full\t') + snap + '\t' + size + '\nsize\t' + size + '\n');
+  } else {
+    save();
+    const bytes = stream(snap, from, size);
+    const n = spec.failAfter ?? bytes.length;
+    process.stdout.write(bytes.subarray(0, n), () => {
+      if (spec.failAfter !== undefined) { process.stderr.write('scripted send failure\n'); process.exit(spec.exitCode ?? 1); }
+    });
+  }
+} else if (cmd === 'receive') {
+  const target = rest[rest.length - 1];
+  const force = rest.includes('-F');
+  const chunks = [];
+  process.stdin.on('data', (c) => chunks.push(c));
+  process.stdin.on('end', () => {
+    const data = Buffer.concat(chunks);
+    const nl = data.indexOf(10);
+    const [magic, snap, from] = data.subarray(0, nl).toString().split('\t');
+    if (magic !== 'Z3FAKE') fail('invalid stream (bad magic number)');
+    const ds = target.split('@')[0];
+    const have = state.datasets[ds];
+    if (from === '') {
+      if (have && !force) fail("destination '" + ds + "' exists");
+      state.datasets[ds] = [target];
+    } else {
+      const latest = have && have[have.length - 1];
+      if (!latest || latest.split('@')[1] !== from.split('@')[1]) fail('cannot receive incremental stream: most recent snapshot of ' + ds + ' does not match incremental source');
+      have.push(target);
+    }
+    state.received.push({ target, force, snapshot: snap, from, bytes: data.length });
+    save();
+  });
+} else fail('scripted zfs: unexpected command: zfs ' + argv.join(' '));
+`;
