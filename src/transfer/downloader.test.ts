@@ -6,75 +6,70 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../errors.js';
-import type { ListedObject, ObjectInfo, ObjectReader } from '../storage/types.js';
+import type { Backend, ReadRangeInput } from '../storage/backend.js';
+import { MemBackend } from '../storage/mem/backend.js';
+import { FaultyBackend, type FaultCall } from '../storage/wrappers/faulty.js';
+import { withRetries } from '../storage/wrappers/retrying.js';
 import { downloadObject, downloadStream, type DownloadOptions } from './downloader.js';
 
-interface RangeCall {
-  start: number;
-  end: number;
-  /** 0-based index of the range (start / chunkSize). */
-  index: number;
-  /** 1-based attempt for this range. */
-  attempt: number;
-}
+const CHUNK = 100;
 
 /**
- * A scripted ObjectReader over an in-memory object. `script` runs inside each getRange before
- * the bytes are returned: it may wait (out-of-order completion), throw (faults), or return a
- * replacement body (short reads).
+ * The mem backend, watched: every body a range returned (weakly: a delivered chunk must become
+ * garbage) and every buffer it was asked to fill. `reshape` lets one test break the contract.
  */
-class FakeReader implements ObjectReader {
-  readonly calls: RangeCall[] = [];
-  readonly completed: number[] = [];
-  /** Every body handed out, weakly: a delivered chunk must become garbage. */
+class WatchedMem extends MemBackend {
+  readonly targets = new Set<ArrayBufferLike>();
   readonly bodies: WeakRef<Uint8Array>[] = [];
-  aborted = 0;
-  inFlight = 0;
-  maxInFlight = 0;
-  constructor(
-    private readonly data: Uint8Array | undefined,
-    private readonly chunkSize: number,
-    private readonly script: (
-      call: RangeCall,
-    ) => Promise<Uint8Array | void> | Uint8Array | void = () => undefined,
-  ) {}
+  reshape: ((body: Uint8Array, input: ReadRangeInput) => Uint8Array) | undefined;
 
-  head(key: string): Promise<ObjectInfo | undefined> {
-    if (this.data === undefined) return Promise.resolve(undefined);
-    return Promise.resolve({ key, size: this.data.byteLength, etag: '"x"', metadata: {} });
+  override async readRange(input: ReadRangeInput): Promise<Uint8Array> {
+    if (input.target !== undefined) this.targets.add(input.target.buffer);
+    const body = await super.readRange(input);
+    this.bodies.push(new WeakRef(body));
+    return this.reshape?.(body, input) ?? body;
   }
+}
 
-  async getRange(_key: string, start: number, end: number, signal?: AbortSignal) {
-    const index = Math.floor(start / this.chunkSize);
-    const call = {
-      start,
-      end,
-      index,
-      attempt: this.calls.filter((c) => c.index === index).length + 1,
-    };
-    this.calls.push(call);
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const onAbort = (): void => {
-      this.aborted += 1;
-    };
-    signal?.addEventListener('abort', onAbort);
+/** A range call as the test scripts see it: `index` is start / CHUNK. */
+type RangeCall = FaultCall & { index: number };
+
+/**
+ * Object `k` (when `data` is given) on a watched mem backend, behind a fault script that runs
+ * before each range: it may wait (out-of-order completion) or throw (faults). A range whose
+ * signal aborted meanwhile then fails, like a cancelled request.
+ */
+function objectWith(
+  data: Uint8Array | undefined,
+  script: (call: RangeCall) => Promise<unknown> | void = () => undefined,
+) {
+  const mem = new WatchedMem();
+  if (data !== undefined) mem.put('k', data);
+  const stats = { inFlight: 0, maxInFlight: 0, aborted: 0, completed: [] as number[] };
+  const faulty = new FaultyBackend(mem, async (call) => {
+    if (call.op !== 'readRange') return;
+    const index = Math.floor((call.start ?? 0) / CHUNK);
+    stats.inFlight += 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    const onAbort = (): void => void (stats.aborted += 1);
+    call.signal?.addEventListener('abort', onAbort);
     try {
-      const replaced = await this.script(call);
-      signal?.throwIfAborted();
-      this.completed.push(index);
-      const body = replaced ?? (this.data ?? new Uint8Array()).subarray(start, end + 1);
-      this.bodies.push(new WeakRef(body));
-      return body;
+      await script({ ...call, index });
+      call.signal?.throwIfAborted();
+      stats.completed.push(index);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.inFlight -= 1;
+      call.signal?.removeEventListener('abort', onAbort);
+      stats.inFlight -= 1;
     }
-  }
+  });
+  const ranges = (): RangeCall[] =>
+    faulty.ops('readRange').map((c) => ({ ...c, index: Math.floor((c.start ?? 0) / CHUNK) }));
+  return { mem, faulty, stats, ranges };
+}
 
-  async *list(): AsyncIterable<ListedObject> {
-    /* not used by the downloader */
-  }
+/** `backend` with the one retry policy, 3 attempts, no waiting (as `openBackend` wraps it). */
+function retrying(backend: Backend): Backend {
+  return withRetries(backend, { attempts: 3, baseDelayMs: 0, maxDelayMs: 0 });
 }
 
 /** A Writable that keeps what it gets; optionally slow, with a small buffer. */
@@ -102,36 +97,8 @@ function collectingSink(options: { delayMs?: number; highWaterMark?: number } = 
   };
 }
 
-const CHUNK = 100;
-
-function opts(reader: ObjectReader, extra: Partial<DownloadOptions> = {}): DownloadOptions {
-  return {
-    reader,
-    key: 'k',
-    chunkSize: CHUNK,
-    concurrency: 4,
-    maxRetries: 3,
-    retryBaseDelayMs: 1,
-    retryMaxDelayMs: 2,
-    ...extra,
-  };
-}
-
-/** A FakeReader with the RangeIntoReader capability: copies each range into the given buffer. */
-class IntoReader extends FakeReader {
-  readonly targets = new Set<ArrayBufferLike>();
-  async getRangeInto(input: {
-    key: string;
-    start: number;
-    end: number;
-    target: Uint8Array;
-    signal?: AbortSignal | undefined;
-  }): Promise<Uint8Array> {
-    this.targets.add(input.target.buffer);
-    const body = await this.getRange(input.key, input.start, input.end, input.signal);
-    input.target.set(body);
-    return input.target.subarray(0, body.byteLength);
-  }
+function opts(backend: Backend, extra: Partial<DownloadOptions> = {}): DownloadOptions {
+  return { backend, key: 'k', chunkSize: CHUNK, concurrency: 4, ...extra };
 }
 
 /** A slow sink done with each chunk at its write callback (it copies the bytes); no buffer. */
@@ -150,89 +117,94 @@ function copyingSink(delayMs: number): { sink: Writable; bytes: () => Buffer } {
 describe('range buffer reuse', () => {
   it('reuses range buffers when the sink is done at the callback, bytes intact', async () => {
     const data = randomBytes(CHUNK * 20 + 37);
-    const reader = new IntoReader(data, CHUNK, async ({ index }) => {
-      await sleep([3, 0, 2, 1][index % 4] ?? 0);
-    });
+    const { mem, faulty } = objectWith(data, ({ index }) => sleep([3, 0, 2, 1][index % 4] ?? 0));
     const out = copyingSink(1);
-    await downloadObject({ ...opts(reader), sink: out.sink, isSinkDoneAtCallback: true });
+    await downloadObject({ ...opts(faulty), sink: out.sink, isSinkDoneAtCallback: true });
     // The sink owns what it buffered: let it write the rest, then compare.
     await new Promise<void>((resolve) => out.sink.end(resolve));
     expect(out.bytes().equals(data)).toBe(true);
     // 21 ranges through at most concurrency + the chunks the sink still holds.
-    expect(reader.targets.size).toBeLessThanOrEqual(4 + 2);
+    expect(mem.targets.size).toBeGreaterThan(0);
+    expect(mem.targets.size).toBeLessThanOrEqual(4 + 2);
   });
 
   it('never hands a buffer back without the flag (a sink may keep the chunk)', async () => {
     const data = randomBytes(CHUNK * 6);
-    const reader = new IntoReader(data, CHUNK);
+    const { mem, faulty } = objectWith(data);
     const out = collectingSink();
-    await downloadObject({ ...opts(reader), sink: out.sink });
+    await downloadObject({ ...opts(faulty), sink: out.sink });
     expect(out.bytes().equals(data)).toBe(true);
-    expect(reader.targets.size).toBe(0);
+    expect(mem.targets.size).toBe(0);
   });
 });
 
 describe('downloadObject', () => {
   it('writes chunks in order although they complete out of order', async () => {
     const data = randomBytes(CHUNK * 12 + 37);
-    const reader = new FakeReader(data, CHUNK, async ({ index }) => {
-      await sleep([9, 1, 5, 0, 7, 3][index % 6] ?? 0);
-    });
+    const { faulty, stats, ranges } = objectWith(data, ({ index }) =>
+      sleep([9, 1, 5, 0, 7, 3][index % 6] ?? 0),
+    );
     const out = collectingSink();
     const progress: number[] = [];
     const { size } = await downloadObject({
-      ...opts(reader),
+      ...opts(faulty),
       sink: out.sink,
       onProgress: (n) => progress.push(n),
     });
     expect(size).toBe(data.byteLength);
     expect(out.bytes().equals(data)).toBe(true);
-    expect(reader.completed).not.toEqual([...reader.completed].sort((a, b) => a - b));
-    expect(reader.calls.map((c) => [c.start, c.end]).at(-1)).toEqual([1200, 1236]);
+    expect(stats.completed).not.toEqual([...stats.completed].sort((a, b) => a - b));
+    expect(ranges().at(-1)?.start).toBe(1200);
     expect(progress.reduce((a, b) => a + b, 0)).toBe(data.byteLength);
   });
 
-  it('retries a range that fails with a transient error', async () => {
+  it('retries a range that fails with a transient error (through the retry wrapper)', async () => {
     const data = randomBytes(CHUNK * 5);
-    const reader = new FakeReader(data, CHUNK, ({ index, attempt }) => {
+    const { faulty, ranges } = objectWith(data, ({ index, attempt }) => {
       if (index === 2 && attempt <= 2) {
         throw new StorageError('503 slow down', { isRetryable: true });
       }
     });
     const out = collectingSink();
-    await downloadObject({ ...opts(reader), sink: out.sink });
+    await downloadObject({ ...opts(retrying(faulty)), sink: out.sink });
     expect(out.bytes().equals(data)).toBe(true);
-    expect(reader.calls.filter((c) => c.index === 2)).toHaveLength(3);
+    expect(ranges().filter((c) => c.index === 2)).toHaveLength(3);
   });
 
-  it('retries a short body and fails when it stays short', async () => {
+  it('refuses a range of the wrong length at once: a backend broke its contract', async () => {
     const data = randomBytes(CHUNK * 3);
-    const reader = new FakeReader(data, CHUNK, ({ index }) =>
-      index === 1 ? new Uint8Array(CHUNK - 1) : undefined,
-    );
+    // Range 1 comes late, so range 0 is delivered first.
+    const { mem, faulty, ranges } = objectWith(data, ({ index }) => sleep(index === 1 ? 5 : 0));
+    mem.reshape = (body, input) => (input.start === CHUNK ? body.subarray(1) : body);
     const out = collectingSink();
-    const done = downloadObject({ ...opts(reader), sink: out.sink });
-    await expect(done).rejects.toThrow(/range 100-199 of k: got 99 bytes, expected 100/);
-    expect(reader.calls.filter((c) => c.index === 1)).toHaveLength(3);
+    const err = await downloadObject({ ...opts(retrying(faulty)), sink: out.sink }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).message).toBe('range 100-199 of k: got 99 bytes, expected 100');
+    expect((err as StorageError).isRetryable).toBe(false);
+    expect(ranges().filter((c) => c.index === 1)).toHaveLength(1);
     expect(out.bytes().equals(data.subarray(0, CHUNK))).toBe(true);
   });
 
   it('stops at a permanent failure: rejects, issues no more ranges, writes nothing more', async () => {
     const data = randomBytes(CHUNK * 20);
     const permanent = new StorageError('403 access denied');
-    const reader = new FakeReader(data, CHUNK, async ({ index }) => {
+    const { faulty, stats, ranges } = objectWith(data, async ({ index }) => {
       if (index === 3) throw permanent;
       await sleep(index === 2 ? 30 : 2); // range 2 is still running when 3 fails
     });
     const out = collectingSink();
-    await expect(downloadObject({ ...opts(reader), sink: out.sink })).rejects.toBe(permanent);
-    const callsAtFailure = reader.calls.length;
+    await expect(downloadObject({ ...opts(retrying(faulty)), sink: out.sink })).rejects.toBe(
+      permanent,
+    );
+    const callsAtFailure = ranges().length;
     const written = out.bytes();
     await sleep(60);
-    expect(reader.calls.length).toBe(callsAtFailure);
-    expect(reader.calls.filter((c) => c.index === 3)).toHaveLength(1); // not retried
-    expect(Math.max(...reader.calls.map((c) => c.index))).toBeLessThan(8);
-    expect(reader.aborted).toBeGreaterThan(0); // range 2 was cancelled
+    expect(ranges().length).toBe(callsAtFailure);
+    expect(ranges().filter((c) => c.index === 3)).toHaveLength(1); // not retried
+    expect(Math.max(...ranges().map((c) => c.index))).toBeLessThan(8);
+    expect(stats.aborted).toBeGreaterThan(0); // range 2 was cancelled
     expect(written.byteLength).toBeLessThanOrEqual(2 * CHUNK);
     expect(written.equals(data.subarray(0, written.byteLength))).toBe(true);
     expect(out.bytes().equals(written)).toBe(true);
@@ -242,13 +214,13 @@ describe('downloadObject', () => {
     const data = randomBytes(CHUNK * 10);
     let release = (): void => undefined;
     const hanging = new Promise<void>((resolve) => (release = resolve));
-    const reader = new FakeReader(data, CHUNK, async ({ index }) => {
+    const { faulty } = objectWith(data, async ({ index }) => {
       if (index === 0) await hanging; // ignores cancellation
       if (index === 2) throw new StorageError('404 gone', { isNotFound: true });
     });
     const out = collectingSink();
     const started = Date.now();
-    await expect(downloadObject({ ...opts(reader), sink: out.sink })).rejects.toThrow('404 gone');
+    await expect(downloadObject({ ...opts(faulty), sink: out.sink })).rejects.toThrow('404 gone');
     expect(Date.now() - started).toBeLessThan(1000);
     release();
     await sleep(5);
@@ -257,16 +229,16 @@ describe('downloadObject', () => {
 
   it('keeps at most `concurrency` ranges ahead of a slow sink', async () => {
     const data = randomBytes(CHUNK * 30);
-    const reader = new FakeReader(data, CHUNK, () => sleep(1).then(() => undefined));
+    const { faulty, stats, ranges } = objectWith(data, () => sleep(1));
     const out = collectingSink({ delayMs: 3, highWaterMark: 1 });
     let maxAhead = 0;
     const check = setInterval(() => {
-      maxAhead = Math.max(maxAhead, reader.calls.length - out.count());
+      maxAhead = Math.max(maxAhead, ranges().length - out.count());
     }, 1);
-    await downloadObject({ ...opts(reader, { concurrency: 3 }), sink: out.sink });
+    await downloadObject({ ...opts(faulty, { concurrency: 3 }), sink: out.sink });
     clearInterval(check);
     expect(out.bytes().equals(data)).toBe(true);
-    expect(reader.maxInFlight).toBe(3);
+    expect(stats.maxInFlight).toBe(3);
     // 3 fetched or in flight, plus the one handed to the sink.
     expect(maxAhead).toBeLessThanOrEqual(3 + 1);
   });
@@ -275,7 +247,7 @@ describe('downloadObject', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
     const data = randomBytes(CHUNK * 40);
-    const reader = new FakeReader(data, CHUNK);
+    const { mem, faulty } = objectWith(data);
     let writes = 0;
     let aliveEarly = -1;
     const sink = new Writable({
@@ -287,40 +259,41 @@ describe('downloadObject', () => {
         setTimeout(() => {
           gc();
           setTimeout(() => {
-            aliveEarly = reader.bodies.slice(0, 20).filter((r) => r.deref() !== undefined).length;
+            aliveEarly = mem.bodies.slice(0, 20).filter((r) => r.deref() !== undefined).length;
             cb();
           }, 0);
         }, 0);
       },
     });
-    await downloadObject({ ...opts(reader), sink });
+    await downloadObject({ ...opts(faulty), sink });
     expect(writes).toBe(40);
+    expect(mem.bodies).toHaveLength(40);
     expect(aliveEarly).toBe(0);
   });
 
   it('honours sink backpressure: never writes while the sink needs a drain', async () => {
     const data = randomBytes(CHUNK * 10);
-    const reader = new FakeReader(data, CHUNK);
+    const { faulty } = objectWith(data);
     const out = collectingSink({ delayMs: 2, highWaterMark: CHUNK / 2 });
-    await downloadObject({ ...opts(reader), sink: out.sink });
+    await downloadObject({ ...opts(faulty), sink: out.sink });
     expect(out.writesWhileFull()).toBe(0);
     await new Promise<void>((resolve) => out.sink.end(resolve));
     expect(out.bytes().equals(data)).toBe(true);
   });
 
   it('succeeds on a zero-byte object without any range request', async () => {
-    const reader = new FakeReader(new Uint8Array(), CHUNK);
+    const { faulty, ranges } = objectWith(new Uint8Array());
     const out = collectingSink();
-    await expect(downloadObject({ ...opts(reader), sink: out.sink })).resolves.toEqual({ size: 0 });
-    expect(reader.calls).toHaveLength(0);
+    await expect(downloadObject({ ...opts(faulty), sink: out.sink })).resolves.toEqual({ size: 0 });
+    expect(ranges()).toHaveLength(0);
     expect(out.count()).toBe(0);
   });
 
   it('reports a missing key as a not-found StorageError naming the object', async () => {
-    const reader = new FakeReader(undefined, CHUNK);
+    const { faulty } = objectWith(undefined);
     const out = collectingSink();
     const err: unknown = await downloadObject({
-      ...opts(reader, { displayName: 's3://bucket/k' }),
+      ...opts(faulty, { displayName: 's3://bucket/k' }),
       sink: out.sink,
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
@@ -329,28 +302,46 @@ describe('downloadObject', () => {
     expect(out.count()).toBe(0);
   });
 
+  it('reads the size from one stat, retried by the wrapper when it fails transiently', async () => {
+    const data = randomBytes(CHUNK * 2 + 1);
+    const { faulty } = objectWith(data);
+    faulty.script = ({ op, attempt }) => {
+      if (op === 'stat' && attempt === 1) throw new StorageError('503', { isRetryable: true });
+    };
+    const out = collectingSink();
+    const sizes: number[] = [];
+    const done = await downloadObject({
+      ...opts(retrying(faulty), { onStart: (n) => sizes.push(n) }),
+      sink: out.sink,
+    });
+    expect(done.size).toBe(data.byteLength);
+    expect(sizes).toEqual([data.byteLength]);
+    expect(faulty.ops('stat')).toHaveLength(2);
+    expect(out.bytes().equals(data)).toBe(true);
+  });
+
   it('rejects with the abort reason and cancels the ranges in flight', async () => {
     const data = randomBytes(CHUNK * 10);
     const controller = new AbortController();
-    const reader = new FakeReader(data, CHUNK, async ({ index }) => {
+    const { faulty, stats } = objectWith(data, async ({ index }) => {
       if (index === 1) controller.abort(new Error('interrupted'));
       await sleep(5);
     });
     const out = collectingSink();
     await expect(
-      downloadObject({ ...opts(reader, { signal: controller.signal }), sink: out.sink }),
+      downloadObject({ ...opts(faulty, { signal: controller.signal }), sink: out.sink }),
     ).rejects.toThrow('interrupted');
-    expect(reader.aborted).toBeGreaterThan(0);
+    expect(stats.aborted).toBeGreaterThan(0);
     expect(out.count()).toBe(0);
   });
 
   it('rejects at once on abort even when a range ignores its signal', async () => {
     let release = (): void => undefined;
     const hanging = new Promise<void>((resolve) => (release = resolve));
-    const reader = new FakeReader(randomBytes(CHUNK * 3), CHUNK, () => hanging);
+    const { faulty } = objectWith(randomBytes(CHUNK * 3), () => hanging);
     const controller = new AbortController();
     const out = collectingSink();
-    const done = downloadObject({ ...opts(reader, { signal: controller.signal }), sink: out.sink });
+    const done = downloadObject({ ...opts(faulty, { signal: controller.signal }), sink: out.sink });
     await sleep(5);
     controller.abort(new Error('interrupted by SIGINT'));
     await expect(done).rejects.toThrow('interrupted by SIGINT');
@@ -361,7 +352,7 @@ describe('downloadObject', () => {
 
   it('stops when the sink fails', async () => {
     const data = randomBytes(CHUNK * 50);
-    const reader = new FakeReader(data, CHUNK, () => sleep(1).then(() => undefined));
+    const { faulty, ranges } = objectWith(data, () => sleep(1));
     let writes = 0;
     const sink = new Writable({
       write(_chunk, _enc, cb) {
@@ -369,48 +360,56 @@ describe('downloadObject', () => {
         cb(writes === 3 ? Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }) : null);
       },
     });
-    await expect(downloadObject({ ...opts(reader), sink })).rejects.toThrow('EPIPE');
-    const calls = reader.calls.length;
+    await expect(downloadObject({ ...opts(faulty), sink })).rejects.toThrow('EPIPE');
+    const calls = ranges().length;
     await sleep(20);
-    expect(reader.calls.length).toBe(calls);
+    expect(ranges().length).toBe(calls);
     expect(calls).toBeLessThan(15);
+  });
+
+  it('refuses a chunk size or concurrency that is not a positive integer, before any call', async () => {
+    const { faulty } = objectWith(randomBytes(CHUNK));
+    for (const bad of [{ chunkSize: 0 }, { concurrency: 0 }, { chunkSize: 1.5 }]) {
+      await expect(
+        downloadObject({ ...opts(faulty, bad), sink: collectingSink().sink }),
+      ).rejects.toBeInstanceOf(RangeError);
+    }
+    expect(faulty.calls).toHaveLength(0);
   });
 });
 
 describe('downloadStream', () => {
   it('streams the object in order', async () => {
     const data = randomBytes(CHUNK * 7 + 1);
-    const reader = new FakeReader(data, CHUNK, async ({ index }) => {
-      await sleep(index % 2 === 0 ? 4 : 0);
-    });
+    const { faulty } = objectWith(data, ({ index }) => sleep(index % 2 === 0 ? 4 : 0));
     const out = collectingSink();
-    await pipeline(downloadStream(opts(reader)), out.sink);
+    await pipeline(downloadStream(opts(faulty)), out.sink);
     expect(out.bytes().equals(data)).toBe(true);
   });
 
   it('errors the stream on a failure and on a missing key', async () => {
-    const reader = new FakeReader(randomBytes(CHUNK * 4), CHUNK, ({ index }) => {
+    const { faulty } = objectWith(randomBytes(CHUNK * 4), ({ index }) => {
       if (index === 2) throw new StorageError('boom');
     });
-    await expect(pipeline(downloadStream(opts(reader)), collectingSink().sink)).rejects.toThrow(
+    await expect(pipeline(downloadStream(opts(faulty)), collectingSink().sink)).rejects.toThrow(
       'boom',
     );
-    const missing = new FakeReader(undefined, CHUNK);
+    const missing = objectWith(undefined);
     await expect(
-      pipeline(downloadStream(opts(missing)), collectingSink().sink),
+      pipeline(downloadStream(opts(missing.faulty)), collectingSink().sink),
     ).rejects.toMatchObject({ isNotFound: true });
   });
 
   it('cancels the ranges in flight when the consumer goes away', async () => {
     const data = randomBytes(CHUNK * 40);
-    const reader = new FakeReader(data, CHUNK, () => sleep(5).then(() => undefined));
-    const stream = downloadStream(opts(reader));
+    const { faulty, stats, ranges } = objectWith(data, () => sleep(5));
+    const stream = downloadStream(opts(faulty));
     for await (const chunk of stream) {
       expect((chunk as Buffer).byteLength).toBe(CHUNK);
       break; // destroys the stream
     }
     await sleep(30);
-    expect(reader.aborted).toBeGreaterThan(0);
-    expect(reader.calls.length).toBeLessThan(10);
+    expect(stats.aborted).toBeGreaterThan(0);
+    expect(ranges().length).toBeLessThan(10);
   });
 });

@@ -11,25 +11,26 @@
  * Why range buffers are reused when the sink allows it (`downloadObject` with `isSinkDone…`):
  * a fresh chunk-size buffer per range is external memory that V8 answers with a full garbage
  * collection almost every time (about 0.5 CPU-s per GiB at 16 MiB ranges, and a higher RSS).
+ *
+ * What is not here, and why: retries. The backend comes wrapped in the one retry policy
+ * (src/storage/wrappers/retrying.ts), which retries each range and the stat on its own.
  */
 import { Readable, type Writable } from 'node:stream';
 import { StorageError } from '../errors.js';
-import type { ObjectReader } from '../storage/types.js';
-import { withRetry, type RetryOptions } from '../storage/retry.js';
+import type { Backend } from '../storage/backend.js';
 
 export interface DownloadOptions {
-  reader: ObjectReader;
+  /** Where to read, already wrapped in the retry policy by the caller: each call is made once here. */
+  backend: Backend;
   /** The full key; no prefix is applied. */
   key: string;
   /** Bytes per ranged GET (the last range may be shorter). */
   chunkSize: number;
   /** Ranges fetched at once; also the number of chunks buffered ahead of the consumer. */
   concurrency: number;
-  /** Total attempts per request (HEAD and each range), as MAX_RETRIES. */
-  maxRetries: number;
   /** Aborting stops issuing ranges, cancels those in flight and rejects with the signal's reason. */
   signal?: AbortSignal | undefined;
-  /** Called once with the object's size (from HEAD), before any byte is delivered. */
+  /** Called once with the object's size (from `stat`), before any byte is delivered. */
   onStart?: ((size: number) => void) | undefined;
   /** Called with the byte count of each chunk as it is delivered in order. */
   onProgress?: ((bytes: number) => void) | undefined;
@@ -41,26 +42,9 @@ export interface DownloadOptions {
    * Transform or PassThrough that passes the written chunk on. Default false.
    */
   isSinkDoneAtCallback?: boolean | undefined;
-  /** Backoff of the retries; default the retry policy's own (tests shorten them). */
-  retryBaseDelayMs?: number | undefined;
-  retryMaxDelayMs?: number | undefined;
 }
 
-/**
- * Optional capability of an ObjectReader (the S3 store has it): read bytes [start, end] into
- * `target` (at least that long) and return the filled part of it; otherwise as `getRange`.
- */
-export interface RangeIntoReader {
-  getRangeInto(input: {
-    key: string;
-    start: number;
-    end: number;
-    target: Uint8Array;
-    signal?: AbortSignal | undefined;
-  }): Promise<Uint8Array>;
-}
-
-/** An object opened for download: its size from HEAD and its bytes, in order. */
+/** An object opened for download: its size from `stat` and its bytes, in order. */
 export interface OpenedDownload {
   size: number;
   /** The object's bytes in order; iterate once. Stopping early cancels the ranges in flight. */
@@ -68,7 +52,7 @@ export interface OpenedDownload {
 }
 
 /**
- * HEAD the object and return its size with a generator of its chunks. A missing key throws a
+ * Stat the object and return its size with a generator of its chunks. A missing key throws a
  * StorageError with `isNotFound` and the message `no such object <displayName>`.
  */
 export function openDownload(options: DownloadOptions): Promise<OpenedDownload> {
@@ -81,7 +65,7 @@ async function openWith(
 ): Promise<OpenedDownload> {
   validate(options);
   const name = options.displayName ?? options.key;
-  const info = await withRetry(() => options.reader.head(options.key), retryOptions(options));
+  const info = await options.backend.stat(options.key);
   if (info === undefined) {
     throw new StorageError(`no such object ${name}`, { isNotFound: true });
   }
@@ -91,7 +75,7 @@ async function openWith(
 
 /**
  * Download the object into `sink`, in order, honouring the sink's backpressure. Resolves with
- * the byte count (equal to the HEAD size) once the last chunk was handed to the sink. On any
+ * the byte count (equal to the stat size) once the last chunk was handed to the sink. On any
  * failure (a range, the sink, the signal) nothing more is written and it rejects. The sink is
  * neither ended nor destroyed: the caller owns it.
  */
@@ -213,36 +197,26 @@ async function* fetchInOrder(
   }
 }
 
-/** One range with retries; a short or long body is a retryable error (a truncated transfer). */
-function fetchRange(
+/**
+ * One range, exactly `end - start + 1` bytes long. The backend promises that length (and
+ * retries a short body itself); a wrong length reaching here is checked once more, as a
+ * non-retryable error, since no retry happens at this level.
+ */
+async function fetchRange(
   options: DownloadOptions,
   range: { start: number; end: number; signal: AbortSignal; buffers: RangeBuffers | undefined },
 ): Promise<Uint8Array> {
-  const expected = range.end - range.start + 1;
-  const { reader, key } = options;
-  const target = isRangeIntoReader(reader) ? range.buffers?.take() : undefined;
-  return withRetry(
-    async () => {
-      const { start, end, signal } = range;
-      const body =
-        target !== undefined && isRangeIntoReader(reader)
-          ? await reader.getRangeInto({ key, start, end, target, signal })
-          : await reader.getRange(key, start, end, signal);
-      if (body.byteLength !== expected) {
-        throw new StorageError(
-          `range ${range.start}-${range.end} of ${options.displayName ?? options.key}: ` +
-            `got ${body.byteLength} bytes, expected ${expected}`,
-          { isRetryable: true },
-        );
-      }
-      return body;
-    },
-    { ...retryOptions(options), signal: range.signal },
-  );
-}
-
-function isRangeIntoReader(reader: object): reader is RangeIntoReader {
-  return typeof (reader as Partial<RangeIntoReader>).getRangeInto === 'function';
+  const { start, end, signal } = range;
+  const expected = end - start + 1;
+  const target = range.buffers?.take();
+  const body = await options.backend.readRange({ key: options.key, start, end, target, signal });
+  if (body.byteLength !== expected) {
+    throw new StorageError(
+      `range ${start}-${end} of ${options.displayName ?? options.key}: ` +
+        `got ${body.byteLength} bytes, expected ${expected}`,
+    );
+  }
+  return body;
 }
 
 /**
@@ -267,20 +241,10 @@ class RangeBuffers {
   }
 }
 
-function retryOptions(options: DownloadOptions): RetryOptions {
-  return {
-    attempts: options.maxRetries,
-    baseDelayMs: options.retryBaseDelayMs,
-    maxDelayMs: options.retryMaxDelayMs,
-    signal: options.signal,
-  };
-}
-
 function validate(options: DownloadOptions): void {
   for (const [name, value] of [
     ['chunkSize', options.chunkSize],
     ['concurrency', options.concurrency],
-    ['maxRetries', options.maxRetries],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new RangeError(`download ${name} must be a positive integer, got ${value}`);

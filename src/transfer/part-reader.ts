@@ -9,7 +9,7 @@
  */
 import { InternalError, StorageError, UsageError, Z3Error } from '../errors.js';
 import { formatMiB } from '../config/sizes.js';
-import { MAX_OBJECT_SIZE, MAX_PARTS } from './part-size.js';
+import type { BackendLimits } from '../storage/backend.js';
 import type { PartPool } from './part-pool.js';
 import { abortReason } from '../storage/retry.js';
 
@@ -19,15 +19,6 @@ export interface FilledPart {
   buf: Uint8Array;
   length: number;
 }
-
-export interface PartLimits {
-  /** S3's 10,000 parts per upload. */
-  maxParts: number;
-  /** S3's 5 TiB per object. */
-  maxObjectSize: number;
-}
-
-export const S3_LIMITS: PartLimits = { maxParts: MAX_PARTS, maxObjectSize: MAX_OBJECT_SIZE };
 
 /**
  * A source that reads into the caller's buffer: a file descriptor reads straight into the part
@@ -48,12 +39,13 @@ export interface ReadPartsInput {
   pool: PartPool;
   /** Aborting makes a pending read reject with `stop.reason`. */
   stop: AbortSignal;
-  limits: PartLimits;
+  /** The backend's; only `maxParts` and `maxObjectSize` are checked here. */
+  limits: Pick<BackendLimits, 'maxParts' | 'maxObjectSize'>;
 }
 
 /**
  * Fill pool buffers from `source` and yield them as parts numbered from 1. The last part may be
- * short; empty input yields nothing. Throws before the S3 limits are crossed: when a byte beyond
+ * short; empty input yields nothing. Throws before the backend's limits are crossed: when a byte beyond
  * `maxParts` full parts arrives (UsageError) or the total exceeds `maxObjectSize` (StorageError).
  */
 export async function* readParts(input: ReadPartsInput): AsyncGenerator<FilledPart, void> {
@@ -127,21 +119,21 @@ export function chunkReader(source: AsyncIterator<Uint8Array>): ByteReader {
   };
 }
 
-function tooManyParts(limits: PartLimits, partSize: number): UsageError {
+function tooManyParts(limits: ReadPartsInput['limits'], partSize: number): UsageError {
   return new UsageError(
     `the input needs more than ${limits.maxParts} parts of ${formatMiB(partSize)}M, ` +
-      `the S3 limit per upload; the upload was aborted`,
+      `the storage's limit per upload; the upload was aborted`,
     {
       hint: 'use a larger part size: pput --estimated <bytes> or a larger --chunk-size / CHUNK_SIZE',
     },
   );
 }
 
-function objectTooLarge(limits: PartLimits): StorageError {
+function objectTooLarge(limits: ReadPartsInput['limits']): StorageError {
   return new StorageError(
-    `the input exceeds ${limits.maxObjectSize} bytes (5 TiB), the S3 object size limit; ` +
+    `the input exceeds ${limits.maxObjectSize} bytes, the storage's object size limit; ` +
       `the upload was aborted`,
-    { hint: 'split the data or compress it better; S3 cannot store it in one object' },
+    { hint: 'split the data or compress it better; the storage cannot hold it in one object' },
   );
 }
 

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_OBJECT_SIZE, MIN_PART_SIZE, choosePartSize, partSizeFor } from './part-size.js';
+import { S3_LIMITS } from '../storage/limits.js';
+import { choosePartSize, partSizeFor } from './part-size.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 const TIB = 1024 * GIB;
+const { minPartSize: MIN_PART_SIZE, maxObjectSize: MAX_OBJECT_SIZE } = S3_LIMITS;
 
 describe('partSizeFor (spec 8.2)', () => {
   it.each([
@@ -22,6 +24,10 @@ describe('partSizeFor (spec 8.2)', () => {
   it('never goes below 5 MiB', () => {
     expect(partSizeFor(0)).toBe(MIN_PART_SIZE);
     expect(partSizeFor(10 * GIB)).toBe(MIN_PART_SIZE);
+  });
+
+  it('never goes above the 5 GiB part limit', () => {
+    expect(partSizeFor(100 * TIB)).toBe(S3_LIMITS.maxPartSize);
   });
 
   it('fits the estimate plus 5 % in 9,999 parts', () => {

@@ -1,22 +1,18 @@
 /**
- * S3 multipart limits and the part-size formula of spec 8.2. Pure: no I/O.
+ * The part-size formula of spec 8.2. Pure: no I/O.
+ *
+ * Why S3's limits whatever the backend: they are the tightest any backend has (see
+ * src/storage/limits.ts), and the formula is a compatibility contract with the original tool,
+ * so a part size chosen here fits every backend.
  *
  * Why the formula divides by 9,999 and adds 5 %: the estimate is usually the uncompressed size
- * of a `zfs send`, and the original tool (whose formula is a compatibility contract) leaves that
- * much room so that an estimate slightly too low still fits in 10,000 parts.
+ * of a `zfs send`, and the original tool leaves that much room so that an estimate slightly too
+ * low still fits in 10,000 parts.
  */
 import { UsageError } from '../errors.js';
+import { S3_LIMITS } from '../storage/limits.js';
 
-const MIB = 1024 * 1024;
-
-/** S3: every part but the last must be at least 5 MiB. */
-export const MIN_PART_SIZE = 5 * MIB;
-/** S3: a part is at most 5 GiB. */
-export const MAX_PART_SIZE = 5 * 1024 * MIB;
-/** S3: part numbers run from 1 to 10,000. */
-export const MAX_PARTS = 10_000;
-/** S3: an object is at most 5 TiB. */
-export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MIB;
+const { minPartSize, maxPartSize, maxObjectSize } = S3_LIMITS;
 
 /**
  * `floor(max(N * 1.05 / 9999, 5 MiB))`: the part size for an input of about `estimated` bytes,
@@ -24,7 +20,7 @@ export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MIB;
  * uncompressed estimate above 5 TiB may still compress below it; the uploader stops at the limit.
  */
 export function partSizeFor(estimated: number): number {
-  return Math.min(MAX_PART_SIZE, Math.floor(Math.max((estimated * 1.05) / 9999, MIN_PART_SIZE)));
+  return Math.min(maxPartSize, Math.floor(Math.max((estimated * 1.05) / 9999, minPartSize)));
 }
 
 export interface PartSizeInput {
@@ -44,9 +40,9 @@ export function choosePartSize(input: PartSizeInput): number {
     if (!Number.isSafeInteger(input.estimated) || input.estimated < 0) {
       throw new UsageError(`--estimated: expected a size in bytes, got ${input.estimated}`);
     }
-    if (input.estimated > MAX_OBJECT_SIZE) {
+    if (input.estimated > maxObjectSize) {
       throw new UsageError(
-        `--estimated ${input.estimated}: above the S3 object size limit of 5 TiB (${MAX_OBJECT_SIZE} bytes)`,
+        `--estimated ${input.estimated}: above the S3 object size limit of 5 TiB (${maxObjectSize} bytes)`,
         { hint: 'split the data into several objects; S3 cannot store it in one' },
       );
     }

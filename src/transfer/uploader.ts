@@ -1,34 +1,28 @@
 /**
- * The streaming multipart uploader, used by `pput` and in-process by `z3 backup`.
+ * The streaming chunked uploader, used by `pput` and in-process by `z3 backup`.
  *
  * Shape: one producer (src/transfer/part-reader.ts) fills reused pool buffers from the source;
- * `concurrency` workers pull parts from it, upload each with Content-MD5 and retries, and give
- * the buffer back. The object is committed last: only after all input was read, every part
- * uploaded and `beforeComplete` resolved; any failure before that aborts the multipart upload
- * and rethrows, so a failed or interrupted run leaves neither an object nor a pending upload.
- * After completion the server's ETag is checked against the one computed locally.
+ * `concurrency` workers pull parts from it, write each as a chunk of one backend writer (with
+ * its MD5, which the backend verifies), and give the buffer back. The object is committed last:
+ * only after all input was read, every chunk written and `beforeComplete` resolved; any failure
+ * before that, or of the commit itself, aborts the writer and rethrows, so a failed or
+ * interrupted run leaves neither an object nor a pending write.
+ *
+ * What is not here, and why: retries (the backend comes wrapped in the one retry policy,
+ * src/storage/wrappers/retrying.ts, so an attempt is never retried twice over), and the check of
+ * the committed object (the backend's `complete` does it: only it knows its ETag rule).
  */
 import type { Readable } from 'node:stream';
-import { IntegrityError, InternalError, StorageError, UsageError, Z3Error } from '../errors.js';
-import type { CompletedPart, MultipartPort, ObjectStore } from '../storage/types.js';
-import { md5, multipartEtag, normalizeEtag } from '../storage/etag.js';
+import { InternalError, UsageError, Z3Error } from '../errors.js';
+import type { Backend, ChunkWriter, WrittenChunk } from '../storage/backend.js';
+import { md5 } from '../storage/etag.js';
+import { abortReason } from '../storage/retry.js';
+import { formatMiB } from '../config/sizes.js';
 import { PartPool } from './part-pool.js';
-import {
-  S3_LIMITS,
-  chunkReader,
-  raceAbort,
-  readAhead,
-  readParts,
-  type ByteReader,
-  type PartLimits,
-} from './part-reader.js';
-import { abortReason, withRetry, type RetryOptions } from '../storage/retry.js';
+import { chunkReader, raceAbort, readAhead, readParts, type ByteReader } from './part-reader.js';
 
 /** Where the uploaded bytes come from. */
 export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;
-
-/** What the uploader needs of a store: the multipart calls, HEAD, and delete (for a bad ETag). */
-export type UploadPort = MultipartPort & Pick<ObjectStore, 'delete'>;
 
 export interface UploadStreamOptions {
   /**
@@ -37,13 +31,19 @@ export interface UploadStreamOptions {
    * ByteReader closed when the upload fails.
    */
   source: UploadSource;
-  port: UploadPort;
+  /**
+   * Where to write, already wrapped in the retry policy by the caller (`openBackend`): every
+   * call is made once here. Its `limits` bound the part size, the part count and the size.
+   */
+  backend: Backend;
   key: string;
-  /** User metadata (`x-amz-meta-*`). */
+  /** User metadata (S3: `x-amz-meta-*`). */
   metadata: Record<string, string>;
+  /** Undefined = the backend's default class. */
   storageClass: string | undefined;
   /**
-   * Bytes per part; every part but the last has exactly this size.
+   * Bytes per part; every part but the last has exactly this size. Must lie within the
+   * backend's `minPartSize` … `maxPartSize` (UsageError otherwise, before anything is read).
    *
    * Memory bound: at most `partSize × max(concurrency, 2)` bytes of part buffers, allocated
    * once and reused, plus the source's current chunk (none for a ByteReader) and a small
@@ -57,26 +57,20 @@ export interface UploadStreamOptions {
   partSize: number;
   /** Parts uploaded at the same time (CONCURRENCY). */
   concurrency: number;
-  /** Attempts per part, total (MAX_RETRIES); only retryable StorageErrors are retried. */
-  maxRetries: number;
-  /** Aborting stops reading, cancels parts in flight, aborts the upload and rejects with `signal.reason`. */
+  /** Aborting stops reading, cancels parts in flight, aborts the write and rejects with `signal.reason`. */
   signal?: AbortSignal | undefined;
-  /** Told the size of each part once it is uploaded. */
+  /** Told the size of each part once it is written. */
   onProgress?: ((bytes: number) => void) | undefined;
   /**
-   * The commit gate: awaited after all input was read and every part uploaded, before the
-   * upload is completed. If it rejects, the upload is aborted and its rejection propagates
+   * The commit gate: awaited after all input was read and every part written, before the
+   * write is completed. If it rejects, the write is aborted and its rejection propagates
    * (`z3 backup` waits here until every pipeline stage exited 0).
    */
   beforeComplete?: (() => Promise<void>) | undefined;
-  /** Backoff timing of part retries (tests shorten it). */
-  retry?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'sleep' | 'random' | 'onRetry'>;
-  /** S3's part-count and object-size limits; only tests lower them. */
-  limits?: PartLimits;
 }
 
 export interface UploadResult {
-  /** Quoted multipart ETag, `"<hex>-<parts>"`, as computed locally and confirmed by HEAD. */
+  /** The committed object's ETag, as the backend's `complete` confirmed it (quoted). */
   etag: string;
   /** Bytes uploaded. */
   size: number;
@@ -93,52 +87,46 @@ export class EmptyUploadError extends InternalError {
   }
 }
 
-/** Abort attempts when cleaning up (abort is idempotent). */
-const ABORT_ATTEMPTS = 3;
-
-/** Upload `source` to `key` as one multipart upload; see the module comment for the guarantees. */
+/** Upload `source` to `key` as one chunked write; see the module comment for the guarantees. */
 export async function uploadStream(options: UploadStreamOptions): Promise<UploadResult> {
   validate(options);
   options.signal?.throwIfAborted();
-  const { port, key } = options;
-  let uploadId: string;
+  const { backend, key, partSize } = options;
+  let writer: ChunkWriter;
   try {
-    uploadId = await port.create({
+    writer = await backend.openWriter({
       key,
       metadata: options.metadata,
       storageClass: options.storageClass,
+      chunkSize: partSize,
     });
   } catch (err) {
     closeSource(options.source);
     throw err;
   }
-  let sent: SentParts;
-  let etag: string;
   try {
-    sent = await sendParts(options, uploadId);
+    const sent = await sendParts(options, writer);
     if (sent.size === 0) throw new EmptyUploadError();
     if (options.beforeComplete !== undefined) {
       const gate = options.beforeComplete();
       await (options.signal ? raceAbort(gate, options.signal) : gate);
     }
     options.signal?.throwIfAborted();
-    etag = multipartEtag(sent.md5s);
-    await port.complete({ key, uploadId, parts: sent.parts });
+    const committed = await writer.complete(sent.chunks);
+    return {
+      etag: committed.etag,
+      size: sent.size,
+      parts: sent.chunks.length,
+      buffersAllocated: sent.buffersAllocated,
+    };
   } catch (err) {
-    throw await abortAfter(options, uploadId, err);
+    throw await abortAfter(writer, err);
   }
-  await verifyCommitted(options, etag, sent);
-  return {
-    etag,
-    size: sent.size,
-    parts: sent.parts.length,
-    buffersAllocated: sent.buffersAllocated,
-  };
 }
 
 interface SentParts {
-  parts: CompletedPart[];
-  md5s: Buffer[];
+  /** Sorted by number. */
+  chunks: WrittenChunk[];
   size: number;
   buffersAllocated: number;
 }
@@ -148,17 +136,16 @@ interface SentParts {
  * failure (or the caller's abort) aborts `stop`, which cancels the reads, waits and requests
  * of everyone else; its reason is what this rejects with.
  */
-async function sendParts(options: UploadStreamOptions, uploadId: string): Promise<SentParts> {
+async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Promise<SentParts> {
   const stop = new AbortController();
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted === true) onAbort(); // aborted while the upload was being created
+  if (options.signal?.aborted === true) onAbort(); // aborted while the writer was being opened
   const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
   const reader = byteReader(options.source);
-  const parts = readAhead(
-    readParts({ source: reader, pool, stop: stop.signal, limits: options.limits ?? S3_LIMITS }),
-  );
-  const sent: SentParts = { parts: [], md5s: [], size: 0, buffersAllocated: 0 };
+  const limits = options.backend.limits;
+  const parts = readAhead(readParts({ source: reader, pool, stop: stop.signal, limits }));
+  const sent: SentParts = { chunks: [], size: 0, buffersAllocated: 0 };
   const fail = (err: unknown): void => {
     if (!stop.signal.aborted) stop.abort(err);
   };
@@ -170,21 +157,8 @@ async function sendParts(options: UploadStreamOptions, uploadId: string): Promis
       const { partNumber, buf, length } = next.value;
       try {
         const body = buf.subarray(0, length);
-        const digest = md5(body);
-        const partEtag = await withRetry(
-          () =>
-            options.port.uploadPart({
-              key: options.key,
-              uploadId,
-              partNumber,
-              body,
-              md5Base64: digest.toString('base64'),
-              signal: stop.signal,
-            }),
-          { ...options.retry, attempts: options.maxRetries, signal: stop.signal },
-        );
-        sent.parts.push({ partNumber, etag: partEtag });
-        sent.md5s[partNumber - 1] = digest;
+        const chunk = { number: partNumber, body, md5: md5(body), signal: stop.signal };
+        sent.chunks.push(await writer.writeChunk(chunk));
         sent.size += length;
         options.onProgress?.(length);
       } finally {
@@ -202,18 +176,17 @@ async function sendParts(options: UploadStreamOptions, uploadId: string): Promis
     closeSource(options.source, reader);
     throw abortReason(stop.signal);
   }
-  sent.parts.sort((a, b) => a.partNumber - b.partNumber);
+  sent.chunks.sort((a, b) => a.number - b.number);
   sent.buffersAllocated = pool.allocated;
-  checkComplete(sent);
+  checkComplete(sent.chunks);
   return sent;
 }
 
-/** Every part from 1 to n was uploaded exactly once (a bug otherwise, never the user's fault). */
-function checkComplete(sent: SentParts): void {
-  const ok =
-    sent.md5s.length === sent.parts.length &&
-    sent.parts.every((p, i) => p.partNumber === i + 1 && sent.md5s[i] !== undefined);
-  if (!ok) throw new InternalError(`uploaded parts are not numbered 1..${sent.parts.length}`);
+/** Every part from 1 to n was written exactly once (a bug otherwise, never the user's fault). */
+function checkComplete(chunks: readonly WrittenChunk[]): void {
+  if (!chunks.every((c, i) => c.number === i + 1)) {
+    throw new InternalError(`written parts are not numbered 1..${chunks.length}`);
+  }
 }
 
 /** How many part buffers an upload with `concurrency` workers uses; see `partSize`. */
@@ -241,20 +214,13 @@ function closeSource(source: UploadSource, reader?: ByteReader): void {
 }
 
 /**
- * Abort the upload after `cause` and return the error to throw: `cause` itself, or, if the abort
- * failed too, an error of the same exit code that says a pending upload is left behind.
+ * Abort the write after `cause` and return the error to throw: `cause` itself, or, if the abort
+ * failed too (after the backend's retries), an error of the same exit code that says a pending
+ * write is left behind.
  */
-async function abortAfter(
-  options: UploadStreamOptions,
-  uploadId: string,
-  cause: unknown,
-): Promise<unknown> {
-  const { port, key } = options;
+async function abortAfter(writer: ChunkWriter, cause: unknown): Promise<unknown> {
   try {
-    await withRetry(() => port.abort({ key, uploadId }), {
-      ...options.retry,
-      attempts: ABORT_ATTEMPTS,
-    });
+    await writer.abort();
     return cause;
   } catch (abortErr) {
     const why = abortErr instanceof Error ? abortErr.message : String(abortErr);
@@ -264,52 +230,28 @@ async function abortAfter(
       cause instanceof Z3Error ? cause.exitCode : 1,
       {
         cause,
-        hint: `multipart upload ${uploadId} of ${key} is left pending and holds storage: abort it, or add a lifecycle rule that aborts incomplete uploads`,
+        hint: `multipart upload ${writer.id} of ${writer.key} is left pending and holds storage: abort it, or add a lifecycle rule that aborts incomplete uploads`,
       },
     );
   }
-}
-
-/**
- * HEAD the committed object: its ETag and size must be what was sent. Otherwise it is deleted,
- * so a corrupt object never looks like a valid backup, and an IntegrityError is thrown.
- */
-async function verifyCommitted(
-  options: UploadStreamOptions,
-  etag: string,
-  sent: SentParts,
-): Promise<void> {
-  const { port, key } = options;
-  const info = await withRetry(() => port.head(key), {
-    ...options.retry,
-    attempts: options.maxRetries,
-  });
-  if (info === undefined) {
-    throw new StorageError(`${key}: the object is missing right after its upload was completed`);
-  }
-  // The multipart ETag is an MD5 of part MD5s only where the server's part ETags are MD5s;
-  // with SSE-KMS (AWS) or server-side encryption (MinIO) they are not, and every part was
-  // already verified by Content-MD5: then only the size can be compared.
-  const isEtagComparable = sent.parts.every(
-    (p) => normalizeEtag(p.etag) === sent.md5s[p.partNumber - 1]?.toString('hex'),
-  );
-  const isEtagOk = !isEtagComparable || normalizeEtag(info.etag) === normalizeEtag(etag);
-  if (isEtagOk && info.size === sent.size) return;
-  await port.delete(key);
-  throw new IntegrityError(
-    `${key}: the server reports ETag ${info.etag || '(none)'} and ${info.size} bytes, ` +
-      `expected ${etag} and ${sent.size} bytes; the object was deleted`,
-  );
 }
 
 function validate(options: UploadStreamOptions): void {
   for (const [name, value] of [
     ['part size', options.partSize],
     ['concurrency', options.concurrency],
-    ['retries', options.maxRetries],
   ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) {
       throw new UsageError(`upload ${name} must be a positive integer, got ${value}`);
     }
+  }
+  const { minPartSize, maxPartSize } = options.backend.limits;
+  const { partSize } = options;
+  if (partSize < minPartSize || partSize > maxPartSize) {
+    throw new UsageError(
+      `part size ${formatMiB(partSize)}M (${partSize} bytes) is outside the limits of ` +
+        `${options.backend.location}: ${minPartSize} to ${maxPartSize} bytes`,
+      { hint: 'choose a --chunk-size / CHUNK_SIZE within them' },
+    );
   }
 }

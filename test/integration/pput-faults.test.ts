@@ -1,104 +1,126 @@
 /**
- * Fault injection at the port, against a real S3 server: a wrapper around S3Store fails chosen
- * calls, and whatever happens the server must end with either the complete object or nothing —
- * no object and no pending multipart upload. Needs the test S3 server (test/s3-env.ts).
+ * Fault injection at the storage port, against a real S3 server: the fault-injecting wrapper
+ * around the S3 backend fails chosen calls, inside the one retry policy as `openBackend` builds
+ * it, and whatever happens the server must end with either the complete object or nothing — no
+ * object and no pending multipart upload. Needs the test S3 server (test/s3-env.ts).
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { InterruptedError, StorageError } from '../../src/errors.js';
-import type { S3Store } from '../../src/storage/s3/store.js';
-import type { UploadPartInput } from '../../src/storage/types.js';
-import {
-  uploadStream,
-  type UploadPort,
-  type UploadStreamOptions,
-} from '../../src/transfer/uploader.js';
-import { useTestBucket } from '../s3-env.js';
+import type { Backend, ChunkWriter, OpenWriterInput } from '../../src/storage/backend.js';
+import { FaultyBackend, type FaultScript } from '../../src/storage/wrappers/faulty.js';
+import { withRetries } from '../../src/storage/wrappers/retrying.js';
+import { uploadStream, type UploadStreamOptions } from '../../src/transfer/uploader.js';
 import { MiB, expectNothingLeft, randomInput, readBack, referenceData } from './pput-helpers.js';
+import { useS3Backend } from './s3-backend-env.js';
 
-/** S3Store with a hook in front of every part upload: throw to fail that attempt. */
-function faultyPort(
-  store: S3Store,
-  beforePart: (input: UploadPartInput, attempt: number) => Promise<void> | void,
-): UploadPort & { attempts: Map<number, number> } {
-  const attempts = new Map<number, number>();
-  return {
-    attempts,
-    create: (input) => store.create(input),
-    uploadPart: async (input) => {
-      const attempt = (attempts.get(input.partNumber) ?? 0) + 1;
-      attempts.set(input.partNumber, attempt);
-      await beforePart(input, attempt);
-      return store.uploadPart(input);
-    },
-    complete: (input) => store.complete(input),
-    abort: (input) => store.abort(input),
-    head: (key) => store.head(key),
-    delete: (key) => store.delete(key),
-  };
+/** MAX_RETRIES as pput's default, with short waits. */
+const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
+
+/** A FaultyBackend whose writers send a wrong MD5 with every chunk (the server must refuse it). */
+class WrongMd5Backend extends FaultyBackend {
+  override async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
+    const writer = await super.openWriter(input);
+    return {
+      key: writer.key,
+      id: writer.id,
+      writeChunk: (chunk) => writer.writeChunk({ ...chunk, md5: new Uint8Array(16) }),
+      complete: (chunks) => writer.complete(chunks),
+      abort: () => writer.abort(),
+    };
+  }
+}
+
+/** How many times chunk `n` was sent to the server. */
+function sends(faulty: FaultyBackend, n: number): number {
+  return faulty.ops('writeChunk').filter((c) => c.chunk === n).length;
 }
 
 describe('uploader fault injection (real S3)', () => {
-  const { s3, prefix, client, store } = useTestBucket('pput-faults');
+  const { prefix, backend } = useS3Backend('pput-faults');
+
+  /** The S3 backend behind `script`, as the uploader gets it: inside the retry policy. */
+  function faultyS3(script?: FaultScript): { faulty: FaultyBackend; retrying: Backend } {
+    const faulty = new FaultyBackend(backend, script);
+    return { faulty, retrying: withRetries(faulty, RETRY) };
+  }
 
   function options(
-    port: UploadPort,
+    target: Backend,
     key: string,
     source: UploadStreamOptions['source'],
     over: Partial<UploadStreamOptions> = {},
   ): UploadStreamOptions {
     return {
       source,
-      port,
+      backend: target,
       key,
       metadata: { isfull: 'true' },
       storageClass: 'STANDARD',
       partSize: 5 * MiB,
       concurrency: 3,
-      maxRetries: 3,
-      retry: { baseDelayMs: 10, maxDelayMs: 50 },
       ...over,
     };
   }
 
   it('retries a part that fails twice and commits the right bytes and ETag', async () => {
     const key = `${prefix}/retried`;
-    const port = faultyPort(store, (input, attempt) => {
-      if (input.partNumber === 2 && attempt <= 2) {
+    const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
+      if (op === 'writeChunk' && chunk === 2 && attempt <= 2) {
         throw new StorageError('injected: ECONNRESET', { isRetryable: true });
       }
     });
-    const result = await uploadStream(options(port, key, Readable.from([referenceData()])));
-    expect(port.attempts.get(2)).toBe(3);
+    const result = await uploadStream(options(retrying, key, Readable.from([referenceData()])));
+    expect(sends(faulty, 2)).toBe(3);
     expect(result.etag).toBe('"d229c1fc0e509475afe56426c89d2724-2"');
-    expect((await store.head(key))?.etag).toBe(result.etag);
-    expect((await readBack(client, s3.bucket, key)).metadata).toEqual({ isfull: 'true' });
-    expect(await store.listMultipartUploads(key)).toEqual([]);
+    expect((await backend.stat(key))?.etag).toBe(result.etag);
+    expect((await readBack(backend.client, backend.bucket, key)).metadata).toEqual({
+      isfull: 'true',
+    });
+    expect(await backend.listPending(key)).toEqual([]);
   });
 
   it('a permanent part failure aborts: no object, no pending upload', async () => {
     const key = `${prefix}/permanent`;
-    const port = faultyPort(store, (input) => {
-      if (input.partNumber === 3) throw new StorageError('injected: AccessDenied (HTTP 403)');
+    const { faulty, retrying } = faultyS3(({ op, chunk }) => {
+      if (op === 'writeChunk' && chunk === 3) {
+        throw new StorageError('injected: AccessDenied (HTTP 403)');
+      }
     });
-    await expect(uploadStream(options(port, key, randomInput(23 * MiB).source))).rejects.toThrow(
-      'injected: AccessDenied',
-    );
-    expect(port.attempts.get(3)).toBe(1);
-    await expectNothingLeft(store, key);
+    await expect(
+      uploadStream(options(retrying, key, randomInput(23 * MiB).source)),
+    ).rejects.toThrow('injected: AccessDenied');
+    expect(sends(faulty, 3)).toBe(1);
+    await expectNothingLeft(backend, key);
   });
 
   it('a part failing every attempt aborts after MAX_RETRIES', async () => {
     const key = `${prefix}/exhausted`;
-    const port = faultyPort(store, (input) => {
-      if (input.partNumber === 1)
+    const { faulty, retrying } = faultyS3(({ op, chunk }) => {
+      if (op === 'writeChunk' && chunk === 1) {
         throw new StorageError('injected: SlowDown', { isRetryable: true });
+      }
     });
-    await expect(uploadStream(options(port, key, randomInput(12 * MiB).source))).rejects.toThrow(
-      'injected: SlowDown',
-    );
-    expect(port.attempts.get(1)).toBe(3);
-    await expectNothingLeft(store, key);
+    await expect(
+      uploadStream(options(retrying, key, randomInput(12 * MiB).source)),
+    ).rejects.toThrow('injected: SlowDown');
+    expect(sends(faulty, 1)).toBe(3);
+    await expectNothingLeft(backend, key);
+  });
+
+  it('a failing abort is retried, and the upload still ends aborted', async () => {
+    const key = `${prefix}/abort-retried`;
+    const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
+      if (op === 'writeChunk' && chunk === 2) throw new StorageError('injected: AccessDenied');
+      if (op === 'abort' && attempt === 1) {
+        throw new StorageError('injected: 503 on abort', { isRetryable: true });
+      }
+    });
+    await expect(
+      uploadStream(options(retrying, key, randomInput(12 * MiB).source)),
+    ).rejects.toThrow('injected: AccessDenied');
+    expect(faulty.ops('abort')).toHaveLength(2);
+    await expectNothingLeft(backend, key);
   });
 
   it('a source stream error aborts', async () => {
@@ -107,52 +129,59 @@ describe('uploader fault injection (real S3)', () => {
       yield* randomInput(12 * MiB).source;
       throw new Error('zfs send: broken pipe');
     }
-    await expect(uploadStream(options(store, key, dying()))).rejects.toThrow(
+    await expect(uploadStream(options(faultyS3().retrying, key, dying()))).rejects.toThrow(
       'reading the input failed: zfs send: broken pipe',
     );
-    await expectNothingLeft(store, key);
+    await expectNothingLeft(backend, key);
   });
 
   it('a rejecting commit gate aborts after every part was uploaded', async () => {
     const key = `${prefix}/gate`;
+    const { faulty, retrying } = faultyS3();
     const stageFailed = new Error('pigz exited 1');
+    let partsAtGate = 0;
     await expect(
       uploadStream(
-        options(store, key, randomInput(11 * MiB).source, {
-          beforeComplete: () => Promise.reject(stageFailed),
+        options(retrying, key, randomInput(11 * MiB).source, {
+          beforeComplete: () => {
+            partsAtGate = faulty.ops('writeChunk').length;
+            return Promise.reject(stageFailed);
+          },
         }),
       ),
     ).rejects.toBe(stageFailed);
-    await expectNothingLeft(store, key);
+    expect(partsAtGate).toBe(3);
+    expect(faulty.ops('complete')).toHaveLength(0);
+    await expectNothingLeft(backend, key);
   });
 
   it('an abort signal mid-upload aborts the upload and rejects with its reason', async () => {
     const key = `${prefix}/signal`;
     const controller = new AbortController();
     const reason = new InterruptedError('interrupted by SIGTERM');
-    const port = faultyPort(store, (input) => {
-      if (input.partNumber === 3) controller.abort(reason);
+    const { retrying } = faultyS3(({ op, chunk }) => {
+      if (op === 'writeChunk' && chunk === 3) controller.abort(reason);
     });
     await expect(
-      uploadStream(options(port, key, randomInput(40 * MiB).source, { signal: controller.signal })),
+      uploadStream(
+        options(retrying, key, randomInput(40 * MiB).source, { signal: controller.signal }),
+      ),
     ).rejects.toBe(reason);
-    await expectNothingLeft(store, key);
+    await expectNothingLeft(backend, key);
   });
 
   it('a wrong Content-MD5 is refused by the server as a permanent error', async () => {
     const key = `${prefix}/bad-md5`;
-    const port = faultyPort(store, (input) => {
-      input.md5Base64 = Buffer.alloc(16).toString('base64');
-    });
-    const err = await uploadStream(options(port, key, Readable.from([Buffer.from('hello')]))).catch(
-      (e: unknown) => e,
-    );
+    const faulty = new WrongMd5Backend(backend);
+    const err = await uploadStream(
+      options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).isRetryable).toBe(false);
     expect((err as StorageError).message).toMatch(
       /uploading part 1 of .*: (BadDigest|InvalidDigest)/,
     );
-    expect(port.attempts.get(1)).toBe(1);
-    await expectNothingLeft(store, key);
+    expect(sends(faulty, 1)).toBe(1);
+    await expectNothingLeft(backend, key);
   });
 });

@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
+import type { Backend } from '../../src/storage/backend.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import type { TestS3 } from '../s3-env.js';
 
@@ -35,7 +36,7 @@ const PPUT_SOURCES = [
   'transfer/fd-reader.ts',
   'transfer/part-pool.ts',
   'transfer/part-size.ts',
-  'transfer/etag.ts',
+  'storage/etag.ts',
   'storage/retry.ts',
   'storage/s3/store.ts',
   'storage/s3/errors.ts',
@@ -167,10 +168,21 @@ export async function readBack(
   return { sha256: hash.digest('hex'), size, metadata: out.Metadata ?? {} };
 }
 
-/** Neither the object nor a pending multipart upload for `key` exists on the server. */
-export async function expectNothingLeft(store: ObjectStore, key: string): Promise<void> {
-  expect(await store.listMultipartUploads(key)).toEqual([]);
-  expect(await store.head(key)).toBeUndefined();
+/**
+ * Neither the object nor a pending write (multipart upload) for `key` exists. Takes the old
+ * store too, for the tests of the commands until they are on the Backend port.
+ */
+export async function expectNothingLeft(
+  storage: Backend | ObjectStore,
+  key: string,
+): Promise<void> {
+  if ('listPending' in storage) {
+    expect(await storage.listPending(key)).toEqual([]);
+    expect(await storage.stat(key)).toBeUndefined();
+    return;
+  }
+  expect(await storage.listMultipartUploads(key)).toEqual([]);
+  expect(await storage.head(key)).toBeUndefined();
 }
 
 /** The stderr lines that are ours (the SDK prints a Node-version warning we never assert on). */

@@ -17,17 +17,22 @@ export const SOCKET_IDLE_TIMEOUT_MS = 120_000;
 /** CONCURRENCY's upper bound (src/config/settings.ts), so no worker waits for a socket. */
 export const MAX_SOCKETS = 1000;
 
+export interface S3ClientOptions {
+  /** Idle time after which a socket in the middle of a request fails (tests shorten it). */
+  socketTimeoutMs?: number | undefined;
+}
+
 /**
  * Build the one S3 client of a run. Why WHEN_REQUIRED checksums: the SDK's default streaming
  * checksums are sent as aws-chunked trailers, which Ceph RGW answers with 411 and Swift with
  * 501; we send Content-MD5 on every part instead, which real servers verify.
- * Retries are ours (src/storage/retry.ts), so the SDK's own are limited to one attempt for
- * uploads of parts; `maxAttempts` here covers the cheap metadata calls.
+ * Why `maxAttempts: 1`: the one retry policy is a wrapper around the backend
+ * (src/storage/wrappers/retrying.ts); SDK retries inside it would multiply the attempts (3 × 3
+ * requests for one failing call), so every call through this client is exactly one request.
  */
 export function createS3Client(
   settings: ConnectionSettings,
-  maxAttempts = 3,
-  socketTimeoutMs = SOCKET_IDLE_TIMEOUT_MS,
+  options: S3ClientOptions = {},
 ): S3Client {
   const client = new S3Client({
     region: settings.s3Region ?? FALLBACK_REGION,
@@ -35,14 +40,14 @@ export function createS3Client(
     forcePathStyle: settings.s3ForcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts,
+    maxAttempts: 1,
     // Without an idle timeout a stalled connection (a NAT dropping the flow, a wedged server)
     // hangs a part forever: `socketTimeout` ends it as a retryable TimeoutError. Not
     // `requestTimeout`, which only warns, and would cut slow but healthy large parts if made to
     // throw. The socket pool must be at least as large as the highest CONCURRENCY (1000).
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
-      socketTimeout: socketTimeoutMs,
+      socketTimeout: options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS,
       httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
       httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
     },

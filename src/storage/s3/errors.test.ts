@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError, UsageError } from '../../errors.js';
-import { classifyS3Error, toStorageError } from './errors.js';
+import { callError, classifyS3Error, toStorageError } from './errors.js';
 
 function sdkError(name: string, status?: number, message = `${name} happened`): Error {
   return Object.assign(new Error(message), {
@@ -46,6 +46,13 @@ describe('classifyS3Error', () => {
   ])('%s is not-found', (_label, err) => {
     expect(classifyS3Error(err)).toEqual({ isRetryable: false, isNotFound: true });
   });
+
+  it('does not take a missing bucket for a missing key', () => {
+    expect(classifyS3Error(sdkError('NoSuchBucket', 404))).toEqual({
+      isRetryable: false,
+      isNotFound: false,
+    });
+  });
 });
 
 describe('toStorageError', () => {
@@ -76,5 +83,21 @@ describe('toStorageError', () => {
     expect(toStorageError(netError('ECONNRESET', 'read ECONNRESET'), 'op').message).toBe(
       'op: ECONNRESET: read ECONNRESET',
     );
+  });
+});
+
+describe('callError', () => {
+  it("rejects with the caller's abort reason, not a retryable reset", () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    controller.abort(reason);
+    const reset = netError('ECONNRESET', 'aborted');
+    expect(callError(reset, 'op', controller.signal)).toBe(reason);
+  });
+
+  it('classifies the error when the signal was not aborted', () => {
+    const err = callError(netError('ECONNRESET', 'r'), 'op', new AbortController().signal);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).isRetryable).toBe(true);
   });
 });

@@ -68,7 +68,9 @@ function isNetworkFailure(err: unknown, depth = 0): boolean {
 export function classifyS3Error(err: unknown): { isRetryable: boolean; isNotFound: boolean } {
   const d = describe(err);
   if (d.name === 'AbortError') return { isRetryable: false, isNotFound: false };
-  const isNotFound = NOT_FOUND_CODES.has(d.name) || d.status === 404;
+  // A missing bucket is a configuration error, not a missing key: `stat` must not answer
+  // "no such object" and `remove` must not succeed on it.
+  const isNotFound = d.name !== 'NoSuchBucket' && (NOT_FOUND_CODES.has(d.name) || d.status === 404);
   const isRetryable =
     !isNotFound &&
     ((d.status !== undefined && (d.status >= 500 || d.status === 429)) ||
@@ -116,4 +118,17 @@ export function toStorageError(
     cause: err,
     ...(hint !== undefined ? { hint } : {}),
   });
+}
+
+/**
+ * What a call that failed with `err` rejects with: the caller's abort reason when `signal` was
+ * aborted (the SDK reports that as an AbortError, or as a reset socket while a body streams), so
+ * a cancelled call is never mistaken for a retryable failure; `toStorageError` otherwise.
+ */
+export function callError(err: unknown, what: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted === true) {
+    const reason: unknown = signal.reason;
+    return reason instanceof Error ? reason : new Error(String(reason));
+  }
+  return toStorageError(err, what);
 }

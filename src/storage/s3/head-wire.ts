@@ -4,7 +4,7 @@
  * SDK does both, so that the two paths are interchangeable.
  */
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
-import type { ObjectInfo } from '../types.js';
+import type { ObjectInfo } from '../backend.js';
 
 /** SHA-256 of the empty payload: what a HEAD signs as `x-amz-content-sha256` (SigV4). */
 export const EMPTY_PAYLOAD_SHA256 =

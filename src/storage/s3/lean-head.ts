@@ -11,7 +11,8 @@
  *   and FORCE_PATH_STYLE behave as in the SDK;
  * - credentials: the client's provider (static keys, or the SDK default chain with refresh);
  * - errors: 404 → undefined; anything else → StorageError via `toStorageError` (403 gets the
- *   credentials hint; 5xx, 429, resets and timeouts are retryable), retried by `withRetry`.
+ *   credentials hint; 5xx, 429, resets and timeouts are retryable). One attempt per HEAD, like
+ *   every backend call: the retry policy is the wrapper's (src/storage/wrappers/retrying.ts).
  *
  * Anything the lean path does not know (another auth scheme such as S3 Express or SigV4a, extra
  * endpoint headers, an endpoint the rules refuse) falls back to the SDK for every HEAD.
@@ -23,8 +24,7 @@ import { Sha256 } from '@smithy/core/checksum';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { StorageError } from '../../errors.js';
-import { withRetry } from '../retry.js';
-import type { ObjectInfo } from '../types.js';
+import type { ObjectInfo } from '../backend.js';
 import { CONNECT_TIMEOUT_MS, MAX_SOCKETS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { toStorageError } from './errors.js';
 import {
@@ -36,9 +36,6 @@ import {
 
 /** HEAD of one key; undefined when it does not exist. */
 export type HeadFn = (key: string) => Promise<ObjectInfo | undefined>;
-
-/** Attempts per HEAD: the SDK client's `maxAttempts` for metadata calls (client.ts). */
-const HEAD_ATTEMPTS = 3;
 
 /** Everything a HEAD needs that is the same for every key of the bucket. */
 export interface HeadTarget {
@@ -53,17 +50,29 @@ export interface HeadTarget {
   agent: HttpAgent;
 }
 
+export interface LeanHeadOptions {
+  /** Its endpoint, region and credentials are the lean path's too. */
+  client: S3Client;
+  bucket: string;
+  /** The SDK's HEAD, for endpoints the lean path cannot serve. */
+  fallback: HeadFn;
+  /** Idle time after which a HEAD fails as a retryable TimeoutError (tests shorten it). */
+  socketTimeoutMs?: number | undefined;
+}
+
 /**
  * The HEAD of `bucket` through the lean path, or through `fallback` (the SDK) when the lean path
  * cannot serve this endpoint. Resolves the endpoint on first use; safe to call concurrently.
  */
-export function createLeanHead(client: S3Client, bucket: string, fallback: HeadFn): HeadFn {
+export function createLeanHead(options: LeanHeadOptions): HeadFn {
+  const { client, bucket, fallback } = options;
+  const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
   let target: Promise<HeadTarget | undefined> | undefined;
   return async (key) => {
     target ??= resolveHeadTarget(client, bucket).catch(() => undefined);
     const t = await target;
     if (t === undefined) return fallback(key);
-    return withRetry(() => headOnce(t, bucket, key), { attempts: HEAD_ATTEMPTS });
+    return headOnce({ target: t, bucket, key, idleMs });
   };
 }
 
@@ -117,11 +126,13 @@ export async function resolveHeadTarget(
 }
 
 /** One signed HEAD; classified errors, no retry. */
-async function headOnce(
-  t: HeadTarget,
-  bucket: string,
-  key: string,
-): Promise<ObjectInfo | undefined> {
+async function headOnce(input: {
+  target: HeadTarget;
+  bucket: string;
+  key: string;
+  idleMs: number;
+}): Promise<ObjectInfo | undefined> {
+  const { target: t, bucket, key } = input;
   const what = `reading metadata of ${bucket}/${key}`;
   try {
     const signed = await t.signer.sign({
@@ -133,7 +144,7 @@ async function headOnce(
       query: {},
       headers: { host: t.host, 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256 },
     });
-    const res = await send(t, signed.path, signed.headers);
+    const res = await send(t, { path: signed.path, headers: signed.headers, idleMs: input.idleMs });
     if (res.status >= 200 && res.status < 300) return objectInfoFromHeaders(key, res.headers);
     if (res.status === 404) return undefined;
     throw statusError(res.status, res.headers, what);
@@ -156,12 +167,11 @@ function statusError(status: number, headers: IncomingHttpHeaders, what: string)
 
 /**
  * Send one HEAD and wait for its headers. A connect slower than CONNECT_TIMEOUT_MS or a socket
- * idle for SOCKET_IDLE_TIMEOUT_MS fails with a TimeoutError (retryable), as in the SDK client.
+ * idle for `idleMs` fails with a TimeoutError (retryable), as in the SDK client.
  */
 function send(
   t: HeadTarget,
-  path: string,
-  headers: Record<string, string>,
+  { path, headers, idleMs }: { path: string; headers: Record<string, string>; idleMs: number },
 ): Promise<{ status: number; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const request = t.isHttps ? httpsRequest : httpRequest;
@@ -183,7 +193,7 @@ function send(
     const fail = (name: string, ms: number): void => {
       req.destroy(Object.assign(new Error(`no answer within ${ms / 1000} s`), { name }));
     };
-    req.setTimeout(SOCKET_IDLE_TIMEOUT_MS, () => fail('TimeoutError', SOCKET_IDLE_TIMEOUT_MS));
+    req.setTimeout(idleMs, () => fail('TimeoutError', idleMs));
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
       const timer = setTimeout(() => fail('TimeoutError', CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS);

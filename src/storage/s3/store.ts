@@ -3,9 +3,8 @@
  * (with client.ts and errors.ts beside it) that imports the SDK. Every error leaves as a
  * StorageError classified by `toStorageError`.
  *
- * Two clients: `client` (SDK retries on) for cheap metadata calls, and `dataClient` (one SDK
- * attempt) for part uploads and ranged reads, whose retries are ours (src/storage/retry.ts) —
- * otherwise a failing part would be retried attempts × attempts times.
+ * Superseded by S3Backend (backend.ts); kept until the commands are switched over. Its client
+ * makes one attempt per call (client.ts).
  */
 import {
   AbortMultipartUploadCommand,
@@ -35,7 +34,7 @@ import { createLeanHead, type HeadFn } from './lean-head.js';
 
 /** The store of one bucket, with its two clients built from the connection settings. */
 export function createS3Store(connection: ConnectionSettings, bucket: string): S3Store {
-  return new S3Store(createS3Client(connection), bucket, createS3Client(connection, 1));
+  return new S3Store(createS3Client(connection), bucket);
 }
 
 export class S3Store implements ObjectStore {
@@ -53,7 +52,7 @@ export class S3Store implements ObjectStore {
     this.client = client;
     this.bucket = bucket;
     this.dataClient = dataClient ?? client;
-    this.leanHead = createLeanHead(client, bucket, (key) => this.head(key));
+    this.leanHead = createLeanHead({ client, bucket, fallback: (key) => this.head(key) });
   }
 
   /** `<bucket>/<key>`, for messages. */

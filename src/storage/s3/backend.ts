@@ -1,0 +1,199 @@
+/**
+ * The S3 backend: the storage port (../backend.ts) over `@aws-sdk/client-s3` v3 low-level calls,
+ * for AWS and every S3-compatible server (Ceph RGW, MinIO, Swift's s3api, R2). With the other
+ * files of this folder, the only code that imports the SDK.
+ *
+ * One client, one attempt per call (client.ts): retries are the wrapper's. Every error leaves
+ * as a StorageError classified by `toStorageError` (errors.ts).
+ */
+import {
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  type StorageClass,
+} from '@aws-sdk/client-s3';
+import { StorageError } from '../../errors.js';
+import type {
+  Backend,
+  BackendFeatures,
+  ChunkWriter,
+  ListOptions,
+  ListedObject,
+  ObjectInfo,
+  OpenWriterInput,
+  PendingWrite,
+  ReadRangeInput,
+} from '../backend.js';
+import { S3_LIMITS } from '../limits.js';
+import { lowerCaseKeys } from '../rules.js';
+import { createS3Client, type ConnectionSettings } from './client.js';
+import { classifyS3Error, toStorageError } from './errors.js';
+import { createLeanHead } from './lean-head.js';
+import { readRange } from './range.js';
+import { S3ChunkWriter, abortUpload } from './writer.js';
+
+export interface S3BackendOptions {
+  client: S3Client;
+  bucket: string;
+  /** Keys per ListObjectsV2 page (MaxKeys); default the server's (1000 on S3). */
+  pageSize?: number | undefined;
+  /** The lean HEAD's idle timeout; the client has its own (client.ts). */
+  socketTimeoutMs?: number | undefined;
+}
+
+/** The backend of one bucket, with its one client built from the connection settings. */
+export function createS3Backend(
+  connection: ConnectionSettings,
+  bucket: string,
+  options: { pageSize?: number; socketTimeoutMs?: number } = {},
+): S3Backend {
+  const client = createS3Client(connection, { socketTimeoutMs: options.socketTimeoutMs });
+  return new S3Backend({ client, bucket, ...options });
+}
+
+export class S3Backend implements Backend {
+  readonly kind = 's3';
+  readonly location: string;
+  readonly limits = S3_LIMITS;
+  readonly features: BackendFeatures;
+  readonly bucket: string;
+  /** The one client (tests use it to set up objects, and `destroy()` it at the end). */
+  readonly client: S3Client;
+  private readonly pageSize: number | undefined;
+
+  constructor(options: S3BackendOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.location = `s3://${options.bucket}`;
+    this.pageSize = options.pageSize;
+    const statBulk = createLeanHead({
+      client: this.client,
+      bucket: this.bucket,
+      fallback: (key) => this.stat(key),
+      socketTimeoutMs: options.socketTimeoutMs,
+    });
+    this.features = { hasStableListing: true, statBulk };
+  }
+
+  /** `<bucket>/<key>`, for messages. */
+  private where(key: string): string {
+    return `${this.bucket}/${key}`;
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const metadata = lowerCaseKeys(out.Metadata ?? {});
+      return { key, size: out.ContentLength ?? 0, etag: out.ETag ?? '', metadata };
+    } catch (err) {
+      if (classifyS3Error(err).isNotFound) return undefined;
+      throw toStorageError(err, `reading metadata of ${this.where(key)}`);
+    }
+  }
+
+  async *list(prefix: string, options: ListOptions = {}): AsyncIterable<ListedObject> {
+    let token: string | undefined;
+    do {
+      const out = await this.client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(this.pageSize !== undefined ? { MaxKeys: this.pageSize } : {}),
+            ...(token !== undefined ? { ContinuationToken: token } : {}),
+            ...(token === undefined && options.startAfter !== undefined
+              ? { StartAfter: options.startAfter }
+              : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw toStorageError(err, `listing ${this.where(prefix)}`);
+        });
+      for (const o of out.Contents ?? []) {
+        if (o.Key === undefined) continue;
+        const lastModified = o.LastModified?.toISOString() ?? '';
+        yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '', lastModified };
+      }
+      token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  readRange(input: ReadRangeInput): Promise<Uint8Array> {
+    return readRange({ client: this.client, bucket: this.bucket }, input);
+  }
+
+  async remove(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (err) {
+      if (classifyS3Error(err).isNotFound) return;
+      throw toStorageError(err, `deleting ${this.where(key)}`);
+    }
+  }
+
+  /**
+   * CreateMultipartUpload, granting the bucket owner full control (as the original z3 does).
+   * `chunkSize` is the caller's business: S3 learns part sizes from the parts.
+   */
+  async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
+    const { key, storageClass } = input;
+    const out = await this.client
+      .send(
+        new CreateMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ACL: 'bucket-owner-full-control',
+          Metadata: lowerCaseKeys(input.metadata),
+          ...(storageClass !== undefined ? { StorageClass: storageClass as StorageClass } : {}),
+        }),
+      )
+      .catch((err: unknown) => {
+        throw toStorageError(err, `starting upload to ${this.where(key)}`, {
+          onBadArgument:
+            storageClass === undefined
+              ? 'check the metadata'
+              : `the server may not support storage class ${storageClass}: ` +
+                'set --storage-class / S3_STORAGE_CLASS, e.g. STANDARD, or leave it unset',
+        });
+      });
+    if (out.UploadId === undefined || out.UploadId === '') {
+      throw new StorageError(`starting upload to ${this.where(key)}: no upload id returned`);
+    }
+    const id = out.UploadId;
+    return new S3ChunkWriter({ client: this.client, bucket: this.bucket, key, id, store: this });
+  }
+
+  async listPending(prefix: string): Promise<PendingWrite[]> {
+    const pending: PendingWrite[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const out = await this.client
+        .send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw toStorageError(err, `listing pending uploads under ${this.where(prefix)}`);
+        });
+      for (const u of out.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined) continue;
+        pending.push({ key: u.Key, id: u.UploadId, started: u.Initiated?.toISOString() ?? '' });
+      }
+      if (out.IsTruncated !== true) return pending;
+      keyMarker = out.NextKeyMarker;
+      uploadIdMarker = out.NextUploadIdMarker;
+    }
+  }
+
+  abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
+    return abortUpload({ client: this.client, bucket: this.bucket, ...pending });
+  }
+}

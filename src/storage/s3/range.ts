@@ -1,0 +1,80 @@
+/**
+ * A ranged GET read straight into the caller's buffer. Why not `Body.transformToByteArray()`:
+ * it collects the chunks and concatenates them, two copies of the range at the peak and a fresh
+ * buffer per range, where the downloader reuses one buffer per worker.
+ */
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { StorageError } from '../../errors.js';
+import type { ReadRangeInput } from '../backend.js';
+import { callError } from './errors.js';
+
+/** Where the range is read from. */
+export interface RangeSource {
+  client: S3Client;
+  bucket: string;
+}
+
+/**
+ * Bytes [start, end] of `input.key`, exactly; see Backend.readRange. A body shorter or longer
+ * than the range is a retryable error (a connection cut mid-body, a confused proxy); a range
+ * past the end of the object is a permanent one.
+ */
+export async function readRange(source: RangeSource, input: ReadRangeInput): Promise<Uint8Array> {
+  const { key, start, end, signal } = input;
+  const what = `reading bytes ${start}-${end} of ${source.bucket}/${key}`;
+  const length = end - start + 1;
+  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(end) || length < 1) {
+    throw new StorageError(`${what}: not a byte range`);
+  }
+  const target = input.target ?? Buffer.allocUnsafeSlow(length);
+  if (target.byteLength < length) {
+    throw new StorageError(`${what}: the target holds only ${target.byteLength} bytes`);
+  }
+  try {
+    const out = await source.client.send(
+      new GetObjectCommand({ Bucket: source.bucket, Key: key, Range: `bytes=${start}-${end}` }),
+      signal !== undefined ? { abortSignal: signal } : {},
+    );
+    const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    if (body === undefined)
+      throw new StorageError(`${what}: empty response`, { isRetryable: true });
+    const total = objectSize(out.ContentRange);
+    if (total !== undefined && end >= total) {
+      body.destroy?.();
+      throw new StorageError(`${what}: outside the object (${total} bytes)`);
+    }
+    return await readBody(body, target.subarray(0, length), what);
+  } catch (err) {
+    throw callError(err, what, signal);
+  }
+}
+
+/** The object's size from a `Content-Range: bytes 0-9/100` header; undefined if not given. */
+export function objectSize(contentRange: string | undefined): number | undefined {
+  const match = /\/(\d+)\s*$/.exec(contentRange ?? '');
+  return match?.[1] !== undefined ? Number(match[1]) : undefined;
+}
+
+/** The whole body into `target`, which it must fill exactly; resolves `target`. */
+async function readBody(
+  body: AsyncIterable<Uint8Array>,
+  target: Uint8Array,
+  what: string,
+): Promise<Uint8Array> {
+  let filled = 0;
+  for await (const chunk of body) {
+    if (filled + chunk.byteLength > target.byteLength) {
+      throw new StorageError(`${what}: the server sent more than ${target.byteLength} bytes`, {
+        isRetryable: true,
+      });
+    }
+    target.set(chunk, filled);
+    filled += chunk.byteLength;
+  }
+  if (filled < target.byteLength) {
+    throw new StorageError(`${what}: the server sent ${filled} of ${target.byteLength} bytes`, {
+      isRetryable: true,
+    });
+  }
+  return target;
+}

@@ -1,0 +1,164 @@
+/**
+ * The S3 chunk writer's decisions, with a scripted client at the SDK seam (the `send` call) and
+ * the in-memory backend for HEAD and delete. Why not only the real server: Ceph RGW never
+ * answers NoSuchUpload to a complete (it answers 200 when any object is at the key, 500
+ * otherwise), so the lost-answer path AWS takes is scripted here; test/integration/
+ * s3-backend.test.ts covers the rest for real.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { IntegrityError, StorageError } from '../../errors.js';
+import type { WrittenChunk } from '../backend.js';
+import { md5, multipartEtag } from '../etag.js';
+import { MemBackend } from '../mem/backend.js';
+import { S3ChunkWriter } from './writer.js';
+
+type Answer = (command: unknown) => unknown;
+
+/** An SDK-shaped error, as the client throws it. */
+function s3Error(name: string, status: number): Error {
+  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+}
+
+/** A writer whose client answers every command with `answer` (throwing = rejecting). */
+function scripted(answer: Answer): { writer: S3ChunkWriter; store: MemBackend; sent: unknown[] } {
+  const sent: unknown[] = [];
+  const client = {
+    send: (command: unknown) => {
+      sent.push(command);
+      return Promise.resolve().then(() => answer(command));
+    },
+  } as unknown as S3Client;
+  const store = new MemBackend();
+  const writer = new S3ChunkWriter({ client, bucket: 'b', key: 'k', id: 'u1', store });
+  return { writer, store, sent };
+}
+
+function chunk(number: number, text: string): WrittenChunk {
+  const digest = md5(Buffer.from(text));
+  return { number, size: text.length, md5: digest, etag: `"${digest.toString('hex')}"` };
+}
+
+const chunks = [chunk(2, 'world'), chunk(1, 'hello ')];
+const etag = multipartEtag([md5(Buffer.from('hello ')), md5(Buffer.from('world'))]);
+
+/** Put the object `chunks` make at `k`, with the multipart ETag S3 would give it. */
+function putCommitted(store: MemBackend, text = 'hello world', objectEtag = etag): void {
+  store.put('k', Buffer.from(text));
+  const o = store.objects.get('k');
+  if (o !== undefined) o.etag = objectEtag;
+}
+
+describe('S3ChunkWriter.complete', () => {
+  it('sends the parts sorted, then answers what HEAD reports (not the Complete answer)', async () => {
+    const { writer, store, sent } = scripted((c) => {
+      if (c instanceof CompleteMultipartUploadCommand) putCommitted(store);
+      return { ETag: '' }; // Ceph RGW's answer
+    });
+    expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+    const complete = sent[0] as CompleteMultipartUploadCommand;
+    expect(complete.input.MultipartUpload?.Parts?.map((p) => p.PartNumber)).toEqual([1, 2]);
+  });
+
+  it('verifies the object after NoSuchUpload (a retry after a lost answer)', async () => {
+    const { writer, store } = scripted(() => {
+      throw s3Error('NoSuchUpload', 404);
+    });
+    putCommitted(store);
+    expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+  });
+
+  it('fails as not-found after NoSuchUpload when no object is at the key', async () => {
+    const { writer } = scripted(() => {
+      throw s3Error('NoSuchUpload', 404);
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(err).toMatchObject({ isNotFound: true, isRetryable: false });
+  });
+
+  it("leaves another write's object alone after NoSuchUpload", async () => {
+    const { writer, store } = scripted(() => {
+      throw s3Error('NoSuchUpload', 404);
+    });
+    putCommitted(store, 'other bytes', '"0123-1"');
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).isNotFound).toBe(true);
+    expect((err as StorageError).message).toMatch(/is not this write's: the server reports/);
+    expect(store.objects.has('k')).toBe(true);
+  });
+
+  it('deletes an object it committed when the ETag is wrong', async () => {
+    const { writer, store } = scripted(() => {
+      putCommitted(store, 'hello world', '"0123-2"');
+      return {};
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).message).toBe(
+      `k: the server reports ETag "0123-2" and 11 bytes, expected ${etag} and 11 bytes; ` +
+        'the object was deleted',
+    );
+    expect(store.objects.has('k')).toBe(false);
+  });
+
+  it('calls an object missing right after its commit retryable', async () => {
+    const { writer } = scripted(() => ({}));
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toMatchObject({ isRetryable: true, isNotFound: false });
+  });
+
+  it('classifies a failed Complete and checks nothing', async () => {
+    const { writer, store } = scripted(() => {
+      throw s3Error('InternalError', 500);
+    });
+    putCommitted(store, 'other');
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toMatchObject({ isRetryable: true });
+    expect((err as Error).message).toBe('completing upload of b/k: InternalError (HTTP 500)');
+    expect(store.objects.has('k')).toBe(true);
+  });
+
+  it('refuses a gap in the chunks before sending anything', async () => {
+    const { writer, sent } = scripted(() => ({}));
+    await expect(writer.complete([chunk(2, 'x')])).rejects.toThrow(/chunk 1 is missing/);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('S3ChunkWriter.writeChunk and abort', () => {
+  it('sends Content-MD5 in base64 and returns the part ETag', async () => {
+    const { writer, sent } = scripted(() => ({ ETag: '"e"' }));
+    const body = Buffer.from('hello');
+    const written = await writer.writeChunk({ number: 3, body, md5: md5(body) });
+    expect(written).toEqual({ number: 3, size: 5, md5: md5(body), etag: '"e"' });
+    const input = (sent[0] as UploadPartCommand).input;
+    expect(input).toMatchObject({ PartNumber: 3, UploadId: 'u1', ContentLength: 5 });
+    expect(input.ContentMD5).toBe(md5(body).toString('base64'));
+  });
+
+  it('calls a part without an ETag retryable', async () => {
+    const { writer } = scripted(() => ({}));
+    const err = await writer
+      .writeChunk({ number: 1, body: Buffer.from('x'), md5: md5(Buffer.from('x')) })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ isRetryable: true });
+  });
+
+  it('aborts idempotently: an upload already gone is fine, a 503 is retryable', async () => {
+    await scripted(() => {
+      throw s3Error('NoSuchUpload', 404);
+    }).writer.abort();
+    const { writer, sent } = scripted(() => {
+      throw s3Error('ServiceUnavailable', 503);
+    });
+    await expect(writer.abort()).rejects.toMatchObject({ isRetryable: true });
+    expect(sent[0]).toBeInstanceOf(AbortMultipartUploadCommand);
+  });
+});
