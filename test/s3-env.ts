@@ -12,8 +12,7 @@
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, type ConnectionSettings } from '../src/storage/s3/client.js';
-import type { Backend } from '../src/storage/backend.js';
-import { createS3Backend } from '../src/storage/s3/backend.js';
+import { createS3Backend, type S3Backend } from '../src/storage/s3/backend.js';
 
 export interface TestS3 {
   connection: ConnectionSettings;
@@ -76,9 +75,10 @@ export interface TestBucket {
   s3: TestS3;
   /** Unique to this describe block; keys go under `<prefix>/`. */
   prefix: string;
+  /** For raw SDK calls (the backend's own client). */
   client: S3Client;
   /** The S3 backend of the test bucket (no retries: tests see every failure). */
-  backend: Backend;
+  backend: S3Backend;
 }
 
 /**
@@ -86,22 +86,22 @@ export interface TestBucket {
  * after all, every object and pending multipart upload under the prefix is removed and the
  * client closed. Call it inside `describe`.
  */
-export function useTestBucket(label: string): TestBucket {
+export function useTestBucket(label: string, options: { pageSize?: number } = {}): TestBucket {
   const s3 = testS3();
-  const fixture: TestBucket = {
-    s3,
-    prefix: uniquePrefix(label),
-    client: testClient(s3),
-    backend: createS3Backend(s3.connection, s3.bucket),
-  };
+  const backend = createS3Backend(s3.connection, s3.bucket, options);
+  const fixture: TestBucket = { s3, prefix: uniquePrefix(label), client: backend.client, backend };
   beforeAll(async () => {
     await ensureBucket(fixture.client, s3.bucket);
   });
   afterAll(async () => {
-    const { backend, prefix } = fixture;
-    for await (const o of backend.list(`${prefix}/`)) await backend.remove(o.key);
-    for (const u of await backend.listPending(`${prefix}/`)) await backend.abortPending(u);
+    await removeAllUnder(backend, `${fixture.prefix}/`);
     fixture.client.destroy();
   });
   return fixture;
+}
+
+/** Delete every object and abort every pending write under `prefix`. */
+export async function removeAllUnder(backend: S3Backend, prefix: string): Promise<void> {
+  for await (const o of backend.list(prefix)) await backend.remove(o.key);
+  for (const p of await backend.listPending(prefix)) await backend.abortPending(p);
 }

@@ -68,4 +68,3 @@ export async function runPput(ctx: MainContext): Promise<number> {
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
-

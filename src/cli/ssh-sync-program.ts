@@ -77,4 +77,3 @@ export async function runSshSync(ctx: MainContext): Promise<number> {
   await sshSync(options, defaultPorts(ctx));
   return 0;
 }
-

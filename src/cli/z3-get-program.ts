@@ -38,4 +38,3 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
   await parseCommandLine(program, ctx.argv);
   return 0;
 }
-

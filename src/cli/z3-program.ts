@@ -63,7 +63,9 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: { json?: boolean }, cmd: Command) => {
-      setExit(await runStatus({ ...globalFlags(cmd), json: opts.json === true }, defaultPorts(ctx)));
+      setExit(
+        await runStatus({ ...globalFlags(cmd), json: opts.json === true }, defaultPorts(ctx)),
+      );
     });
 
   program

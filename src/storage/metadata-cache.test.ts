@@ -9,7 +9,7 @@ import {
   writeMetadataCache,
   type CachedMetadata,
 } from './metadata-cache.js';
-import type { ListedObject } from './types.js';
+import type { ListedObject } from './backend.js';
 
 const LISTED: ListedObject = {
   key: 'z3/tank@s1',

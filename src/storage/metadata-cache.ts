@@ -12,7 +12,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ListedObject, ObjectInfo } from "./backend.js";
+import type { ListedObject, ObjectInfo } from './backend.js';
 
 /** Bumped when the file layout changes; a file of another version is ignored and rebuilt. */
 const CACHE_VERSION = 1;

@@ -14,7 +14,7 @@ import { StorageError } from '../../src/errors.js';
 import type { ObjectInfo } from '../../src/storage/backend.js';
 import { createS3Backend, type S3Backend } from '../../src/storage/s3/backend.js';
 import { ensureBucket, testS3, uniquePrefix } from '../s3-env.js';
-import { removeAllUnder } from './s3-backend-env.js';
+import { removeAllUnder } from '../s3-env.js';
 
 /** The backend's lean HEAD (features.statBulk), which every S3Backend has. */
 function leanHead(backend: S3Backend, key: string): Promise<ObjectInfo | undefined> {

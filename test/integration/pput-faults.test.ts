@@ -12,7 +12,7 @@ import { FaultyBackend, type FaultScript } from '../../src/storage/wrappers/faul
 import { withRetries } from '../../src/storage/wrappers/retrying.js';
 import { uploadStream, type UploadStreamOptions } from '../../src/transfer/uploader.js';
 import { MiB, expectNothingLeft, randomInput, readBack, referenceData } from './pput-helpers.js';
-import { useS3Backend } from './s3-backend-env.js';
+import { useTestBucket } from '../s3-env.js';
 
 /** MAX_RETRIES as pput's default, with short waits. */
 const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
@@ -37,7 +37,7 @@ function sends(faulty: FaultyBackend, n: number): number {
 }
 
 describe('uploader fault injection (real S3)', () => {
-  const { prefix, backend } = useS3Backend('pput-faults');
+  const { prefix, backend } = useTestBucket('pput-faults');
 
   /** The S3 backend behind `script`, as the uploader gets it: inside the retry policy. */
   function faultyS3(script?: FaultScript): { faulty: FaultyBackend; retrying: Backend } {

@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import type { Backend } from '../../src/storage/backend.js';
-import type { ObjectStore } from '../../src/storage/types.js';
 import type { TestS3 } from '../s3-env.js';
 
 export const MiB = 1024 * 1024;
@@ -38,7 +37,7 @@ const PPUT_SOURCES = [
   'transfer/part-size.ts',
   'storage/etag.ts',
   'storage/retry.ts',
-  'storage/s3/store.ts',
+  'storage/s3/backend.ts',
   'storage/s3/errors.ts',
   'storage/s3/client.ts',
 ];
@@ -168,21 +167,10 @@ export async function readBack(
   return { sha256: hash.digest('hex'), size, metadata: out.Metadata ?? {} };
 }
 
-/**
- * Neither the object nor a pending write (multipart upload) for `key` exists. Takes the old
- * store too, for the tests of the commands until they are on the Backend port.
- */
-export async function expectNothingLeft(
-  storage: Backend | ObjectStore,
-  key: string,
-): Promise<void> {
-  if ('listPending' in storage) {
-    expect(await storage.listPending(key)).toEqual([]);
-    expect(await storage.stat(key)).toBeUndefined();
-    return;
-  }
-  expect(await storage.listMultipartUploads(key)).toEqual([]);
-  expect(await storage.head(key)).toBeUndefined();
+/** Neither the object nor a pending write (multipart upload) for `key` exists. */
+export async function expectNothingLeft(backend: Backend, key: string): Promise<void> {
+  expect(await backend.listPending(key)).toEqual([]);
+  expect(await backend.stat(key)).toBeUndefined();
 }
 
 /** The stderr lines that are ours (the SDK prints a Node-version warning we never assert on). */

@@ -10,7 +10,7 @@ import { IntegrityError, StorageError } from '../../src/errors.js';
 import type { ChunkWriter, WrittenChunk } from '../../src/storage/backend.js';
 import { md5, multipartEtag } from '../../src/storage/etag.js';
 import { createS3Backend } from '../../src/storage/s3/backend.js';
-import { useS3Backend } from './s3-backend-env.js';
+import { useTestBucket } from '../s3-env.js';
 
 const MiB = 1024 * 1024;
 
@@ -38,7 +38,7 @@ async function failure(promise: Promise<unknown>): Promise<StorageError> {
 const twoParts = (): Buffer[] => [Buffer.alloc(5 * MiB, 1), Buffer.from('tail')];
 
 describe('S3Backend chunk writer (real S3)', () => {
-  const { prefix, backend } = useS3Backend('s3-backend-writer');
+  const { prefix, backend } = useTestBucket('s3-backend-writer');
 
   it('commits chunks as one object whose ETag is the locally computed multipart ETag', async () => {
     const key = `${prefix}/mp`;
@@ -152,7 +152,7 @@ describe('S3Backend chunk writer (real S3)', () => {
 });
 
 describe('S3Backend listing (real S3, 2 keys a page)', () => {
-  const { prefix, backend } = useS3Backend('s3-backend-list', { pageSize: 2 });
+  const { prefix, backend } = useTestBucket('s3-backend-list', { pageSize: 2 });
   const names = ['a', 'b', 'c/d', 'c/e', 'f'];
   let listRequests = 0;
   backend.client.middlewareStack.add(
@@ -218,7 +218,7 @@ describe('S3Backend listing (real S3, 2 keys a page)', () => {
 });
 
 describe('S3Backend errors (real S3)', () => {
-  const { s3, prefix, backend } = useS3Backend('s3-backend-errors');
+  const { s3, prefix, backend } = useTestBucket('s3-backend-errors');
 
   it('treats missing keys as documented', async () => {
     const key = `${prefix}/missing`;
