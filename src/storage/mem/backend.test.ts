@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../errors.js';
 import { md5, multipartEtag } from '../etag.js';
 import { patternBytes, writeChunk } from '../testing/conformance-helpers.js';
 import { runBackendSuite } from '../testing/conformance.js';
@@ -38,5 +39,15 @@ describe('MemBackend', () => {
     const committed = await writer.complete(chunks);
     expect(committed.etag).toBe(multipartEtag(chunks.map((c) => c.md5)));
     expect(committed.etag).toMatch(/-3"$/);
+  });
+
+  it("complete with an MD5 that is not the stored bytes' is an IntegrityError, no object", async () => {
+    const backend = new MemBackend();
+    const writer = await backend.openWriter({ key: 'k', metadata: {}, chunkSize: 5 << 20 });
+    const chunk = await writeChunk(writer, 1, patternBytes(100, 3));
+    await expect(writer.complete([{ ...chunk, md5: new Uint8Array(16) }])).rejects.toBeInstanceOf(
+      IntegrityError,
+    );
+    expect(await backend.stat('k')).toBeUndefined();
   });
 });

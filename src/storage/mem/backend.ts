@@ -178,10 +178,10 @@ export class MemBackend implements Backend {
       metadata: upload.metadata,
       lastModified: new Date(this.now()).toISOString(),
     });
-    const expected = multipartEtag(ordered.map((c) => c.md5));
-    if (expected !== etag) {
+    const mismatch = describeMismatch(ordered, { etag, size: data.byteLength });
+    if (mismatch !== undefined) {
       this.objects.delete(upload.key);
-      throw new IntegrityError(`${upload.key}: stored ETag ${etag}, expected ${expected}`);
+      throw new IntegrityError(`${upload.key}: ${mismatch}`);
     }
     return { etag, size: data.byteLength };
   }
@@ -218,6 +218,21 @@ export class MemBackend implements Backend {
       etag: `"${digest.toString('hex')}"`,
     };
   }
+}
+
+/**
+ * How the stored object differs from what the chunks claim, or undefined: the checks S3's
+ * backend makes after a commit, the size and the multipart ETag of the chunks' MD5s.
+ */
+function describeMismatch(
+  chunks: readonly WrittenChunk[],
+  stored: CommittedObject,
+): string | undefined {
+  const size = chunks.reduce((sum, c) => sum + c.size, 0);
+  if (stored.size !== size) return `stored ${stored.size} bytes, expected ${size}`;
+  const etag = multipartEtag(chunks.map((c) => c.md5));
+  if (stored.etag !== etag) return `stored ETag ${stored.etag}, expected ${etag}`;
+  return undefined;
 }
 
 class MemChunkWriter implements ChunkWriter {

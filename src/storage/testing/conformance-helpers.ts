@@ -43,6 +43,11 @@ export function patternBytes(length: number, seed: number): Uint8Array {
   return out;
 }
 
+/** Start a write at `key`, without metadata, in chunks of `chunkSizeOf(backend)`. */
+export function openAt(backend: Backend, key: string): Promise<ChunkWriter> {
+  return backend.openWriter({ key, metadata: {}, chunkSize: chunkSizeOf(backend) });
+}
+
 /** Write chunk `number` with its true MD5. */
 export function writeChunk(
   writer: ChunkWriter,

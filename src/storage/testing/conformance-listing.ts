@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { ListedObject } from '../backend.js';
 import { normalizeEtag } from '../etag.js';
 import {
-  chunkSizeOf,
   listKeys,
+  openAt,
   patternBytes,
   putObject,
   writeChunk,
@@ -68,11 +68,7 @@ export function describeListing(f: SuiteFixture): void {
     it('an object being written is neither listed nor stat-able until complete', async () => {
       await putAll(f, ['a', 'c']);
       const key = f.key('b');
-      const writer = await f.backend.openWriter({
-        key,
-        metadata: {},
-        chunkSize: chunkSizeOf(f.backend),
-      });
+      const writer = await openAt(f.backend, key);
       const chunk = await writeChunk(writer, 1, patternBytes(10, 40));
       expect(await listKeys(f.backend, f.prefix)).toEqual([f.key('a'), f.key('c')]);
       expect(await f.backend.stat(key)).toBeUndefined();
