@@ -35,3 +35,16 @@ export function checkCompleteChunks(chunks: readonly WrittenChunk[], key: string
   });
   return ordered;
 }
+
+/**
+ * Refuse a chunk number outside 1..`maxParts` before it reaches the backend: AWS answers
+ * InvalidArgument, but Ceph RGW accepts 0, -1 and 10,001, which would make an object no other
+ * server could hold.
+ *
+ * @throws StorageError (not retryable) naming the chunk and the key.
+ */
+export function checkChunkNumber(number: number, maxParts: number, key: string): void {
+  if (!Number.isInteger(number) || number < 1 || number > maxParts) {
+    throw new StorageError(`writing chunk ${number} of ${key}: chunk numbers are 1..${maxParts}`);
+  }
+}

@@ -22,7 +22,7 @@ import type {
 } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { S3_LIMITS } from '../limits.js';
-import { checkCompleteChunks, lowerCaseKeys, compareKeys } from '../rules.js';
+import { checkChunkNumber, checkCompleteChunks, lowerCaseKeys, compareKeys } from '../rules.js';
 
 export interface MemBackendOptions {
   /** Default: S3's limits (tests lower them to exercise the checks). */
@@ -194,16 +194,7 @@ export class MemBackend implements Backend {
         isNotFound: true,
       });
     }
-    if (
-      !Number.isInteger(input.number) ||
-      input.number < 1 ||
-      input.number > this.limits.maxParts
-    ) {
-      // As S3 refuses a part number outside 1..10,000 (InvalidArgument).
-      throw new StorageError(
-        `writing chunk ${input.number} of ${upload.key}: chunk numbers are 1..${this.limits.maxParts}`,
-      );
-    }
+    checkChunkNumber(input.number, this.limits.maxParts, upload.key);
     const digest = md5(input.body);
     if (!digest.equals(input.md5)) {
       throw new StorageError(`writing chunk ${input.number} of ${upload.key}: BadDigest`, {

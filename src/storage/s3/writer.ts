@@ -18,7 +18,8 @@ import type {
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
-import { checkCompleteChunks } from '../rules.js';
+import { S3_LIMITS } from '../limits.js';
+import { checkChunkNumber, checkCompleteChunks } from '../rules.js';
 import { describeCommitMismatch } from './etag-rule.js';
 import { callError, classifyS3Error, toStorageError } from './errors.js';
 
@@ -53,6 +54,7 @@ export class S3ChunkWriter implements ChunkWriter {
   }
 
   async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
+    checkChunkNumber(input.number, S3_LIMITS.maxParts, this.where);
     const what = `uploading part ${input.number} of ${this.where}`;
     const out = await this.client
       .send(
