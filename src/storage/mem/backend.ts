@@ -194,6 +194,16 @@ export class MemBackend implements Backend {
         isNotFound: true,
       });
     }
+    if (
+      !Number.isInteger(input.number) ||
+      input.number < 1 ||
+      input.number > this.limits.maxParts
+    ) {
+      // As S3 refuses a part number outside 1..10,000 (InvalidArgument).
+      throw new StorageError(
+        `writing chunk ${input.number} of ${upload.key}: chunk numbers are 1..${this.limits.maxParts}`,
+      );
+    }
     const digest = md5(input.body);
     if (!digest.equals(input.md5)) {
       throw new StorageError(`writing chunk ${input.number} of ${upload.key}: BadDigest`, {

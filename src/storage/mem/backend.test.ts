@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { md5, multipartEtag } from '../etag.js';
+import { patternBytes, writeChunk } from '../testing/conformance-helpers.js';
+import { runBackendSuite } from '../testing/conformance.js';
+import { MemBackend } from './backend.js';
+
+runBackendSuite('mem', ({ pageSize }) =>
+  Promise.resolve({ backend: new MemBackend({ pageSize }), prefix: 'conf/' }),
+);
+
+describe('MemBackend', () => {
+  it('builds each listing page when it is reached, pageSize objects at a time', async () => {
+    const backend = new MemBackend({ pageSize: 2 });
+    for (const name of ['a', 'b', 'c', 'd']) backend.put(name, patternBytes(1, 1));
+    const seen: string[] = [];
+    for await (const o of backend.list('')) {
+      seen.push(o.key);
+      // Added after the first page was built: the next page, built now, has it.
+      if (o.key === 'b') backend.put('bb', patternBytes(1, 1));
+    }
+    expect(seen).toEqual(['a', 'b', 'bb', 'c', 'd']);
+  });
+
+  it("gives S3's ETags: MD5 for put, the multipart rule for a chunked write", async () => {
+    const backend = new MemBackend({ limits: { ...new MemBackend().limits, minPartSize: 4 } });
+    const data = patternBytes(10, 2);
+    backend.put('single', data);
+    expect((await backend.stat('single'))?.etag).toBe(`"${md5(data).toString('hex')}"`);
+    const writer = await backend.openWriter({ key: 'multi', metadata: {}, chunkSize: 4 });
+    const chunks = [];
+    for (const [n, from] of [
+      [1, 0],
+      [2, 4],
+      [3, 8],
+    ] as const) {
+      chunks.push(await writeChunk(writer, n, data.subarray(from, from + 4)));
+    }
+    const committed = await writer.complete(chunks);
+    expect(committed.etag).toBe(multipartEtag(chunks.map((c) => c.md5)));
+    expect(committed.etag).toMatch(/-3"$/);
+  });
+});
