@@ -3,8 +3,15 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrityError, StorageError } from '../../errors.js';
 import { md5, multipartEtag } from '../etag.js';
+import { runBackendSuite } from '../testing/conformance.js';
 import { createLocalBackend, type LocalBackend } from './backend.js';
 import { collect, makeTempRoot, putObject } from './testing.js';
+
+// pageSize is not a thing here: a listing reads one directory at a time, whatever its size.
+runBackendSuite('local', async () => {
+  const temp = await makeTempRoot();
+  return { backend: createLocalBackend(temp.root), prefix: 'conf/', cleanup: temp.cleanup };
+});
 
 const KEY = 'z3-backup/tank/data@zfs-auto-snap:daily-2026-11-26-0000';
 
