@@ -5,9 +5,13 @@
  * (sidecar.ts). An object appears only when its write completes (the rename in writer.ts);
  * temporaries and sidecars never list.
  *
- * Listings are not stable in the sense of BackendFeatures.hasStableListing: a file's mtime
- * and a sidecar can be changed by hand without the listing's ETag changing, so no metadata
- * cache. Everything is asynchronous I/O through FileHandles; nothing blocks the event loop.
+ * One thing S3 allows and a directory does not: a key that is also the "folder" of other keys
+ * (`a` and `a/b`). Writing the second of them fails with the file system's error (EISDIR,
+ * ENOTDIR); z3's keys (`<prefix>/<dataset>@<snapshot>`) never collide this way.
+ *
+ * Listings are not stable in the sense of BackendFeatures.hasStableListing: a file can be
+ * replaced outside z3 (rsync, a disk restored from a copy) while its sidecar's ETag stays the
+ * same, so no metadata cache keyed by it. Everything is asynchronous I/O through FileHandles; nothing blocks the event loop.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';

@@ -1,7 +1,8 @@
 /**
  * File and directory chores of the local backend: durable writes and renames (a rename survives
- * a crash only once its directory is fsynced), unlinks that tolerate a missing file, and no
- * empty "folders" left behind by a removed key (S3 has none).
+ * a crash only once its directory is fsynced), unlinks that tolerate a missing file, no empty
+ * "folders" left behind by a removed key (S3 has none), and reads and writes that loop until
+ * every byte is done.
  */
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';

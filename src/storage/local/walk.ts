@@ -56,14 +56,17 @@ async function* walkDir(visit: DirVisit): AsyncGenerator<WalkedFile> {
     const entryPath = path.join(dir, entry.name);
     if (entry.isFile()) {
       yield { key, dirKey, name: entry.name, path: entryPath };
-    } else if (mayContain(key, options)) {
+    } else if (mayHoldKeys(key, options)) {
       yield* walkDir({ dir: entryPath, dirKey: key, options, isRoot: false });
     }
   }
 }
 
-/** Whether the keys under `dirKey` (ending in `/`) can match the prefix and lie after startAfter. */
-function mayContain(dirKey: string, options: WalkOptions): boolean {
+/**
+ * Whether a directory standing for the keys `dirKey…` (`dirKey` ends in `/`) can hold a key that
+ * starts with `prefix` and sorts after `startAfter`: the walk reads no other directory.
+ */
+export function mayHoldKeys(dirKey: string, options: WalkOptions): boolean {
   const { prefix, startAfter } = options;
   if (!dirKey.startsWith(prefix) && !prefix.startsWith(dirKey)) return false;
   // Every key below sorts before startAfter when startAfter is past dirKey but not inside it.
