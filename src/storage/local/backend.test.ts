@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntegrityError, StorageError } from '../../errors.js';
@@ -165,17 +165,25 @@ describe('LocalBackend crash safety', () => {
     await writer.abort(); // closes the descriptor the "dead" process held
   });
 
+  it('abortPending of a write still open in this process closes it', async () => {
+    const writer = await backend.openWriter({ key: 'p/k', metadata: {}, chunkSize: 4 });
+    await backend.abortPending({ key: 'p/k', id: writer.id });
+    await expect(
+      writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) }),
+    ).rejects.toMatchObject({ isNotFound: true });
+    expect(await tree(root)).toEqual([]);
+  });
+
   it('never pairs an object with the metadata of a write that failed before its commit', async () => {
     await putObject(backend, { key: 'k', data: bytes(8), metadata: { old: '1' } });
     const writer = await backend.openWriter({ key: 'k', metadata: { new: '1' }, chunkSize: 8 });
     const chunk = await writer.writeChunk({ number: 1, body: bytes(8, 3), md5: md5(bytes(8, 3)) });
-    // A fault before the rename: the temporary vanishes (the descriptor still writes to it).
-    await backend.abortPending({ key: 'k', id: writer.id });
+    // A fault at the rename: the temporary vanished (the descriptor still writes to it).
+    await unlink(path.join(root, `.k.${writer.id}.z3tmp`));
 
     const failure = await writer.complete([chunk]).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(StorageError);
-    const info = await backend.stat('k');
-    expect(info?.metadata).not.toHaveProperty('new');
+    expect(failure).toMatchObject({ message: expect.stringContaining('ENOENT') as string });
+    expect(await backend.stat('k')).toEqual({ key: 'k', size: 8, etag: '', metadata: {} });
     expect(await readFile(path.join(root, 'k'))).toEqual(bytes(8));
 
     await writer.abort();

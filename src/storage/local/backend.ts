@@ -64,6 +64,8 @@ export class LocalBackend implements Backend {
   readonly location: string;
   readonly limits: BackendLimits = FILE_LIMITS;
   readonly features: BackendFeatures = { hasStableListing: false };
+  /** Writes of this instance still open, by id: abortPending closes their file too. */
+  private readonly openWriters = new Map<string, LocalChunkWriter>();
 
   /** @param root the backup directory: an absolute path (it must exist when used). */
   constructor(private readonly root: string) {
@@ -147,7 +149,7 @@ export class LocalBackend implements Backend {
     await requireRoot(this.root);
     const id = randomBytes(8).toString('hex');
     const handle = await createTemp(paths.dir, path.join(paths.dir, tempDataName(paths.name, id)));
-    return new LocalChunkWriter({
+    const writer = new LocalChunkWriter({
       root: this.root,
       key,
       id,
@@ -156,7 +158,10 @@ export class LocalBackend implements Backend {
       chunkSize,
       maxParts: this.limits.maxParts,
       metadata: lowerCaseKeys(input.metadata),
+      onSettled: () => this.openWriters.delete(id),
     });
+    this.openWriters.set(id, writer);
+    return writer;
   }
 
   async listPending(prefix: string): Promise<PendingWrite[]> {
@@ -176,6 +181,8 @@ export class LocalBackend implements Backend {
   async abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     const paths = keyPaths(this.root, pending.key);
     if (!WRITE_ID.test(pending.id)) return; // not an id of ours: no such write
+    const writer = this.openWriters.get(pending.id);
+    if (writer?.key === pending.key) return writer.abort();
     await unlinkIfPresent(path.join(paths.dir, tempDataName(paths.name, pending.id)));
     await unlinkIfPresent(path.join(paths.dir, tempSidecarName(paths.name, pending.id)));
     await removeEmptyDirs(this.root, paths.dir);

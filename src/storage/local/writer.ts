@@ -43,6 +43,8 @@ export interface LocalWriterOptions {
   maxParts: number;
   /** Lower-cased already. */
   metadata: Record<string, string>;
+  /** Called once the write is committed or discarded (the backend forgets it then). */
+  onSettled: () => void;
 }
 
 /** What the writer remembers of a written chunk, to check `complete`'s list against. */
@@ -112,6 +114,7 @@ export class LocalChunkWriter implements ChunkWriter {
     try {
       const committed = await this.completion;
       this.state = 'committed';
+      this.options.onSettled();
       return committed;
     } catch (err) {
       this.state = 'open';
@@ -215,6 +218,7 @@ export class LocalChunkWriter implements ChunkWriter {
    */
   private async discard(): Promise<void> {
     this.state = 'aborted';
+    this.options.onSettled();
     await this.close().catch(() => undefined);
     const { file, sidecar } = this.options.paths;
     await unlinkIfPresent(this.isRenamed ? file : this.tempData);
