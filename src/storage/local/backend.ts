@@ -111,9 +111,8 @@ export class LocalBackend implements Backend {
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || length < 1) {
       throw new StorageError(`${what}: not a byte range`);
     }
-    const target = input.target ?? Buffer.allocUnsafe(length);
-    if (target.byteLength < length) {
-      throw new StorageError(`${what}: the target holds only ${target.byteLength} bytes`);
+    if (input.target !== undefined && input.target.byteLength < length) {
+      throw new StorageError(`${what}: the target holds only ${input.target.byteLength} bytes`);
     }
     const handle = await this.openObject(paths.file, key);
     try {
@@ -121,6 +120,7 @@ export class LocalBackend implements Backend {
       if (end >= stats.size) {
         throw new StorageError(`${what}: outside the object (${stats.size} bytes)`);
       }
+      const target = input.target ?? Buffer.allocUnsafe(length);
       await readFully({ handle, target, length, position: start, what });
       return target.subarray(0, length);
     } catch (err) {
