@@ -19,8 +19,8 @@ import {
   type SuiteFixture,
 } from './conformance-helpers.js';
 
-/** The short last chunk of a multi-chunk object. */
-const TAIL = 1234;
+/** The short last chunk of a multi-chunk object: shorter than any chunkSizeOf (at least 1 KiB). */
+const TAIL = 234;
 
 export function describeWriter(f: SuiteFixture): void {
   describe('chunk writer', () => {

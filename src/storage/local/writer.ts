@@ -1,0 +1,268 @@
+/**
+ * A chunk writer into one temporary file beside the object: chunk n is written at its own offset,
+ * (n - 1) × chunkSize, so chunks may come in any order, concurrently, and again (the same bytes
+ * land in the same place). `complete` makes the file the object.
+ *
+ * Why this commit order (the object and its sidecar are two files, and no file system renames
+ * two files at once):
+ *   1. fsync the data, write the new sidecar to a temporary and fsync it;
+ *   2. unlink the old sidecar, fsync the directory;
+ *   3. rename the data onto the key, fsync the directory (the commit point);
+ *   4. rename the new sidecar into place, fsync the directory.
+ * A crash leaves the old object with its sidecar (before 2), or an object with no sidecar
+ * (between 2 and 4: it lists with etag `""` and no metadata, which the layers above take for
+ * "not a z3 backup"), or the new object with its sidecar. It never pairs an object with another
+ * write's metadata, which writing the sidecar in place before the rename would do whenever the
+ * old and the new object have the same size. A sidecar is also trusted only while its `size`
+ * matches the object's (sidecar.ts), against stray or hand-copied sidecars.
+ *
+ * Temporaries are named `.<name>.<id>.z3tmp` and `.<name>.<id>.z3meta.z3tmp`: listings skip them,
+ * `listPending` reports the first.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
+import path from 'node:path';
+import { IntegrityError, StorageError } from '../../errors.js';
+import type { ChunkWriter, CommittedObject, WriteChunkInput, WrittenChunk } from '../backend.js';
+import { md5, multipartEtag } from '../etag.js';
+import { checkCompleteChunks } from '../rules.js';
+import { fsError } from './fs-error.js';
+import { removeEmptyDirs, syncDir, unlinkIfPresent, writeFileSynced } from './fs-ops.js';
+import type { KeyPaths } from './paths.js';
+import { tempDataName, tempSidecarName } from './paths.js';
+import { encodeSidecar } from './sidecar.js';
+
+export interface LocalWriterOptions {
+  root: string;
+  key: string;
+  id: string;
+  paths: KeyPaths;
+  /** The temporary data file, open for writing (the writer closes it). */
+  handle: FileHandle;
+  chunkSize: number;
+  maxParts: number;
+  /** Lower-cased already. */
+  metadata: Record<string, string>;
+  /** Called once the write is committed or discarded (the backend forgets it then). */
+  onSettled: () => void;
+}
+
+/** What the writer remembers of a written chunk, to check `complete`'s list against. */
+interface ChunkRecord {
+  size: number;
+  md5: Buffer;
+}
+
+type WriterState = 'open' | 'completing' | 'committed' | 'aborted';
+
+export class LocalChunkWriter implements ChunkWriter {
+  readonly key: string;
+  readonly id: string;
+  private readonly written = new Map<number, ChunkRecord>();
+  private readonly tempData: string;
+  private readonly tempSidecar: string;
+  private state: WriterState = 'open';
+  /** The data file was renamed onto the key (step 3 done): a retried complete resumes after it. */
+  private isRenamed = false;
+  /** The sidecar was renamed into place too (step 4 done). */
+  private isSidecarMoved = false;
+  private isClosed = false;
+  private completion: Promise<CommittedObject> | undefined;
+
+  constructor(private readonly options: LocalWriterOptions) {
+    this.key = options.key;
+    this.id = options.id;
+    this.tempData = path.join(options.paths.dir, tempDataName(options.paths.name, options.id));
+    this.tempSidecar = path.join(
+      options.paths.dir,
+      tempSidecarName(options.paths.name, options.id),
+    );
+  }
+
+  async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
+    input.signal?.throwIfAborted();
+    const what = `writing chunk ${input.number} of ${this.key}`;
+    this.requireOpen(what);
+    this.checkChunk(input, what);
+    const digest = md5(input.body);
+    if (!digest.equals(input.md5)) {
+      throw new StorageError(`${what}: BadDigest (the bytes do not match their MD5)`, {
+        isRetryable: true,
+      });
+    }
+    const position = (input.number - 1) * this.options.chunkSize;
+    try {
+      await writeAll(this.options.handle, input.body, position);
+    } catch (err) {
+      throw fsError(`${what}: writing`, this.tempData, err);
+    }
+    this.written.set(input.number, { size: input.body.byteLength, md5: digest });
+    const etag = `"${digest.toString('hex')}"`;
+    return { number: input.number, size: input.body.byteLength, md5: digest, etag };
+  }
+
+  /**
+   * See ChunkWriter.complete. A chunk list that disagrees with what was written is an
+   * IntegrityError and discards the write; any other failure before the commit point leaves
+   * the writer open, so that complete can be retried or the write aborted.
+   */
+  async complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
+    if (this.state === 'committed' && this.completion !== undefined) return this.completion;
+    this.requireOpen(`completing ${this.key}`);
+    this.state = 'completing';
+    this.completion = this.commit(chunks);
+    try {
+      const committed = await this.completion;
+      this.state = 'committed';
+      this.options.onSettled();
+      return committed;
+    } catch (err) {
+      this.state = 'open';
+      if (err instanceof IntegrityError) await this.discard();
+      throw err;
+    }
+  }
+
+  /** See ChunkWriter.abort; after a successful complete there is nothing to discard. */
+  async abort(): Promise<void> {
+    await this.completion?.catch(() => undefined);
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    await this.discard();
+  }
+
+  private async commit(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
+    const ordered = checkCompleteChunks(chunks, this.key);
+    const size = this.checkWritten(ordered);
+    const etag = multipartEtag(ordered.map((c) => c.md5));
+    const { dir, file, sidecar } = this.options.paths;
+    if (!this.isRenamed) {
+      await this.flushData(size);
+      await writeFileSynced(
+        this.tempSidecar,
+        encodeSidecar({ metadata: this.options.metadata, etag, size }),
+      );
+      if (await unlinkIfPresent(sidecar)) await syncDir(dir);
+      await this.move(this.tempData, file);
+      this.isRenamed = true;
+      await syncDir(dir);
+    }
+    if (!this.isSidecarMoved) await this.move(this.tempSidecar, sidecar);
+    this.isSidecarMoved = true;
+    await syncDir(dir);
+    await this.close();
+    return { etag, size };
+  }
+
+  /** Cut the file to `size` (a re-sent last chunk may have been longer), check it, fsync it. */
+  private async flushData(size: number): Promise<void> {
+    const { handle } = this.options;
+    try {
+      await handle.truncate(size);
+      const actual = (await handle.stat()).size;
+      if (actual !== size) {
+        throw new IntegrityError(`${this.key}: the file holds ${actual} bytes, expected ${size}`);
+      }
+      await handle.sync();
+    } catch (err) {
+      if (err instanceof IntegrityError) throw err;
+      throw fsError(`completing ${this.key}: flushing`, this.tempData, err);
+    }
+  }
+
+  /**
+   * The object's size, after checking the chunk list against what was written: the same sizes
+   * and MD5s (IntegrityError), and every chunk but the last exactly chunkSize long (StorageError:
+   * a shorter one would leave a hole of zeros in the file).
+   */
+  private checkWritten(ordered: readonly WrittenChunk[]): number {
+    let size = 0;
+    ordered.forEach((chunk, i) => {
+      const record = this.written.get(chunk.number);
+      if (record === undefined) {
+        throw new StorageError(`completing ${this.key}: chunk ${chunk.number} was never written`);
+      }
+      if (record.size !== chunk.size || !record.md5.equals(chunk.md5)) {
+        throw new IntegrityError(
+          `${this.key}: chunk ${chunk.number} was written as ${record.size} bytes with MD5 ` +
+            `${record.md5.toString('hex')}, completed as ${chunk.size} bytes with MD5 ` +
+            `${Buffer.from(chunk.md5).toString('hex')}`,
+        );
+      }
+      if (i < ordered.length - 1 && record.size !== this.options.chunkSize) {
+        throw new StorageError(
+          `completing ${this.key}: chunk ${chunk.number} has ${record.size} bytes; every chunk ` +
+            `but the last must have the chunk size, ${this.options.chunkSize}`,
+        );
+      }
+      size += record.size;
+    });
+    return size;
+  }
+
+  /** Check a chunk's number and length before anything is written. */
+  private checkChunk(input: WriteChunkInput, what: string): void {
+    const { chunkSize, maxParts } = this.options;
+    if (!Number.isInteger(input.number) || input.number < 1 || input.number > maxParts) {
+      throw new StorageError(`${what}: the chunk number must be 1 … ${maxParts}`);
+    }
+    if (input.body.byteLength > chunkSize) {
+      throw new StorageError(
+        `${what}: ${input.body.byteLength} bytes exceed the chunk size, ${chunkSize}`,
+      );
+    }
+  }
+
+  /**
+   * Remove what this write left: its temporaries, the data file if it was already renamed onto
+   * the key by a complete that then failed ("nothing of it is left"), and empty directories.
+   */
+  private async discard(): Promise<void> {
+    this.state = 'aborted';
+    this.options.onSettled();
+    await this.close().catch(() => undefined);
+    const { file, sidecar } = this.options.paths;
+    await unlinkIfPresent(this.isRenamed ? file : this.tempData);
+    await unlinkIfPresent(this.isSidecarMoved ? sidecar : this.tempSidecar);
+    await removeEmptyDirs(this.options.root, this.options.paths.dir);
+  }
+
+  private async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    try {
+      await this.options.handle.close();
+    } catch (err) {
+      throw fsError('closing', this.tempData, err);
+    }
+  }
+
+  private async move(from: string, to: string): Promise<void> {
+    try {
+      await rename(from, to);
+    } catch (err) {
+      throw fsError(`completing ${this.key}: renaming ${from} to`, to, err);
+    }
+  }
+
+  private requireOpen(what: string): void {
+    if (this.state === 'open') return;
+    const why = this.state === 'completing' ? 'complete is in progress' : `it was ${this.state}`;
+    throw new StorageError(`${what}: write ${this.id} is no longer open (${why})`, {
+      isNotFound: this.state === 'aborted',
+    });
+  }
+}
+
+/** Write all of `body` at `position` (a positional write may write less than asked). */
+async function writeAll(handle: FileHandle, body: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < body.byteLength) {
+    const { bytesWritten } = await handle.write(
+      body,
+      done,
+      body.byteLength - done,
+      position + done,
+    );
+    done += bytesWritten;
+  }
+}
