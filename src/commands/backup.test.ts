@@ -40,8 +40,8 @@ describe('runBackup', () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 2) } });
     const mem = new MemBackend();
     const first = testPorts({ backend: mem, zfs: zfs.program });
-    expect(await runBackup(options(), first)).toBe(EXIT.OK);
-    expect(first.out()).toBe('Successfuly backed up tank/data@snap-1: 2.93K.\n');
+    expect(await runBackup(options({ mode: 'full' }), first)).toBe(EXIT.OK);
+    expect(first.out()).toBe('Successfuly backed up tank/data@snap-1: 0 M.\n');
 
     zfs = reuse(zfs, { 'tank/data': SNAPS });
     const second = testPorts({ backend: mem, zfs: zfs.program });
@@ -56,13 +56,11 @@ describe('runBackup', () => {
     expect(mem.objects.get('z3-backup/tank/data@snap-1')?.metadata).toEqual({
       isfull: 'true',
       size: '3000',
-      compressor: 'none',
     });
     const third = mem.objects.get('z3-backup/tank/data@snap-3');
     expect(third?.metadata).toEqual({
       parent: 'tank/data@snap-2',
       size: '3000',
-      compressor: 'none',
     });
     expect(third?.data.equals(scriptedStream('tank/data@snap-3', 'tank/data@snap-2', 3000))).toBe(
       true,
@@ -97,19 +95,19 @@ describe('runBackup', () => {
   });
 
   it('prints the pipeline on --dry-run and sends nothing', async () => {
-    zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 3) } });
+    zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
     const mem = new MemBackend();
+    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true' });
     const ports = testPorts({ backend: mem, zfs: zfs.program });
     expect(await runBackup(options({ dryRun: true }), ports)).toBe(EXIT.OK);
     expect(ports.out()).toBe(
-      'zfs send tank/data@snap-1 | pput --quiet --estimated 3000 --meta isfull=true ' +
-        '--meta size=3000 --meta compressor=none z3-backup/tank/data@snap-1\n' +
-        'zfs send -i tank/data@snap-1 tank/data@snap-2 | pput --quiet --estimated 3000 ' +
-        '--meta parent=tank/data@snap-1 --meta size=3000 --meta compressor=none ' +
-        'z3-backup/tank/data@snap-2\n',
+      'zfs send -i tank/data@snap-1 tank/data@snap-2 | pput --quiet --estimated 3000 ' +
+        '--meta size=3000 --meta parent=tank/data@snap-1 z3-backup/tank/data@snap-2\n' +
+        'zfs send -i tank/data@snap-2 tank/data@snap-3 | pput --quiet --estimated 3000 ' +
+        '--meta size=3000 --meta parent=tank/data@snap-2 z3-backup/tank/data@snap-3\n',
     );
     expect(zfs.state().calls!.filter((c) => c[0] === 'send' && c[1] !== '-nvP')).toEqual([]);
-    expect(mem.objects.size).toBe(0);
+    expect(mem.objects.size).toBe(1);
   });
 
   it('refuses to extend a broken chain: exit 3, nothing sent', async () => {

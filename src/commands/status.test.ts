@@ -51,7 +51,7 @@ describe('runStatus', () => {
       ['snap-1', '', 'full', 'ok', 'ok'],
       ['snap-2', 'snap-1', 'incremental', 'ok', 'ok'],
       ['snap-3', 'gone', 'incremental', 'missing parent', 'missing'],
-      ['snap-4', '', '', '', 'ok'],
+      ['snap-4', '-', 'missing', '-', 'ok'],
     ]);
   });
 
