@@ -77,7 +77,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'part size when there is no estimate (CHUNK_SIZE)')
-    .option('--storage-class <CLASS>', 'S3 storage class (S3_STORAGE_CLASS, default STANDARD_IA)')
+    .option(
+      '--storage-class <CLASS>',
+      'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
+    )
     .option('--quiet', 'no progress output')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {

@@ -60,7 +60,10 @@ export async function runPput(ctx: MainContext): Promise<number> {
     )
     .option('--concurrency <N>', 'parts uploaded in parallel (CONCURRENCY, default 32)')
     .option('--metadata <key=value>', 'user metadata (repeatable)', collect, [] as string[])
-    .option('--storage-class <CLASS>', 'S3 storage class (S3_STORAGE_CLASS, default STANDARD_IA)')
+    .option(
+      '--storage-class <CLASS>',
+      'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
+    )
     .addOption(new Option('--progress', 'show progress on stderr').conflicts('quiet'))
     .addOption(new Option('--quiet', 'print nothing on success').conflicts('progress'))
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')

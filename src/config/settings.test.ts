@@ -342,6 +342,28 @@ describe('resolveSettings values', () => {
     expect(resolve({ HOST: 'h', S3_FORCE_PATH_STYLE: '0' })).toBe(false);
   });
 
+  it.each([
+    // [case, config file, environment, flags, expected storage class]
+    ['AWS, set nowhere', '', {}, {}, 'STANDARD_IA'],
+    ['HOST in env, set nowhere', '', { HOST: 'rgw:7480' }, {}, undefined],
+    ['HOST in [main], set nowhere', '[main]\nHOST = rgw\n', {}, {}, undefined],
+    ['HOST in [fs:], set nowhere', `[fs:${DATASET}]\nHOST = rgw\n`, {}, {}, undefined],
+    ['HOST cancelled by HOST=', '[main]\nHOST = rgw\n', { HOST: '' }, {}, 'STANDARD_IA'],
+    ['HOST, flag', '', { HOST: 'rgw' }, { storageClass: 'STANDARD' }, 'STANDARD'],
+    ['HOST, env', '', { HOST: 'rgw', S3_STORAGE_CLASS: 'COLD' }, {}, 'COLD'],
+    ['HOST, [fs:]', `[fs:${DATASET}]\nS3_STORAGE_CLASS = FS\n`, { HOST: 'rgw' }, {}, 'FS'],
+    ['HOST, [main]', '[main]\nS3_STORAGE_CLASS = MAIN\n', { HOST: 'rgw' }, {}, 'MAIN'],
+    ['HOST, [DEFAULT]', '[DEFAULT]\nS3_STORAGE_CLASS = DEF\n', { HOST: 'rgw' }, {}, 'DEF'],
+    ['AWS, [main]', '[main]\nS3_STORAGE_CLASS = GLACIER_IR\n', {}, {}, 'GLACIER_IR'],
+  ] satisfies [string, string, Env, SettingFlags, string | undefined][])(
+    'S3_STORAGE_CLASS: %s',
+    (_case, text, env, flags, expected) => {
+      const file = text === '' ? undefined : text;
+      const settings = resolveSettings(sources(file, { FILESYSTEM: DATASET, ...env }), flags);
+      expect(settings.storageClass).toBe(expected);
+    },
+  );
+
   it('takes the region from S3_REGION, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
     const region = (env: Env, flags: SettingFlags = {}): string | undefined =>
       resolveSettings(sources(undefined, env), flags).s3Region;

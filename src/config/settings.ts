@@ -41,7 +41,11 @@ const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-options' },
 };
 
-/** Built-in defaults (spec 2.3). */
+/**
+ * Built-in defaults (spec 2.3). S3_STORAGE_CLASS is the default on AWS only (no HOST): other
+ * S3-compatible servers (Ceph RGW, MinIO, Swift) refuse STANDARD_IA with InvalidStorageClass,
+ * so with HOST set and no S3_STORAGE_CLASS none is sent and the server's default applies.
+ */
 export const DEFAULTS = {
   S3_PREFIX: 'z3-backup/',
   SNAPSHOT_PREFIX: 'zfs-auto-snap:daily',
@@ -108,7 +112,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
-    storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS')),
+    storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
   };
@@ -195,8 +199,11 @@ function parseCompressor(raw: RawValue | undefined): string {
   return name;
 }
 
-function parseStorageClass(raw: RawValue | undefined): string {
-  if (raw === undefined) return DEFAULTS.S3_STORAGE_CLASS;
+function parseStorageClass(
+  raw: RawValue | undefined,
+  target: { isAws: boolean },
+): string | undefined {
+  if (raw === undefined) return target.isAws ? DEFAULTS.S3_STORAGE_CLASS : undefined;
   const name = raw.value.trim();
   if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
     throw invalid(raw, 'S3_STORAGE_CLASS', 'expected an upper-case storage class like STANDARD_IA');

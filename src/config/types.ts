@@ -33,8 +33,12 @@ export interface Settings {
   chunkSize: number;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
-  /** S3_STORAGE_CLASS, default STANDARD_IA. */
-  storageClass: string;
+  /**
+   * S3_STORAGE_CLASS sent with every new object. Default STANDARD_IA on AWS (no HOST); with HOST
+   * set and S3_STORAGE_CLASS set nowhere, undefined: no storage class is sent and the server's
+   * default applies (Ceph RGW, MinIO and Swift refuse STANDARD_IA).
+   */
+  storageClass: string | undefined;
   /** SSH_OPTIONS for z3_ssh_sync, split on whitespace; default none. */
   sshOptions: string[];
   /**
