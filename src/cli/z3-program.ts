@@ -38,6 +38,7 @@ function globalFlags(cmd: Command): GlobalFlags {
     s3Prefix: str('s3Prefix'),
     filesystem,
     snapshotPrefix: str('snapshotPrefix'),
+    backupDir: str('backupDir'),
   };
 }
 
@@ -51,6 +52,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       '--snapshot-prefix <SNAPSHOT_PREFIX>',
       'only operate on snapshots that start with this prefix (default zfs-auto-snap:daily)',
     )
+    .option('--backup-dir <DIR>', 'a local directory as the target instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', EXIT_CODES_HELP)

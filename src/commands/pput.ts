@@ -17,6 +17,7 @@ import { createProgress } from '../ui/progress.js';
 export interface PputOptions {
   name: string;
   config: string | undefined;
+  backupDir?: string | undefined;
   chunkSize: string | undefined;
   /** `--estimated` in bytes. */
   estimated: number | undefined;
@@ -66,6 +67,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
     )
     .addOption(new Option('--progress', 'show progress on stderr').conflicts('quiet'))
     .addOption(new Option('--quiet', 'print nothing on success').conflicts('progress'))
+    .option('--backup-dir <DIR>', 'a local directory as the target instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', HELP_AFTER)
@@ -75,6 +77,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
         {
           name,
           config: str('config'),
+          backupDir: str('backupDir'),
           chunkSize: str('chunkSize'),
           estimated: typeof o['estimated'] === 'number' ? o['estimated'] : undefined,
           fileDescriptor: typeof o['fileDescriptor'] === 'number' ? o['fileDescriptor'] : 0,
@@ -122,6 +125,7 @@ export async function putStream(options: PputOptions, ctx: MainContext): Promise
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.storageClass !== undefined) flags.storageClass = options.storageClass;
+  if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   const settings = resolveSettings(loadConfigSources({ configFlag: options.config }), flags);
   const bucket = settings.bucket;
   if (bucket === undefined) {

@@ -14,6 +14,7 @@ import { requireBucket } from './context.js';
 export interface GetOptions {
   name: string;
   config: string | undefined;
+  backupDir?: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
   progress: boolean;
@@ -28,6 +29,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
     .description('download one S3 key (the full key, no S3_PREFIX applied) to stdout')
     .argument('<name>', 'the key to download')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
+    .option('--backup-dir <DIR>', 'a local directory as the source instead of BUCKET (BACKUP_DIR)')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
     .option('--progress', 'show progress on stderr')
@@ -42,6 +44,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
         {
           name,
           config: str('config'),
+          backupDir: str('backupDir'),
           concurrency: str('concurrency'),
           chunkSize: str('chunkSize'),
           progress: opts['progress'] === true,
@@ -66,6 +69,7 @@ export async function getToStdout(options: GetOptions, ctx: MainContext): Promis
   const flags: SettingFlags = {};
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
+  if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   const settings = resolveSettings(sources, flags);
   const bucket = requireBucket(settings);
   const displayName = `s3://${bucket}/${options.name}`;

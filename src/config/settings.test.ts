@@ -174,6 +174,14 @@ const ROWS: PrecedenceRow[] = [
     fallback: [],
   },
   {
+    key: 'BACKUP_DIR',
+    field: 'backupDir',
+    flag: 'backupDir',
+    values: ['/d-flag', '/d-env', '/d-fs', '/mnt/d main'],
+    expected: ['/d-flag', '/d-env', '/d-fs', '/mnt/d main'],
+    fallback: undefined,
+  },
+  {
     key: 'CACHE_DIR',
     field: 'metadataCacheDir',
     values: ['', '/c-env', '/c-fs', 'OFF'],
@@ -262,6 +270,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       chunkSize: 256 * M,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
+      backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
     } satisfies Settings);
@@ -363,6 +372,52 @@ describe('resolveSettings values', () => {
       expect(settings.storageClass).toBe(expected);
     },
   );
+
+  it('BACKUP_DIR: an absolute path; empty is none', () => {
+    const dir = (env: Env): string | undefined =>
+      resolveSettings(sources(undefined, env), {}).backupDir;
+    expect(dir({ BACKUP_DIR: '/mnt/backup' })).toBe('/mnt/backup');
+    expect(dir({ BACKUP_DIR: ' /mnt/backup ' })).toBe('/mnt/backup');
+    expect(dir({ BACKUP_DIR: '' })).toBeUndefined();
+    expect(configError(() => dir({ BACKUP_DIR: 'mnt/backup' }))).toBe(
+      'environment BACKUP_DIR: expected an absolute directory path',
+    );
+    expect(configError(() => resolveSettings(sources('[main]\nBACKUP_DIR = ./b\n'), {}))).toBe(
+      `${FILE} [main] BACKUP_DIR: expected an absolute directory path`,
+    );
+    expect(configError(() => resolveSettings(sources(undefined), { backupDir: '~/b' }))).toBe(
+      '--backup-dir BACKUP_DIR: expected an absolute directory path',
+    );
+  });
+
+  it.each([
+    // [case, config file, environment, flags]
+    ['both in [main]', '[main]\nBUCKET = b\nBACKUP_DIR = /d\n', {}, {}],
+    ['BUCKET in [main], BACKUP_DIR in env', '[main]\nBUCKET = b\n', { BACKUP_DIR: '/d' }, {}],
+    [
+      'BUCKET in env, BACKUP_DIR in [fs:]',
+      `[fs:${DATASET}]\nBACKUP_DIR = /d\n`,
+      { BUCKET: 'b' },
+      {},
+    ],
+    ['BUCKET in [DEFAULT], --backup-dir', '[DEFAULT]\nBUCKET = b\n', {}, { backupDir: '/d' }],
+  ] satisfies [string, string, Env, SettingFlags][])(
+    'BUCKET and BACKUP_DIR both set (%s) is a config error',
+    (_case, text, env, flags) => {
+      const resolve = (): Settings =>
+        resolveSettings(sources(text, { FILESYSTEM: DATASET, ...env }), flags);
+      expect(configError(resolve)).toMatch(/^BUCKET \(.+\) and BACKUP_DIR \(.+\) are both set$/);
+      expect(resolve).toThrow(expect.objectContaining({ hint: expect.any(String) as string }));
+    },
+  );
+
+  it('an empty BUCKET or BACKUP_DIR unsets it, so the other one may be used', () => {
+    const text = '[main]\nBUCKET = b\nBACKUP_DIR = /d\n';
+    const a = resolveSettings(sources(text, { BUCKET: '' }), {});
+    expect([a.bucket, a.backupDir]).toEqual([undefined, '/d']);
+    const b = resolveSettings(sources(text, { BACKUP_DIR: '' }), {});
+    expect([b.bucket, b.backupDir]).toEqual(['b', undefined]);
+  });
 
   it('takes the region from S3_REGION, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
     const region = (env: Env, flags: SettingFlags = {}): string | undefined =>

@@ -24,6 +24,7 @@ export interface SettingFlags {
   storageClass?: string | undefined;
   region?: string | undefined;
   sshOptions?: string | undefined;
+  backupDir?: string | undefined;
 }
 
 /** Each flag: the config key it sets and the spelling named in error messages. */
@@ -39,6 +40,7 @@ const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
   region: { key: 'S3_REGION', option: '--region' },
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-options' },
+  backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
 };
 
 /**
@@ -92,8 +94,10 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
   registerSecret(s3Secret);
+  const target = parseTarget(lookup);
   return {
-    bucket: optional(lookup('BUCKET')),
+    bucket: target.bucket,
+    backupDir: target.backupDir,
     s3KeyId,
     s3Secret,
     endpoint,
@@ -209,6 +213,35 @@ function parseStorageClass(
     throw invalid(raw, 'S3_STORAGE_CLASS', 'expected an upper-case storage class like STANDARD_IA');
   }
   return name;
+}
+
+/**
+ * BUCKET or BACKUP_DIR: where backups go. Both set (from any layers) is an error rather than a
+ * silent pick: a run that writes to the wrong target would look like a successful backup. An
+ * empty value unsets a key, so `BUCKET=` in the environment lets BACKUP_DIR from the file win.
+ */
+function parseTarget(lookup: Lookup): {
+  bucket: string | undefined;
+  backupDir: string | undefined;
+} {
+  const bucketRaw = lookup('BUCKET');
+  const bucket = optional(bucketRaw);
+  const dirRaw = lookup('BACKUP_DIR');
+  const backupDir = optional(dirRaw);
+  if (dirRaw !== undefined && backupDir !== undefined && !posix.isAbsolute(backupDir)) {
+    throw invalid(dirRaw, 'BACKUP_DIR', 'expected an absolute directory path');
+  }
+  if (bucket !== undefined && backupDir !== undefined) {
+    throw new ConfigError(
+      `BUCKET (${bucketRaw?.where ?? ''}) and BACKUP_DIR (${dirRaw?.where ?? ''}) are both set`,
+      {
+        hint:
+          'choose one: BUCKET for an S3 bucket, BACKUP_DIR for a local directory ' +
+          '(an empty value, e.g. BUCKET= in the environment, unsets one from the config file)',
+      },
+    );
+  }
+  return { bucket, backupDir };
 }
 
 const CACHE_OFF_WORDS = ['off', 'none'];

@@ -4,8 +4,16 @@
  * default; everything downstream takes this object and never reads the environment itself.
  */
 export interface Settings {
-  /** BUCKET; undefined when configured nowhere (commands that need it raise a ConfigError). */
+  /**
+   * BUCKET; undefined when configured nowhere (commands that need it raise a ConfigError). Never
+   * set together with `backupDir` (resolveSettings refuses both).
+   */
   bucket: string | undefined;
+  /**
+   * BACKUP_DIR: an absolute directory used as the target instead of a bucket (a backup disk or
+   * an NFS mount); undefined when configured nowhere or empty. Never set together with `bucket`.
+   */
+  backupDir: string | undefined;
   /** S3_KEY_ID / S3_SECRET; when keyId is unset the AWS SDK default credential chain is used. */
   s3KeyId: string | undefined;
   s3Secret: string | undefined;
