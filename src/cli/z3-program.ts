@@ -78,7 +78,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
-    .option('--chunk-size <SIZE>', 'part size when there is no estimate (CHUNK_SIZE)')
+    .option('--chunk-size <SIZE>', 'part size, when larger than the estimate needs (CHUNK_SIZE)')
     .option(
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',

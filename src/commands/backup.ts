@@ -6,7 +6,7 @@ import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { ObjectStore } from '../storage/types.js';
-import { partSizeFor } from '../transfer/part-size.js';
+import { backupPartSize } from '../transfer/part-size.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress } from '../ui/progress.js';
@@ -163,7 +163,11 @@ async function sendStep(input: SendStepInput): Promise<void> {
       key: input.key,
       metadata: input.metadata,
       storageClass: settings.storageClass,
-      partSize: partSizeFor(input.estimate),
+      partSize: backupPartSize({
+        estimate: input.estimate,
+        chunkSize: settings.chunkSize,
+        isChunkSizeSet: settings.chunkSizeIsSet,
+      }),
       concurrency: settings.concurrency,
       maxRetries: settings.maxRetries,
       signal: ctx.signal,

@@ -268,6 +268,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       gpgRecipient: 'z3_backup',
       concurrency: 32,
       chunkSize: 256 * M,
+      chunkSizeIsSet: false,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       backupDir: undefined,
@@ -372,6 +373,18 @@ describe('resolveSettings values', () => {
       expect(settings.storageClass).toBe(expected);
     },
   );
+
+  it('CHUNK_SIZE: says whether it was set in any layer (backup uses it only then)', () => {
+    const isSet = (text: string | undefined, env: Env, flags: SettingFlags = {}): boolean =>
+      resolveSettings(sources(text, { FILESYSTEM: DATASET, ...env }), flags).chunkSizeIsSet;
+    expect(isSet(undefined, {})).toBe(false);
+    expect(isSet('[main]\nCONCURRENCY = 4\n', {})).toBe(false);
+    expect(isSet(undefined, {}, { chunkSize: '256M' })).toBe(true);
+    expect(isSet(undefined, { CHUNK_SIZE: '256M' })).toBe(true);
+    expect(isSet(`[fs:${DATASET}]\nCHUNK_SIZE = 1G\n`, {})).toBe(true);
+    expect(isSet('[main]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+    expect(isSet('[DEFAULT]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+  });
 
   it('BACKUP_DIR: an absolute path; empty is none', () => {
     const dir = (env: Env): string | undefined =>

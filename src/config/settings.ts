@@ -115,6 +115,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     gpgRecipient: lookup('GPG_RECIPIENT')?.value ?? DEFAULTS.GPG_RECIPIENT,
     concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
+    chunkSizeIsSet: lookup('CHUNK_SIZE') !== undefined,
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),

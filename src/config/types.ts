@@ -39,6 +39,11 @@ export interface Settings {
   concurrency: number;
   /** CHUNK_SIZE in bytes, default 256 MiB. */
   chunkSize: number;
+  /**
+   * True when CHUNK_SIZE was given in some layer (flag, environment, config file), false when
+   * `chunkSize` is the default: `z3 backup` uses it as a larger part size only when given.
+   */
+  chunkSizeIsSet: boolean;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
   /**
