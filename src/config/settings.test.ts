@@ -81,9 +81,8 @@ const ROWS: PrecedenceRow[] = [
   {
     key: 'S3_REGION',
     field: 's3Region',
-    flag: 'region',
-    values: ['r-flag', 'r-env', 'r-fs', 'r-main'],
-    expected: ['r-flag', 'r-env', 'r-fs', 'r-main'],
+    values: ['', 'r-env', 'r-fs', 'r-main'],
+    expected: [0, 'r-env', 'r-fs', 'r-main'],
     fallback: undefined,
   },
   {
@@ -152,9 +151,8 @@ const ROWS: PrecedenceRow[] = [
   {
     key: 'MAX_RETRIES',
     field: 'maxRetries',
-    flag: 'maxRetries',
-    values: ['1', '2', '3', '100'],
-    expected: [1, 2, 3, 100],
+    values: ['', '2', '3', '100'],
+    expected: [0, 2, 3, 100],
     fallback: 3,
   },
   {
@@ -433,10 +431,9 @@ describe('resolveSettings values', () => {
   });
 
   it('takes the region from S3_REGION, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
-    const region = (env: Env, flags: SettingFlags = {}): string | undefined =>
-      resolveSettings(sources(undefined, env), flags).s3Region;
+    const region = (env: Env): string | undefined =>
+      resolveSettings(sources(undefined, env), {}).s3Region;
     const all = { S3_REGION: 's3', AWS_REGION: 'aws', AWS_DEFAULT_REGION: 'default' };
-    expect(region(all, { region: 'flag' })).toBe('flag');
     expect(region(all)).toBe('s3');
     expect(region({ ...all, S3_REGION: '' })).toBe('aws');
     expect(region({ AWS_REGION: '', AWS_DEFAULT_REGION: 'default' })).toBe('default');

@@ -20,15 +20,17 @@ export interface SettingFlags {
   gpgRecipient?: string | undefined;
   concurrency?: string | undefined;
   chunkSize?: string | undefined;
-  maxRetries?: string | undefined;
   storageClass?: string | undefined;
-  region?: string | undefined;
   sshOptions?: string | undefined;
   backupDir?: string | undefined;
 }
 
-/** Each flag: the config key it sets and the spelling named in error messages. */
-const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
+/**
+ * Each flag: the config key it sets and the spelling named in error messages, an option that
+ * exists (src/cli/option-names.test.ts checks it against every program). S3_REGION and
+ * MAX_RETRIES have no flag.
+ */
+export const SETTING_FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   s3Prefix: { key: 'S3_PREFIX', option: '--s3-prefix' },
   filesystem: { key: 'FILESYSTEM', option: '--filesystem' },
   snapshotPrefix: { key: 'SNAPSHOT_PREFIX', option: '--snapshot-prefix' },
@@ -36,10 +38,8 @@ const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   gpgRecipient: { key: 'GPG_RECIPIENT', option: '--gpg-recipient' },
   concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
   chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
-  maxRetries: { key: 'MAX_RETRIES', option: '--max-retries' },
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
-  region: { key: 'S3_REGION', option: '--region' },
-  sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-options' },
+  sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
   backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
 };
 
@@ -129,7 +129,7 @@ function makeLookup(
   dataset: string | undefined,
 ): Lookup {
   const flagByKey = new Map<string, RawValue>();
-  for (const [field, spec] of Object.entries(FLAGS)) {
+  for (const [field, spec] of Object.entries(SETTING_FLAGS)) {
     const value = flags[field as keyof SettingFlags];
     if (value !== undefined) flagByKey.set(spec.key, { value, where: spec.option });
   }
