@@ -1,6 +1,7 @@
 import type { MainContext } from '../cli/run-main.js';
 import type { Settings } from '../config/types.js';
 import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
@@ -44,6 +45,7 @@ export async function runBackup(opts: BackupOptions, ctx: MainContext): Promise<
   });
   const filesystem = requireFilesystem(settings);
   const { store } = openStore(settings);
+  await requirePrograms([['zfs']]);
   const { local, remote, health } = await readSnapshotState(store, settings, {
     filesystem,
     localDataset: filesystem,

@@ -1,5 +1,6 @@
 import type { MainContext } from '../cli/run-main.js';
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
@@ -32,6 +33,7 @@ export async function runRestore(opts: RestoreOptions, ctx: MainContext): Promis
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
   const { store } = openStore(settings);
+  await requirePrograms([['zfs']]);
   const { local, remote, health } = await readSnapshotState(store, settings, {
     filesystem,
     localDataset: target,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { parseCommandLine, stringOptions } from '../cli/args.js';
 import type { MainContext } from '../cli/run-main.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { checkRemote } from '../sync/commands.js';
 import { syncSnapshots } from '../sync/sync.js';
 import { loadSettings, requireFilesystem } from './context.js';
@@ -107,6 +108,7 @@ export async function sshSync(opts: SshSyncOptions, ctx: MainContext): Promise<v
     { sshOptions: opts.sshOptions?.join(' ') },
   );
   const localDataset = requireFilesystem(settings);
+  await requirePrograms([['zfs'], ['ssh']]);
   await syncSnapshots({
     direction: opts.pull ? 'pull' : 'push',
     target: { remote, sshOptions: settings.sshOptions, useSudo: opts.sudo },

@@ -1,4 +1,5 @@
 import type { MainContext } from '../cli/run-main.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { planStatus } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, openStore, requireFilesystem, type GlobalFlags } from './context.js';
@@ -13,6 +14,7 @@ export async function runStatus(opts: StatusOptions, _ctx: MainContext): Promise
   const settings = loadSettings(opts);
   const filesystem = requireFilesystem(settings);
   const { store, bucket } = openStore(settings);
+  await requirePrograms([['zfs']]);
   const { local, remote, health } = await readSnapshotState(store, settings, {
     filesystem,
     localDataset: filesystem,
