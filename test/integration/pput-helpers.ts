@@ -35,7 +35,7 @@ const PPUT_SOURCES = [
   'transfer/fd-reader.ts',
   'transfer/part-pool.ts',
   'transfer/part-size.ts',
-  'transfer/etag.ts',
+  'storage/etag.ts',
   'transfer/retry.ts',
   'storage/s3/store.ts',
   'storage/s3/errors.ts',
