@@ -37,9 +37,13 @@ export async function runPput(ctx: MainContext): Promise<number> {
     )
     .option('--concurrency <N>', 'parts uploaded in parallel (CONCURRENCY, default 32)')
     .option('--metadata <key=value>', 'user metadata (repeatable)', collect, [] as string[])
-    .option('--storage-class <CLASS>', 'S3 storage class (S3_STORAGE_CLASS, default STANDARD_IA)')
+    .option(
+      '--storage-class <CLASS>',
+      'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
+    )
     .addOption(new Option('--progress', 'show progress on stderr').conflicts('quiet'))
     .addOption(new Option('--quiet', 'print nothing on success').conflicts('progress'))
+    .option('--backup-dir <DIR>', 'a local directory as the target instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', HELP_AFTER)
@@ -49,6 +53,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
         {
           name,
           config: str('config'),
+          backupDir: str('backupDir'),
           chunkSize: str('chunkSize'),
           estimated: typeof o['estimated'] === 'number' ? o['estimated'] : undefined,
           fileDescriptor: typeof o['fileDescriptor'] === 'number' ? o['fileDescriptor'] : 0,

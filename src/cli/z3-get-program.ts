@@ -13,6 +13,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
   const program = new Command('z3_get')
     .description('download one S3 key (the full key, no S3_PREFIX applied) to stdout')
     .argument('<name>', 'the key to download')
+    .option('--backup-dir <DIR>', 'a local directory as the source instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
@@ -28,6 +29,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
         {
           name,
           config: str('config'),
+          backupDir: str('backupDir'),
           concurrency: str('concurrency'),
           chunkSize: str('chunkSize'),
           progress: opts['progress'] === true,

@@ -39,6 +39,7 @@ function globalFlags(cmd: Command): GlobalFlags {
     s3Prefix: str('s3Prefix'),
     filesystem,
     snapshotPrefix: str('snapshotPrefix'),
+    backupDir: str('backupDir'),
   };
 }
 
@@ -52,6 +53,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       '--snapshot-prefix <SNAPSHOT_PREFIX>',
       'only operate on snapshots that start with this prefix (default zfs-auto-snap:daily)',
     )
+    .option('--backup-dir <DIR>', 'a local directory as the target instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--debug', 'show stack traces on errors')
     .addHelpText('after', EXIT_CODES_HELP)
@@ -79,8 +81,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
-    .option('--chunk-size <SIZE>', 'part size when there is no estimate (CHUNK_SIZE)')
-    .option('--storage-class <CLASS>', 'S3 storage class (S3_STORAGE_CLASS, default STANDARD_IA)')
+    .option('--chunk-size <SIZE>', 'part size, when larger than the estimate needs (CHUNK_SIZE)')
+    .option(
+      '--storage-class <CLASS>',
+      'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
+    )
     .option('--quiet', 'no progress output')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {

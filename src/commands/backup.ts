@@ -5,7 +5,8 @@ import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
-import { partSizeFor } from '../transfer/part-size.js';
+import { backupPartSize } from '../transfer/part-size.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress } from '../ui/progress.js';
@@ -44,6 +45,7 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
   });
   const filesystem = requireFilesystem(settings);
   const storage = ports.openStorage(settings);
+  await requirePrograms([[ports.zfs]]);
   const { local, remote, health } = await readSnapshotState({
     storage,
     settings,
@@ -171,7 +173,11 @@ async function sendStep(input: SendStepInput): Promise<void> {
       key: input.key,
       metadata: input.metadata,
       storageClass: settings.storageClass,
-      partSize: partSizeFor(input.estimate),
+      partSize: backupPartSize({
+        estimate: input.estimate,
+        chunkSize: settings.chunkSize,
+        isChunkSizeSet: settings.chunkSizeIsSet,
+      }),
       concurrency: settings.concurrency,
       signal: ports.signal,
       onProgress: (n: number) => progress.add(n),

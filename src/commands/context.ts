@@ -9,6 +9,7 @@ export interface GlobalFlags {
   s3Prefix: string | undefined;
   filesystem: string | undefined;
   snapshotPrefix: string | undefined;
+  backupDir?: string | undefined;
 }
 
 /** Resolve the settings of this run: flag > environment > [fs:<dataset>] > [main] > default. */
@@ -22,6 +23,7 @@ export function loadSettings(
     s3Prefix: flags.s3Prefix,
     filesystem: flags.filesystem,
     snapshotPrefix: flags.snapshotPrefix,
+    backupDir: flags.backupDir,
     ...extra,
   });
 }

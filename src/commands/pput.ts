@@ -13,6 +13,8 @@ import type { CommandPorts } from './ports.js';
 export interface PputOptions {
   name: string;
   config: string | undefined;
+  /** `--backup-dir`: a local directory target instead of BUCKET. */
+  backupDir?: string | undefined;
   chunkSize: string | undefined;
   /** `--estimated` in bytes. */
   estimated: number | undefined;
@@ -48,6 +50,7 @@ export function parseMetadata(pairs: readonly string[]): Record<string, string> 
 export async function putStream(options: PputOptions, ports: CommandPorts): Promise<void> {
   const metadata = parseMetadata(options.metadata);
   const flags: SettingFlags = {};
+  if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.storageClass !== undefined) flags.storageClass = options.storageClass;

@@ -1,4 +1,5 @@
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
@@ -35,6 +36,7 @@ export async function runRestore(opts: RestoreOptions, ports: CommandPorts): Pro
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
   const storage = ports.openStorage(settings);
+  await requirePrograms([[ports.zfs]]);
   const { local, remote, health } = await readSnapshotState({
     storage,
     settings,

@@ -1,3 +1,4 @@
+import { requirePrograms } from '../pipeline/programs.js';
 import { checkRemote } from '../sync/commands.js';
 import { syncSnapshots } from '../sync/sync.js';
 import { loadSettings, requireFilesystem } from './context.js';
@@ -32,6 +33,7 @@ export async function sshSync(opts: SshSyncOptions, ports: CommandPorts): Promis
     { sshOptions: opts.sshOptions?.join(' ') },
   );
   const localDataset = requireFilesystem(settings);
+  await requirePrograms([['zfs'], ['ssh']]);
   await syncSnapshots({
     direction: opts.pull ? 'pull' : 'push',
     target: { remote, sshOptions: settings.sshOptions, useSudo: opts.sudo },

@@ -1,3 +1,4 @@
+import { requirePrograms } from '../pipeline/programs.js';
 import { planStatus } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
@@ -13,6 +14,7 @@ export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promi
   const settings = loadSettings(opts, ports.env);
   const filesystem = requireFilesystem(settings);
   const storage = ports.openStorage(settings);
+  await requirePrograms([[ports.zfs]]);
   const { local, remote, health } = await readSnapshotState({
     storage,
     settings,

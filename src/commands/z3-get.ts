@@ -9,6 +9,8 @@ import type { CommandPorts } from './ports.js';
 export interface GetOptions {
   name: string;
   config: string | undefined;
+  /** `--backup-dir`: a local directory target instead of BUCKET. */
+  backupDir?: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
   progress: boolean;
@@ -25,6 +27,7 @@ export interface GetOptions {
 export async function getToStdout(options: GetOptions, ports: CommandPorts): Promise<void> {
   const sources = loadConfigSources({ configFlag: options.config, env: ports.env });
   const flags: SettingFlags = {};
+  if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
   const settings = resolveSettings(sources, flags);

@@ -81,9 +81,8 @@ const ROWS: PrecedenceRow[] = [
   {
     key: 'S3_REGION',
     field: 's3Region',
-    flag: 'region',
-    values: ['r-flag', 'r-env', 'r-fs', 'r-main'],
-    expected: ['r-flag', 'r-env', 'r-fs', 'r-main'],
+    values: ['', 'r-env', 'r-fs', 'r-main'],
+    expected: [0, 'r-env', 'r-fs', 'r-main'],
     fallback: undefined,
   },
   {
@@ -152,9 +151,8 @@ const ROWS: PrecedenceRow[] = [
   {
     key: 'MAX_RETRIES',
     field: 'maxRetries',
-    flag: 'maxRetries',
-    values: ['1', '2', '3', '100'],
-    expected: [1, 2, 3, 100],
+    values: ['', '2', '3', '100'],
+    expected: [0, 2, 3, 100],
     fallback: 3,
   },
   {
@@ -172,6 +170,14 @@ const ROWS: PrecedenceRow[] = [
     values: ['-p 1', '-p 2', ' -o  A=3 ', '-4'],
     expected: [['-p', '1'], ['-p', '2'], ['-o', 'A=3'], ['-4']],
     fallback: [],
+  },
+  {
+    key: 'BACKUP_DIR',
+    field: 'backupDir',
+    flag: 'backupDir',
+    values: ['/d-flag', '/d-env', '/d-fs', '/mnt/d main'],
+    expected: ['/d-flag', '/d-env', '/d-fs', '/mnt/d main'],
+    fallback: undefined,
   },
   {
     key: 'CACHE_DIR',
@@ -260,8 +266,10 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       gpgRecipient: 'z3_backup',
       concurrency: 32,
       chunkSize: 256 * M,
+      chunkSizeIsSet: false,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
+      backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
     } satisfies Settings);
@@ -342,11 +350,90 @@ describe('resolveSettings values', () => {
     expect(resolve({ HOST: 'h', S3_FORCE_PATH_STYLE: '0' })).toBe(false);
   });
 
+  it.each([
+    // [case, config file, environment, flags, expected storage class]
+    ['AWS, set nowhere', '', {}, {}, 'STANDARD_IA'],
+    ['HOST in env, set nowhere', '', { HOST: 'rgw:7480' }, {}, undefined],
+    ['HOST in [main], set nowhere', '[main]\nHOST = rgw\n', {}, {}, undefined],
+    ['HOST in [fs:], set nowhere', `[fs:${DATASET}]\nHOST = rgw\n`, {}, {}, undefined],
+    ['HOST cancelled by HOST=', '[main]\nHOST = rgw\n', { HOST: '' }, {}, 'STANDARD_IA'],
+    ['HOST, flag', '', { HOST: 'rgw' }, { storageClass: 'STANDARD' }, 'STANDARD'],
+    ['HOST, env', '', { HOST: 'rgw', S3_STORAGE_CLASS: 'COLD' }, {}, 'COLD'],
+    ['HOST, [fs:]', `[fs:${DATASET}]\nS3_STORAGE_CLASS = FS\n`, { HOST: 'rgw' }, {}, 'FS'],
+    ['HOST, [main]', '[main]\nS3_STORAGE_CLASS = MAIN\n', { HOST: 'rgw' }, {}, 'MAIN'],
+    ['HOST, [DEFAULT]', '[DEFAULT]\nS3_STORAGE_CLASS = DEF\n', { HOST: 'rgw' }, {}, 'DEF'],
+    ['AWS, [main]', '[main]\nS3_STORAGE_CLASS = GLACIER_IR\n', {}, {}, 'GLACIER_IR'],
+  ] satisfies [string, string, Env, SettingFlags, string | undefined][])(
+    'S3_STORAGE_CLASS: %s',
+    (_case, text, env, flags, expected) => {
+      const file = text === '' ? undefined : text;
+      const settings = resolveSettings(sources(file, { FILESYSTEM: DATASET, ...env }), flags);
+      expect(settings.storageClass).toBe(expected);
+    },
+  );
+
+  it('CHUNK_SIZE: says whether it was set in any layer (backup uses it only then)', () => {
+    const isSet = (text: string | undefined, env: Env, flags: SettingFlags = {}): boolean =>
+      resolveSettings(sources(text, { FILESYSTEM: DATASET, ...env }), flags).chunkSizeIsSet;
+    expect(isSet(undefined, {})).toBe(false);
+    expect(isSet('[main]\nCONCURRENCY = 4\n', {})).toBe(false);
+    expect(isSet(undefined, {}, { chunkSize: '256M' })).toBe(true);
+    expect(isSet(undefined, { CHUNK_SIZE: '256M' })).toBe(true);
+    expect(isSet(`[fs:${DATASET}]\nCHUNK_SIZE = 1G\n`, {})).toBe(true);
+    expect(isSet('[main]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+    expect(isSet('[DEFAULT]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+  });
+
+  it('BACKUP_DIR: an absolute path; empty is none', () => {
+    const dir = (env: Env): string | undefined =>
+      resolveSettings(sources(undefined, env), {}).backupDir;
+    expect(dir({ BACKUP_DIR: '/mnt/backup' })).toBe('/mnt/backup');
+    expect(dir({ BACKUP_DIR: ' /mnt/backup ' })).toBe('/mnt/backup');
+    expect(dir({ BACKUP_DIR: '' })).toBeUndefined();
+    expect(configError(() => dir({ BACKUP_DIR: 'mnt/backup' }))).toBe(
+      'environment BACKUP_DIR: expected an absolute directory path',
+    );
+    expect(configError(() => resolveSettings(sources('[main]\nBACKUP_DIR = ./b\n'), {}))).toBe(
+      `${FILE} [main] BACKUP_DIR: expected an absolute directory path`,
+    );
+    expect(configError(() => resolveSettings(sources(undefined), { backupDir: '~/b' }))).toBe(
+      '--backup-dir BACKUP_DIR: expected an absolute directory path',
+    );
+  });
+
+  it.each([
+    // [case, config file, environment, flags]
+    ['both in [main]', '[main]\nBUCKET = b\nBACKUP_DIR = /d\n', {}, {}],
+    ['BUCKET in [main], BACKUP_DIR in env', '[main]\nBUCKET = b\n', { BACKUP_DIR: '/d' }, {}],
+    [
+      'BUCKET in env, BACKUP_DIR in [fs:]',
+      `[fs:${DATASET}]\nBACKUP_DIR = /d\n`,
+      { BUCKET: 'b' },
+      {},
+    ],
+    ['BUCKET in [DEFAULT], --backup-dir', '[DEFAULT]\nBUCKET = b\n', {}, { backupDir: '/d' }],
+  ] satisfies [string, string, Env, SettingFlags][])(
+    'BUCKET and BACKUP_DIR both set (%s) is a config error',
+    (_case, text, env, flags) => {
+      const resolve = (): Settings =>
+        resolveSettings(sources(text, { FILESYSTEM: DATASET, ...env }), flags);
+      expect(configError(resolve)).toMatch(/^BUCKET \(.+\) and BACKUP_DIR \(.+\) are both set$/);
+      expect(resolve).toThrow(expect.objectContaining({ hint: expect.any(String) as string }));
+    },
+  );
+
+  it('an empty BUCKET or BACKUP_DIR unsets it, so the other one may be used', () => {
+    const text = '[main]\nBUCKET = b\nBACKUP_DIR = /d\n';
+    const a = resolveSettings(sources(text, { BUCKET: '' }), {});
+    expect([a.bucket, a.backupDir]).toEqual([undefined, '/d']);
+    const b = resolveSettings(sources(text, { BACKUP_DIR: '' }), {});
+    expect([b.bucket, b.backupDir]).toEqual(['b', undefined]);
+  });
+
   it('takes the region from S3_REGION, then AWS_REGION, then AWS_DEFAULT_REGION', () => {
-    const region = (env: Env, flags: SettingFlags = {}): string | undefined =>
-      resolveSettings(sources(undefined, env), flags).s3Region;
+    const region = (env: Env): string | undefined =>
+      resolveSettings(sources(undefined, env), {}).s3Region;
     const all = { S3_REGION: 's3', AWS_REGION: 'aws', AWS_DEFAULT_REGION: 'default' };
-    expect(region(all, { region: 'flag' })).toBe('flag');
     expect(region(all)).toBe('s3');
     expect(region({ ...all, S3_REGION: '' })).toBe('aws');
     expect(region({ AWS_REGION: '', AWS_DEFAULT_REGION: 'default' })).toBe('default');

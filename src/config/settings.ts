@@ -20,14 +20,17 @@ export interface SettingFlags {
   gpgRecipient?: string | undefined;
   concurrency?: string | undefined;
   chunkSize?: string | undefined;
-  maxRetries?: string | undefined;
   storageClass?: string | undefined;
-  region?: string | undefined;
   sshOptions?: string | undefined;
+  backupDir?: string | undefined;
 }
 
-/** Each flag: the config key it sets and the spelling named in error messages. */
-const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
+/**
+ * Each flag: the config key it sets and the spelling named in error messages, an option that
+ * exists (src/cli/option-names.test.ts checks it against every program). S3_REGION and
+ * MAX_RETRIES have no flag.
+ */
+export const SETTING_FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   s3Prefix: { key: 'S3_PREFIX', option: '--s3-prefix' },
   filesystem: { key: 'FILESYSTEM', option: '--filesystem' },
   snapshotPrefix: { key: 'SNAPSHOT_PREFIX', option: '--snapshot-prefix' },
@@ -35,13 +38,16 @@ const FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
   gpgRecipient: { key: 'GPG_RECIPIENT', option: '--gpg-recipient' },
   concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
   chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
-  maxRetries: { key: 'MAX_RETRIES', option: '--max-retries' },
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
-  region: { key: 'S3_REGION', option: '--region' },
-  sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-options' },
+  sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
+  backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
 };
 
-/** Built-in defaults (spec 2.3). */
+/**
+ * Built-in defaults (spec 2.3). S3_STORAGE_CLASS is the default on AWS only (no HOST): other
+ * S3-compatible servers (Ceph RGW, MinIO, Swift) refuse STANDARD_IA with InvalidStorageClass,
+ * so with HOST set and no S3_STORAGE_CLASS none is sent and the server's default applies.
+ */
 export const DEFAULTS = {
   S3_PREFIX: 'z3-backup/',
   SNAPSHOT_PREFIX: 'zfs-auto-snap:daily',
@@ -88,8 +94,10 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
   registerSecret(s3Secret);
+  const target = parseTarget(lookup);
   return {
-    bucket: optional(lookup('BUCKET')),
+    bucket: target.bucket,
+    backupDir: target.backupDir,
     s3KeyId,
     s3Secret,
     endpoint,
@@ -107,8 +115,9 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     gpgRecipient: lookup('GPG_RECIPIENT')?.value ?? DEFAULTS.GPG_RECIPIENT,
     concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
+    chunkSizeIsSet: lookup('CHUNK_SIZE') !== undefined,
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
-    storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS')),
+    storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
   };
@@ -120,7 +129,7 @@ function makeLookup(
   dataset: string | undefined,
 ): Lookup {
   const flagByKey = new Map<string, RawValue>();
-  for (const [field, spec] of Object.entries(FLAGS)) {
+  for (const [field, spec] of Object.entries(SETTING_FLAGS)) {
     const value = flags[field as keyof SettingFlags];
     if (value !== undefined) flagByKey.set(spec.key, { value, where: spec.option });
   }
@@ -195,13 +204,45 @@ function parseCompressor(raw: RawValue | undefined): string {
   return name;
 }
 
-function parseStorageClass(raw: RawValue | undefined): string {
-  if (raw === undefined) return DEFAULTS.S3_STORAGE_CLASS;
+function parseStorageClass(
+  raw: RawValue | undefined,
+  target: { isAws: boolean },
+): string | undefined {
+  if (raw === undefined) return target.isAws ? DEFAULTS.S3_STORAGE_CLASS : undefined;
   const name = raw.value.trim();
   if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
     throw invalid(raw, 'S3_STORAGE_CLASS', 'expected an upper-case storage class like STANDARD_IA');
   }
   return name;
+}
+
+/**
+ * BUCKET or BACKUP_DIR: where backups go. Both set (from any layers) is an error rather than a
+ * silent pick: a run that writes to the wrong target would look like a successful backup. An
+ * empty value unsets a key, so `BUCKET=` in the environment lets BACKUP_DIR from the file win.
+ */
+function parseTarget(lookup: Lookup): {
+  bucket: string | undefined;
+  backupDir: string | undefined;
+} {
+  const bucketRaw = lookup('BUCKET');
+  const bucket = optional(bucketRaw);
+  const dirRaw = lookup('BACKUP_DIR');
+  const backupDir = optional(dirRaw);
+  if (dirRaw !== undefined && backupDir !== undefined && !posix.isAbsolute(backupDir)) {
+    throw invalid(dirRaw, 'BACKUP_DIR', 'expected an absolute directory path');
+  }
+  if (bucket !== undefined && backupDir !== undefined) {
+    throw new ConfigError(
+      `BUCKET (${bucketRaw?.where ?? ''}) and BACKUP_DIR (${dirRaw?.where ?? ''}) are both set`,
+      {
+        hint:
+          'choose one: BUCKET for an S3 bucket, BACKUP_DIR for a local directory ' +
+          '(an empty value, e.g. BUCKET= in the environment, unsets one from the config file)',
+      },
+    );
+  }
+  return { bucket, backupDir };
 }
 
 const CACHE_OFF_WORDS = ['off', 'none'];

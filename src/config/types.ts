@@ -4,8 +4,16 @@
  * default; everything downstream takes this object and never reads the environment itself.
  */
 export interface Settings {
-  /** BUCKET; undefined when configured nowhere (commands that need it raise a ConfigError). */
+  /**
+   * BUCKET; undefined when configured nowhere (commands that need it raise a ConfigError). Never
+   * set together with `backupDir` (resolveSettings refuses both).
+   */
   bucket: string | undefined;
+  /**
+   * BACKUP_DIR: an absolute directory used as the target instead of a bucket (a backup disk or
+   * an NFS mount); undefined when configured nowhere or empty. Never set together with `bucket`.
+   */
+  backupDir: string | undefined;
   /** S3_KEY_ID / S3_SECRET; when keyId is unset the AWS SDK default credential chain is used. */
   s3KeyId: string | undefined;
   s3Secret: string | undefined;
@@ -31,10 +39,19 @@ export interface Settings {
   concurrency: number;
   /** CHUNK_SIZE in bytes, default 256 MiB. */
   chunkSize: number;
+  /**
+   * True when CHUNK_SIZE was given in some layer (flag, environment, config file), false when
+   * `chunkSize` is the default: `z3 backup` uses it as a larger part size only when given.
+   */
+  chunkSizeIsSet: boolean;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
-  /** S3_STORAGE_CLASS, default STANDARD_IA. */
-  storageClass: string;
+  /**
+   * S3_STORAGE_CLASS sent with every new object. Default STANDARD_IA on AWS (no HOST); with HOST
+   * set and S3_STORAGE_CLASS set nowhere, undefined: no storage class is sent and the server's
+   * default applies (Ceph RGW, MinIO and Swift refuse STANDARD_IA).
+   */
+  storageClass: string | undefined;
   /** SSH_OPTIONS for z3_ssh_sync, split on whitespace; default none. */
   sshOptions: string[];
   /**

@@ -104,27 +104,3 @@ describe('compressor round trips through the runner', () => {
     expect(sha(Buffer.concat(plain as Buffer[]))).toBe(sha(data));
   });
 });
-
-describe('checkProgramsAvailable', () => {
-  it('resolves when every program is installed', async () => {
-    await expect(
-      checkProgramsAvailable([{ argv: ['sh'] }, { argv: ['cat'] }]),
-    ).resolves.toBeUndefined();
-  });
-
-  it('names the compressor, the program and the package', async () => {
-    const stage = {
-      argv: ['pigz', '-1'],
-      env: { PATH: '/nonexistent' },
-      label: 'compressor pigz1',
-    };
-    await expect(checkProgramsAvailable([stage])).rejects.toThrow(
-      new UsageError(
-        "compressor pigz1 needs 'pigz', which is not installed (apt-get install pigz)",
-      ),
-    );
-    await expect(checkProgramsAvailable([{ argv: ['z3-frob'] }])).rejects.toThrow(
-      "this command needs 'z3-frob', which is not installed",
-    );
-  });
-});

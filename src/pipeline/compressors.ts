@@ -7,7 +7,6 @@
 import { COMPRESSOR_NAMES, type CompressorName } from '../config/types.js';
 import { IntegrityError, UsageError } from '../errors.js';
 import type { StageSpec } from './types.js';
-import { findProgram, packageOf } from './which.js';
 
 interface CompressorEntry {
   compress: (options: CompressorOptions) => string[];
@@ -92,21 +91,5 @@ export function decompressorStage(
   return { argv: [...TABLE[name].decompress], label: `decompressor for ${name}` };
 }
 
-/**
- * Check that every stage's program is installed, before anything is sent or received, so a
- * missing `pigz` is reported up front as a UsageError (exit 2): `compressor pigz1 needs 'pigz',
- * which is not installed (apt-get install pigz)`. Resolves when all are found.
- */
-export function checkProgramsAvailable(stages: readonly StageSpec[]): Promise<void> {
-  const missing = stages.find(
-    (stage) => findProgram(stage.argv[0] ?? '', { path: stage.env?.['PATH'] }) === undefined,
-  );
-  if (missing === undefined) return Promise.resolve();
-  const program = missing.argv[0] ?? '';
-  const pkg = packageOf(program);
-  const install = pkg === undefined ? '' : ` (apt-get install ${pkg})`;
-  const who = missing.label ?? 'this command';
-  return Promise.reject(
-    new UsageError(`${who} needs '${program}', which is not installed${install}`),
-  );
-}
+// Kept here for the commands that import it with the compressor table; it lives in programs.ts.
+export { checkProgramsAvailable } from './programs.js';

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { S3_LIMITS } from '../storage/limits.js';
-import { choosePartSize, partSizeFor } from './part-size.js';
+import { backupPartSize, choosePartSize, partSizeFor } from './part-size.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 const TIB = 1024 * GIB;
-const { minPartSize: MIN_PART_SIZE, maxObjectSize: MAX_OBJECT_SIZE } = S3_LIMITS;
+const {
+  minPartSize: MIN_PART_SIZE,
+  maxPartSize: MAX_PART_SIZE,
+  maxParts: MAX_PARTS,
+  maxObjectSize: MAX_OBJECT_SIZE,
+} = S3_LIMITS;
 
 describe('partSizeFor (spec 8.2)', () => {
   it.each([
@@ -48,5 +53,33 @@ describe('choosePartSize', () => {
     expect(() => choosePartSize({ chunkSize: 5 * MIB, estimated: MAX_OBJECT_SIZE + 1 })).toThrow(
       /--estimated .*5 TiB/,
     );
+  });
+});
+
+describe('backupPartSize', () => {
+  it.each([
+    // [estimate, chunk size, is it set, expected part size]
+    [500 * GIB, 256 * MIB, false, 56_377_083], // the default CHUNK_SIZE does not count
+    [10 * GIB, 256 * MIB, false, MIN_PART_SIZE],
+    [10 * GIB, 256 * MIB, true, 256 * MIB], // set and larger: used
+    [500 * GIB, 64 * MIB, true, 64 * MIB],
+    [500 * GIB, 16 * MIB, true, 56_377_083], // set but too small for the estimate: the formula
+    [1 * TIB, 5 * MIB, true, 115_460_266],
+    [0, 5 * GIB, true, MAX_PART_SIZE],
+  ])('estimate %d, chunk size %d (set: %s) → %d', (estimate, chunkSize, isSet, expected) => {
+    expect(backupPartSize({ estimate, chunkSize, isChunkSizeSet: isSet })).toBe(expected);
+  });
+
+  it('always fits the estimate in 10,000 parts and stays within the part limits', () => {
+    for (const estimate of [0, 1, 50 * GIB, 3 * TIB, MAX_OBJECT_SIZE]) {
+      for (const chunkSize of [MIN_PART_SIZE, 100 * MIB, MAX_PART_SIZE]) {
+        for (const isChunkSizeSet of [false, true]) {
+          const size = backupPartSize({ estimate, chunkSize, isChunkSizeSet });
+          expect(size * MAX_PARTS).toBeGreaterThanOrEqual(estimate);
+          expect(size).toBeGreaterThanOrEqual(MIN_PART_SIZE);
+          expect(size).toBeLessThanOrEqual(MAX_PART_SIZE);
+        }
+      }
+    }
   });
 });

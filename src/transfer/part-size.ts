@@ -23,6 +23,27 @@ export function partSizeFor(estimated: number): number {
   return Math.min(maxPartSize, Math.floor(Math.max((estimated * 1.05) / 9999, minPartSize)));
 }
 
+export interface BackupPartSizeInput {
+  /** The `zfs send` size estimate in bytes. */
+  estimate: number;
+  /** CHUNK_SIZE in bytes, already checked against the part limits by config. */
+  chunkSize: number;
+  /** Whether CHUNK_SIZE was set in some layer (`Settings.chunkSizeIsSet`), not defaulted. */
+  isChunkSizeSet: boolean;
+}
+
+/**
+ * The part size of one `z3 backup` object: `partSizeFor(estimate)` (the original's choice, as it
+ * ran `pput --estimated`), or CHUNK_SIZE when it was set and is larger. Why only larger: a
+ * smaller part could not fit the estimate in 10,000 parts. Why only when set: the 256M default
+ * would otherwise replace the formula's 5 MiB parts for every small stream, multiplying the
+ * upload's memory (CONCURRENCY × part size) by 50.
+ */
+export function backupPartSize(input: BackupPartSizeInput): number {
+  const needed = partSizeFor(input.estimate);
+  return input.isChunkSizeSet ? Math.max(needed, input.chunkSize) : needed;
+}
+
 export interface PartSizeInput {
   /** `--chunk-size` / CHUNK_SIZE in bytes, already checked against the part limits by config. */
   chunkSize: number;

@@ -4,11 +4,14 @@
  * the server's, and zero bytes leave nothing behind. Needs `npm run build` and the test S3
  * server (test/s3-env.ts).
  */
+import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestBucket } from '../s3-env.js';
 import {
   MiB,
+  PPUT,
   Z3_GET,
+  finished,
   runCli,
   assertBuilt,
   expectNothingLeft,
@@ -114,6 +117,24 @@ describe('pput (built CLI, real S3)', () => {
     expect(got.code, got.stderr).toBe(0);
     expect(got.bytes).toBe(11 * MiB + 3);
     expect(got.sha256).toBe(input.sha256());
+  });
+
+  it('round-trips with no S3_STORAGE_CLASS: the server default with HOST (Ceph RGW refuses STANDARD_IA)', async () => {
+    const key = `${prefix}/no-storage-class`;
+    const env = { ...s3.cliEnv };
+    delete env['S3_STORAGE_CLASS'];
+    const child = spawn(process.execPath, [PPUT, '-s', '5M', '--quiet', key], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const done = finished(child);
+    const data = referenceData();
+    child.stdin.end(data);
+    const put = await done;
+    expect(put.code, put.stderr).toBe(0);
+    const got = await runCli(s3, Z3_GET, [key]);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.sha256).toBe(sha256(data));
   });
 
   it('refuses zero bytes: exit 1, no object, no pending upload', async () => {
