@@ -58,7 +58,7 @@ describe('z3 command line', () => {
     expect(z3(['status']).stderr).toMatch(/z3: FILESYSTEM is not set/);
     const r = z3(['--dataset', 'tank/a', 'status']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/z3: BUCKET is not set/);
+    expect(r.stderr).toMatch(/z3: no target: set BUCKET \(S3\) or BACKUP_DIR/);
   });
 
   it('names file, section and key of a bad config value; global options after the subcommand', () => {
