@@ -6,7 +6,6 @@ import { planBackup, type BackupStep } from '../plan/backup.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
-import { requirePrograms } from '../pipeline/programs.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress } from '../ui/progress.js';
@@ -14,7 +13,7 @@ import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withProgram, zfsRunner, type CommandPorts } from './ports.js';
-import { readSnapshotState } from './snapshot-state.js';
+import { openSnapshotState } from './snapshot-state.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -44,10 +43,7 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
     storageClass: opts.storageClass,
   });
   const filesystem = requireFilesystem(settings);
-  const storage = ports.openStorage(settings);
-  await requirePrograms([[ports.zfs]]);
-  const { local, remote, health } = await readSnapshotState({
-    storage,
+  const { storage, local, remote, health } = await openSnapshotState({
     settings,
     ports,
     filesystem,

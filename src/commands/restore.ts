@@ -1,5 +1,4 @@
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
-import { requirePrograms } from '../pipeline/programs.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
@@ -11,7 +10,7 @@ import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withProgram, type CommandPorts } from './ports.js';
-import { readSnapshotState } from './snapshot-state.js';
+import { openSnapshotState } from './snapshot-state.js';
 
 export interface RestoreOptions extends GlobalFlags {
   snapshot: string;
@@ -35,10 +34,7 @@ export async function runRestore(opts: RestoreOptions, ports: CommandPorts): Pro
   });
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
-  const storage = ports.openStorage(settings);
-  await requirePrograms([[ports.zfs]]);
-  const { local, remote, health } = await readSnapshotState({
-    storage,
+  const { storage, local, remote, health } = await openSnapshotState({
     settings,
     ports,
     filesystem,

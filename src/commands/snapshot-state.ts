@@ -1,4 +1,5 @@
 import type { Settings } from '../config/types.js';
+import { requirePrograms } from '../pipeline/programs.js';
 import { computeHealth } from '../plan/health.js';
 import type { HealthMap, LocalSnapshot, RemoteSnapshot } from '../plan/types.js';
 import type { Storage } from '../storage/open.js';
@@ -13,6 +14,27 @@ export interface SnapshotState {
   /** The stored objects of `filesystem` whose snapshot name starts with SNAPSHOT_PREFIX. */
   remote: RemoteSnapshot[];
   health: HealthMap;
+}
+
+/** What `openSnapshotState` returns: the state, and the storage it was read from. */
+export interface OpenedSnapshotState extends SnapshotState {
+  storage: Storage;
+}
+
+/**
+ * Open the run's storage, check that `zfs` is installed (exit 2 before anything runs), then
+ * read both sides: the first steps of status, backup and restore alike.
+ */
+export async function openSnapshotState(input: {
+  settings: Settings;
+  ports: Pick<CommandPorts, 'zfs' | 'openStorage'>;
+  filesystem: string;
+  localDataset: string;
+  selectLocal: boolean;
+}): Promise<OpenedSnapshotState> {
+  const storage = input.ports.openStorage(input.settings);
+  await requirePrograms([[input.ports.zfs]]);
+  return { storage, ...(await readSnapshotState({ ...input, storage })) };
 }
 
 /**

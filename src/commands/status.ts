@@ -1,9 +1,8 @@
-import { requirePrograms } from '../pipeline/programs.js';
 import { planStatus } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import type { CommandPorts } from './ports.js';
-import { readSnapshotState } from './snapshot-state.js';
+import { openSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
   json: boolean;
@@ -13,10 +12,7 @@ export interface StatusOptions extends GlobalFlags {
 export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promise<number> {
   const settings = loadSettings(opts, ports.env);
   const filesystem = requireFilesystem(settings);
-  const storage = ports.openStorage(settings);
-  await requirePrograms([[ports.zfs]]);
-  const { local, remote, health } = await readSnapshotState({
-    storage,
+  const { storage, local, remote, health } = await openSnapshotState({
     settings,
     ports,
     filesystem,
