@@ -10,11 +10,11 @@
  * reports that same ETag, and the delete is made conditional on it (`If-Match`), so an object
  * committed between the HEAD and the delete is not hit either.
  *
- * Where the proof is missing the object stays. Ceph RGW (16) answers Complete with an empty
- * ETag, and answers 200 to the Complete of an aborted or unknown upload whenever some object is
- * at the key, so on RGW a mismatching object is never deleted. RGW 16 also ignores `If-Match`
- * on DELETE (it deletes whatever is there), which is why the ETag comparison happens here and
- * the conditional delete is only the second guard.
+ * Where the proof is missing the object stays. Ceph RGW 16 answers the first Complete of an
+ * upload with an empty ETag, so on RGW a mismatching object is never deleted. RGW 16 also
+ * ignores `If-Match` on DELETE (tested: it deletes whatever is there), which is why the ETag
+ * comparison happens here and the conditional delete is only the second guard (on AWS it closes
+ * the window between the HEAD and the delete).
  */
 import { IntegrityError } from '../../errors.js';
 import { normalizeEtag } from '../etag.js';

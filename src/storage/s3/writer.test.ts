@@ -1,10 +1,11 @@
 /**
  * The S3 chunk writer's decisions, with a scripted client at the SDK seam (the `send` call) and
  * the in-memory backend for HEAD (and, scripted, the delete). Why not only the real server:
- * Ceph RGW never answers NoSuchUpload to a complete (it answers 200 when any object is at the
- * key, 500 otherwise), answers Complete with no ETag and ignores If-Match and If-None-Match on
- * writes, so AWS's paths are scripted here; test/integration/s3-backend.test.ts and
- * conditional-writes.test.ts cover the rest for real.
+ * Ceph RGW 16 never answers NoSuchUpload to a complete (it answers 200 to a repeated Complete
+ * of a completed upload, 500 to one of an aborted or unknown upload), answers the first
+ * Complete with no ETag, and ignores If-Match on DELETE and If-None-Match on Complete, so AWS's
+ * paths are scripted here; test/integration/s3-backend.test.ts and conditional-writes.test.ts
+ * cover the rest for real.
  */
 import {
   AbortMultipartUploadCommand,
