@@ -13,7 +13,8 @@ import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withProgram, zfsRunner, type CommandPorts } from './ports.js';
-import { openSnapshotState } from './snapshot-state.js';
+import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
+import { backupLockRequest } from './backup-lock.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -26,13 +27,16 @@ export interface BackupOptions extends GlobalFlags {
   chunkSize: string | undefined;
   storageClass: string | undefined;
   quiet: boolean;
+  /** Wait for a running backup of the same dataset and target instead of exiting 2. */
+  wait: boolean;
 }
 
 /**
  * `z3 backup`: read (local snapshots, S3 listing) → pure plan → act, one object per snapshot.
  * Each step's object is committed only after `zfs send` and the compressor exited 0
  * (the uploader's commit gate awaits the pipeline), so a dying stage never leaves a
- * truncated object that looks healthy.
+ * truncated object that looks healthy. The run holds the backup lock (backup-lock.ts) from
+ * before the reads to the end, so two runs never plan from the same listing.
  */
 export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promise<number> {
   const settings = loadSettings(opts, ports.env, {
@@ -43,13 +47,45 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
     storageClass: opts.storageClass,
   });
   const filesystem = requireFilesystem(settings);
-  const { storage, local, remote, health } = await openSnapshotState({
+  // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.
+  const lock = opts.dryRun
+    ? undefined
+    : (storage: Storage) =>
+        ports.lock(
+          backupLockRequest({
+            settings,
+            storage,
+            filesystem,
+            wait: opts.wait,
+            quiet: opts.quiet,
+            ports,
+          }),
+        );
+  const state = await openSnapshotState({
     settings,
     ports,
     filesystem,
     localDataset: filesystem,
     selectLocal: true,
+    lock,
   });
+  try {
+    return await backUp({ state, settings, filesystem, opts, ports });
+  } finally {
+    state.lock?.release();
+  }
+}
+
+/** Plan from the state read under the lock, then send each step. */
+async function backUp(input: {
+  state: OpenedSnapshotState;
+  settings: Settings;
+  filesystem: string;
+  opts: BackupOptions;
+  ports: CommandPorts;
+}): Promise<number> {
+  const { settings, filesystem, opts, ports } = input;
+  const { storage, local, remote, health } = input.state;
   const plan = planBackup({
     local: local.snapshots,
     remote,

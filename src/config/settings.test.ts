@@ -5,12 +5,15 @@ import { ConfigError } from '../errors.js';
 import { parseIni } from './ini.js';
 import type { ConfigSources } from './load.js';
 import { normalizePrefix } from '../plan/remote.js';
-import { resolveSettings, type SettingFlags } from './settings.js';
+import { tmpdir } from 'node:os';
+import { defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
 const DATASET = 'tank/v1.2:x';
 type Env = Record<string, string | undefined>;
+/** The default LOCK_DIR of this process with an empty environment (it depends on the uid). */
+const LOCK_DIR_HERE = defaultLockDir({ env: {}, uid: process.getuid?.(), tmpdir: tmpdir() });
 
 function sources(text: string | undefined, env: Env = {}): ConfigSources {
   return { filePath: FILE, file: text === undefined ? undefined : parseIni(text, FILE), env };
@@ -186,6 +189,13 @@ const ROWS: PrecedenceRow[] = [
     expected: [0, '/c-env', '/c-fs', undefined],
     fallback: undefined,
   },
+  {
+    key: 'LOCK_DIR',
+    field: 'lockDir',
+    values: ['', '/l-env', '/l-fs', '/run/l main'],
+    expected: [0, '/l-env', '/l-fs', '/run/l main'],
+    fallback: LOCK_DIR_HERE,
+  },
 ];
 
 describe('resolveSettings precedence: flag > environment > [fs:] > [main] > default', () => {
@@ -272,6 +282,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
+      lockDir: LOCK_DIR_HERE,
     } satisfies Settings);
   });
 
@@ -327,6 +338,20 @@ describe('resolveSettings values', () => {
     expect(dir({ HOME: '' })).toBeUndefined();
     expect(configError(() => resolveSettings(sources(undefined, { CACHE_DIR: 'cache' }), {}))).toBe(
       'environment CACHE_DIR: expected an absolute directory path, or off',
+    );
+  });
+
+  it('LOCK_DIR: a path, else /run/z3 for root, else $XDG_RUNTIME_DIR/z3, else <tmpdir>/z3-<uid>', () => {
+    const user = { env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000, tmpdir: '/tmp' };
+    expect(defaultLockDir({ ...user, uid: 0 })).toBe('/run/z3');
+    expect(defaultLockDir(user)).toBe('/run/user/1000/z3');
+    expect(defaultLockDir({ ...user, env: { XDG_RUNTIME_DIR: 'run' } })).toBe('/tmp/z3-1000');
+    expect(defaultLockDir({ ...user, env: {} })).toBe('/tmp/z3-1000');
+    const dir = (env: Env): string => resolveSettings(sources(undefined, env), {}).lockDir;
+    expect(dir({ LOCK_DIR: '/var/lock/z3' })).toBe('/var/lock/z3');
+    expect(dir({ LOCK_DIR: ' ' })).toBe(LOCK_DIR_HERE);
+    expect(configError(() => dir({ LOCK_DIR: 'locks' }))).toBe(
+      'environment LOCK_DIR: expected an absolute directory path',
     );
   });
 

@@ -1,5 +1,6 @@
 import { registerSecret } from '../cli/secrets.js';
 import { ConfigError } from '../errors.js';
+import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import type { ConfigSources } from './load.js';
@@ -81,7 +82,8 @@ type Lookup = (key: string) => RawValue | undefined;
  * file are ignored so that a newer config file works with an older z3.
  *
  * Pure except for `registerSecret`, which makes the entry point redact S3_SECRET (a key id is
- * an identifier, not a secret, and redacting a short one would mangle unrelated words).
+ * an identifier, not a secret, and redacting a short one would mangle unrelated words), and for
+ * the default LOCK_DIR, which depends on this process's uid and temporary directory.
  *
  * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
  */
@@ -120,6 +122,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
+    lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
   };
 }
 
@@ -271,6 +274,38 @@ function parseCacheDir(
   return home !== undefined && posix.isAbsolute(home)
     ? posix.join(home, '.cache', 'z3')
     : undefined;
+}
+
+/**
+ * LOCK_DIR: an absolute path; an empty or absent value means `defaultLockDir` for this process.
+ * Whether the directory is safe (owned by this user, writable by nobody else) is checked when a
+ * lock is taken (src/lock/lock-dir.ts), not here: resolving settings touches no file system.
+ */
+function parseLockDir(raw: RawValue | undefined, env: Record<string, string | undefined>): string {
+  const text = optional(raw);
+  if (raw !== undefined && text !== undefined) {
+    if (!posix.isAbsolute(text))
+      throw invalid(raw, 'LOCK_DIR', 'expected an absolute directory path');
+    return text;
+  }
+  return defaultLockDir({ env, uid: process.getuid?.(), tmpdir: tmpdir() });
+}
+
+/**
+ * The lock directory when LOCK_DIR is not set: `/run/z3` for root (the runtime directory of
+ * system services, emptied at boot), else `$XDG_RUNTIME_DIR/z3` (absolute only, as the XDG spec
+ * requires; systemd's per-user /run/user/<uid>), else `<tmpdir>/z3-<uid>` (a cron job of a user
+ * without a login session). Why not `$HOME`: it may be on NFS, where flock may not work.
+ */
+export function defaultLockDir(input: {
+  env: Record<string, string | undefined>;
+  uid: number | undefined;
+  tmpdir: string;
+}): string {
+  if (input.uid === 0) return '/run/z3';
+  const runtime = nonEmpty(input.env['XDG_RUNTIME_DIR']);
+  if (runtime !== undefined && posix.isAbsolute(runtime)) return posix.join(runtime, 'z3');
+  return posix.join(input.tmpdir, `z3-${input.uid ?? 'user'}`);
 }
 
 const TRUE_WORDS = ['true', 'yes', '1', 'on'];
