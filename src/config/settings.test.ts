@@ -245,9 +245,9 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
     expect([s.bucket, s.compressor]).toEqual(['d', 'lz4']);
   });
 
-  it('reads keys case-insensitively from the file and ignores unknown keys', () => {
-    const s = resolveSettings(sources('[main]\nbucket = b\nSome_Future_Key = 1\n'), {});
-    expect(s.bucket).toBe('b');
+  it('reads keys case-insensitively from the file', () => {
+    const s = resolveSettings(sources('[main]\nbucket = b\nCompressor = gpg\n'), {});
+    expect([s.bucket, s.compressor]).toEqual(['b', 'gpg']);
   });
 
   it('gives the documented defaults with no file and no environment', () => {
@@ -272,13 +272,17 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
+      configFile: undefined,
     } satisfies Settings);
   });
 
   it('z3.conf.sample resolves to the defaults, with its [fs:] examples applied', () => {
     const text = readFileSync(new URL('../../z3.conf.sample', import.meta.url), 'utf8');
     const plain = resolveSettings(sources(text), {});
-    expect(plain).toEqual(resolveSettings(sources(undefined), {}));
+    expect(plain).toEqual({
+      ...resolveSettings(sources(undefined), {}),
+      configFile: { path: FILE, fsDatasets: ['tank/spam', 'tank/vm-images/v1.2:prod_db'] },
+    });
     const dotted = resolveSettings(sources(text), { filesystem: 'tank/vm-images/v1.2:prod_db' });
     expect([dotted.compressor, dotted.storageClass, dotted.chunkSize]).toEqual([
       'zstd',

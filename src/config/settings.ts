@@ -2,10 +2,41 @@ import { registerSecret } from '../cli/secrets.js';
 import { ConfigError } from '../errors.js';
 import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
+import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
+
+/**
+ * Every key z3 reads, from the config file or the environment: the one list to extend when a
+ * setting is added (one line here, and its entry in z3.conf.sample, which settings.test.ts
+ * checks). Settings are read only through a lookup typed by this list, and a key in the file
+ * that is not in it is a ConfigError naming the nearest one (./known-keys.ts).
+ */
+export const CONFIG_KEYS = [
+  'BUCKET',
+  'BACKUP_DIR',
+  'S3_KEY_ID',
+  'S3_SECRET',
+  'HOST',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX',
+  'FILESYSTEM',
+  'SNAPSHOT_PREFIX',
+  'COMPRESSOR',
+  'GPG_RECIPIENT',
+  'CONCURRENCY',
+  'CHUNK_SIZE',
+  'MAX_RETRIES',
+  'S3_STORAGE_CLASS',
+  'SSH_OPTIONS',
+  'CACHE_DIR',
+] as const;
+
+/** A key of CONFIG_KEYS. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
  * Raw command-line values, exactly as typed (no defaults: an absent flag is undefined so that
@@ -30,7 +61,7 @@ export interface SettingFlags {
  * exists (src/cli/option-names.test.ts checks it against every program). S3_REGION and
  * MAX_RETRIES have no flag.
  */
-export const SETTING_FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
+export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option: string }> = {
   s3Prefix: { key: 'S3_PREFIX', option: '--s3-prefix' },
   filesystem: { key: 'FILESYSTEM', option: '--filesystem' },
   snapshotPrefix: { key: 'SNAPSHOT_PREFIX', option: '--snapshot-prefix' },
@@ -69,7 +100,7 @@ interface RawValue {
   where: string;
 }
 
-type Lookup = (key: string) => RawValue | undefined;
+type Lookup = (key: ConfigKey) => RawValue | undefined;
 
 /**
  * Resolve every setting of one run. Precedence, for every key: flag > environment variable (the
@@ -77,8 +108,9 @@ type Lookup = (key: string) => RawValue | undefined;
  * picks the `[fs:…]` section is FILESYSTEM from flag > environment > `[main]`.
  *
  * A key set to an empty value is set: `HOST=` in the environment cancels a HOST from the file.
- * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". Unknown keys in the
- * file are ignored so that a newer config file works with an older z3.
+ * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". An unknown key or
+ * section in the file is an error (a typo like `COMPRESOR = gpg` would otherwise disable
+ * encryption silently); unknown environment variables are not (the environment holds everything).
  *
  * Pure except for `registerSecret`, which makes the entry point redact S3_SECRET (a key id is
  * an identifier, not a secret, and redacting a short one would mangle unrelated words).
@@ -86,6 +118,7 @@ type Lookup = (key: string) => RawValue | undefined;
  * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
  */
 export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Settings {
+  if (sources.file !== undefined) checkKnownKeys(sources.file, CONFIG_KEYS);
   const datasetLookup = makeLookup(sources, flags, undefined);
   const filesystem = optional(datasetLookup('FILESYSTEM'));
   const lookup = makeLookup(sources, flags, filesystem);
@@ -120,7 +153,16 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
+    configFile: describeConfigFile(sources),
   };
+}
+
+function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
+  if (sources.file === undefined) return undefined;
+  const fsDatasets = sources.file.sections.flatMap((s) =>
+    s.name.startsWith('fs:') ? [s.name.slice('fs:'.length)] : [],
+  );
+  return { path: sources.filePath, fsDatasets };
 }
 
 function makeLookup(
@@ -156,7 +198,7 @@ function makeLookup(
   };
 }
 
-function invalid(raw: RawValue, key: string, expected: string): ConfigError {
+function invalid(raw: RawValue, key: ConfigKey, expected: string): ConfigError {
   return new ConfigError(`${raw.where} ${key}: ${expected}`);
 }
 
@@ -276,7 +318,7 @@ function parseCacheDir(
 const TRUE_WORDS = ['true', 'yes', '1', 'on'];
 const FALSE_WORDS = ['false', 'no', '0', 'off'];
 
-function parseBoolean(raw: RawValue | undefined, key: string): boolean | undefined {
+function parseBoolean(raw: RawValue | undefined, key: ConfigKey): boolean | undefined {
   if (raw === undefined) return undefined;
   const word = raw.value.trim().toLowerCase();
   if (word === '') return undefined;

@@ -60,6 +60,11 @@ export interface Settings {
    * none, or neither variable is set).
    */
   metadataCacheDir: string | undefined;
+  /**
+   * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
+   * status` warns about those that do not exist); undefined when no file was read.
+   */
+  configFile: { path: string; fsDatasets: string[] } | undefined;
 }
 
 /** Known compressor names; `src/pipeline/compressors.ts` maps each to its argv. */
