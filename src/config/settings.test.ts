@@ -468,8 +468,8 @@ describe('resolveSettings values', () => {
     );
   });
 
-  it('splits SSH_OPTIONS over continuation lines', () => {
-    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes\n  -p 2222\n';
+  it('splits SSH_OPTIONS on whitespace', () => {
+    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes   -p 2222\n';
     expect(resolveSettings(sources(text), {}).sshOptions).toEqual([
       '-o',
       'BatchMode=yes',

@@ -112,12 +112,12 @@ type Lookup = (key: ConfigKey) => RawValue | undefined;
  * section in the file is an error (a typo like `COMPRESOR = gpg` would otherwise disable
  * encryption silently); unknown environment variables are not (the environment holds everything).
  *
- * Pure except for `registerSecret`, which makes the entry point redact S3_SECRET (a key id is
- * an identifier, not a secret, and redacting a short one would mangle unrelated words).
+ * Pure except for `registerSecrets`, which makes the entry point redact every secret value.
  *
  * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
  */
 export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Settings {
+  registerSecrets(sources);
   if (sources.file !== undefined) checkKnownKeys(sources.file, CONFIG_KEYS);
   const datasetLookup = makeLookup(sources, flags, undefined);
   const filesystem = optional(datasetLookup('FILESYSTEM'));
@@ -126,7 +126,6 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3PrefixRaw = lookup('S3_PREFIX')?.value ?? DEFAULTS.S3_PREFIX;
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
-  registerSecret(s3Secret);
   const target = parseTarget(lookup);
   return {
     bucket: target.bucket,
@@ -155,6 +154,23 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
     configFile: describeConfigFile(sources),
   };
+}
+
+/** Environment variables that hold secrets besides S3_SECRET (the AWS SDK reads them). */
+const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
+/**
+ * Register every secret value of the sources for redaction: S3_SECRET from the environment and
+ * from every section of the file (not only the one this run uses), and the AWS SDK's secret
+ * variables. Why first and all of them: an error raised while resolving, about any key, must
+ * not carry a secret that would only have been registered later. A key id is not registered:
+ * it is an identifier, and redacting a short one would mangle unrelated words.
+ */
+function registerSecrets(sources: ConfigSources): void {
+  for (const name of ['S3_SECRET', ...SECRET_ENV]) registerSecret(nonEmpty(sources.env[name]));
+  for (const section of sources.file?.sections ?? []) {
+    registerSecret(nonEmpty(section.entries.get('S3_SECRET')?.value));
+  }
 }
 
 function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
@@ -259,6 +275,19 @@ function parseStorageClass(
 }
 
 /**
+ * What a bucket name may be. Today's AWS rule is 3–63 lower-case letters, digits, `.` and `-`;
+ * buckets created in us-east-1 before 2018 may also hold upper-case letters and `_` and be up
+ * to 255 long, and S3-compatible servers differ, so z3 refuses only what no bucket name holds:
+ * whitespace, `/`, `+`, `=`, … — the marks of a value that is no bucket name at all, like a
+ * secret pasted into the wrong key. A name too short or too long for the server is left to the
+ * server (NoSuchBucket / InvalidBucketName, exit 5).
+ */
+const BUCKET_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$/;
+const BUCKET_NAME_RULE =
+  'expected a bucket name: letters, digits, ".", "-" and "_", starting and ending with a ' +
+  'letter or digit, at most 255 characters';
+
+/**
  * BUCKET or BACKUP_DIR: where backups go. Both set (from any layers) is an error rather than a
  * silent pick: a run that writes to the wrong target would look like a successful backup. An
  * empty value unsets a key, so `BUCKET=` in the environment lets BACKUP_DIR from the file win.
@@ -269,6 +298,10 @@ function parseTarget(lookup: Lookup): {
 } {
   const bucketRaw = lookup('BUCKET');
   const bucket = optional(bucketRaw);
+  if (bucketRaw !== undefined && bucket !== undefined && !BUCKET_NAME.test(bucket)) {
+    // The value is not shown: a secret pasted into the wrong key must not be printed.
+    throw invalid(bucketRaw, 'BUCKET', BUCKET_NAME_RULE);
+  }
   const dirRaw = lookup('BACKUP_DIR');
   const backupDir = optional(dirRaw);
   if (dirRaw !== undefined && backupDir !== undefined && !posix.isAbsolute(backupDir)) {
