@@ -49,10 +49,10 @@ async function warnAboutUnknownSections(
   const file = settings.configFile;
   if (file === undefined) return;
   const run = zfsRunner(ports);
-  const exists = await Promise.all(file.fsDatasets.map((d) => datasetExists(d, { run })));
-  file.fsDatasets.forEach((dataset, i) => {
-    if (exists[i] !== true) {
+  // One after the other: a config file has a handful of sections, and `zfs list` is quick.
+  for (const dataset of file.fsDatasets) {
+    if (!(await datasetExists(dataset, { run }))) {
       ports.stderr.write(`z3: warning: ${file.path} [fs:${dataset}]: no such dataset\n`);
     }
-  });
+  }
 }

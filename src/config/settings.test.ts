@@ -5,7 +5,9 @@ import { ConfigError } from '../errors.js';
 import { parseIni } from './ini.js';
 import type { ConfigSources } from './load.js';
 import { normalizePrefix } from '../plan/remote.js';
-import { resolveSettings, type SettingFlags } from './settings.js';
+import { constants } from 'node:buffer';
+import { MAX_PART_SIZE } from '../transfer/part-size.js';
+import { chunkSizeRule, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
@@ -144,8 +146,8 @@ const ROWS: PrecedenceRow[] = [
     key: 'CHUNK_SIZE',
     field: 'chunkSize',
     flag: 'chunkSize',
-    values: ['5M', '6m', '7340032', '5G'],
-    expected: [5 * M, 6 * M, 7 * M, 5120 * M],
+    values: ['5M', '6m', '7340032', '4G'],
+    expected: [5 * M, 6 * M, 7 * M, 4096 * M],
     fallback: 256 * M,
   },
   {
@@ -503,7 +505,7 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
       '--concurrency CONCURRENCY: expected a whole number from 1 to 1000',
     );
     expect(configError(() => resolveSettings(sources(undefined), { chunkSize: '4M' }))).toBe(
-      '--chunk-size CHUNK_SIZE: expected a size from 5M to 5G (the S3 part size limits)',
+      `--chunk-size CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
     );
     expect(configError(() => resolveSettings(sources(undefined), { compressor: 'gzip' }))).toBe(
       '--compressor COMPRESSOR: expected one of pigz1, pigz4, gpg, none, zstd, lz4, xz',
@@ -535,5 +537,33 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
   it('does not validate values from layers that lost', () => {
     const s = resolveSettings(sources('[main]\nCONCURRENCY = lots\n', { CONCURRENCY: '4' }), {});
     expect(s.concurrency).toBe(4);
+  });
+});
+
+describe('CHUNK_SIZE upper limit', () => {
+  const GIB = 1024 * M;
+  const chunkSizeOf = (text: string): number =>
+    resolveSettings(sources(`[main]\nCHUNK_SIZE = ${text}\n`), {}).chunkSize;
+
+  it('is the largest part this Node.js can allocate, at most 5G', () => {
+    expect(chunkSizeOf(String(MAX_PART_SIZE))).toBe(MAX_PART_SIZE);
+    expect(() => chunkSizeOf(String(MAX_PART_SIZE + 1))).toThrow(
+      `${FILE} [main] CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
+    );
+  });
+
+  it('refuses 4.5G where a Buffer holds less (Node 20), rather than failing mid-run', () => {
+    const fits = constants.MAX_LENGTH >= 4.5 * GIB;
+    if (fits) expect(chunkSizeOf('4.5G')).toBe(4.5 * GIB);
+    else expect(() => chunkSizeOf('4.5G')).toThrow(ConfigError);
+  });
+
+  it('names the limit that applies', () => {
+    expect(chunkSizeRule(4 * GIB)).toBe(
+      'expected a size from 5M to 4G (S3 allows parts up to 5G; this Node.js allocates at most 4G in one buffer)',
+    );
+    expect(chunkSizeRule(2 ** 53 - 1)).toBe(
+      'expected a size from 5M to 5G (the S3 part size limits)',
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { ConfigSources } from './load.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
+import { MAX_PART_SIZE } from '../transfer/part-size.js';
 
 /**
  * Every key z3 reads, from the config file or the environment: the one list to extend when a
@@ -90,9 +91,12 @@ export const DEFAULTS = {
   S3_STORAGE_CLASS: 'STANDARD_IA',
 } as const;
 
-/** S3 multipart limits: every part but the last is at least 5 MiB; a part is at most 5 GiB. */
+/**
+ * Part limits: every part but the last is at least 5 MiB (S3); a part is at most 5 GiB (S3) and
+ * at most what Node.js can allocate in one Buffer (4 GiB on Node 20: MAX_PART_SIZE).
+ */
 const MIN_CHUNK_SIZE = 5 * MIB;
-const MAX_CHUNK_SIZE = 5 * 1024 * MIB;
+const S3_MAX_CHUNK_SIZE = 5 * 1024 * MIB;
 
 /** A value and where it came from: `--concurrency`, `environment` or `<file> [<section>]`. */
 interface RawValue {
@@ -247,10 +251,26 @@ function parseChunkSize(raw: RawValue | undefined): number {
   } catch {
     throw invalid(raw, 'CHUNK_SIZE', 'expected a size like 256M');
   }
-  if (bytes < MIN_CHUNK_SIZE || bytes > MAX_CHUNK_SIZE) {
-    throw invalid(raw, 'CHUNK_SIZE', 'expected a size from 5M to 5G (the S3 part size limits)');
+  if (bytes < MIN_CHUNK_SIZE || bytes > MAX_PART_SIZE) {
+    throw invalid(raw, 'CHUNK_SIZE', chunkSizeRule(MAX_PART_SIZE));
   }
   return bytes;
+}
+
+/** What CHUNK_SIZE must be, naming the limit that applies (exported for its test). */
+export function chunkSizeRule(maxPartSize: number): string {
+  if (maxPartSize >= S3_MAX_CHUNK_SIZE)
+    return 'expected a size from 5M to 5G (the S3 part size limits)';
+  return (
+    `expected a size from 5M to ${formatSize(maxPartSize)} (S3 allows parts up to 5G; ` +
+    `this Node.js allocates at most ${formatSize(maxPartSize)} in one buffer)`
+  );
+}
+
+/** `4G`, `4095M` or a byte count: the largest unit that divides `bytes`. */
+function formatSize(bytes: number): string {
+  if (bytes % (1024 * MIB) === 0) return `${bytes / (1024 * MIB)}G`;
+  return bytes % MIB === 0 ? `${bytes / MIB}M` : String(bytes);
 }
 
 function parseCompressor(raw: RawValue | undefined): string {
