@@ -59,6 +59,9 @@ export function parseRemoteSnapshots(
       compressor: meta['compressor'],
       size: parseSize(meta['size']),
       objectSize: object.size,
+      creation: meta['creation'],
+      lastModified: object.lastModified,
+      storageClass: object.storageClass,
     });
   }
   return snapshots;
