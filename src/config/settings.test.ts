@@ -285,6 +285,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       sshOptions: [],
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
+      retention: {},
       configFile: undefined,
     } satisfies Settings);
   });

@@ -1,3 +1,5 @@
+import type { RetentionPolicy } from '../plan/retention.js';
+
 /**
  * The resolved settings of one run (for one dataset). Produced only by `resolveSettings`
  * (src/config/settings.ts) from the layers flag > environment > [fs:<dataset>] > [main] >
@@ -66,6 +68,11 @@ export interface Settings {
    * `<tmpdir>/z3-<uid>`. Created 0700 when the lock is taken, refused when others can write it.
    */
   lockDir: string;
+  /**
+   * The retention policy of `z3 prune` (KEEP_LAST … KEEP_YEARLY, KEEP_WITHIN); `{}` when no
+   * KEEP_* is set anywhere, which prune refuses.
+   */
+  retention: RetentionPolicy;
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.
