@@ -8,6 +8,7 @@ import { runRestore } from '../commands/restore.js';
 import { UsageError } from '../errors.js';
 import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
+import { addPruneCommand } from './prune-command.js';
 
 /**
  * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
@@ -45,7 +46,9 @@ function globalFlags(cmd: Command): GlobalFlags {
 
 function buildProgram(ctx: MainContext, setExit: (code: number) => void): Command {
   const program = new Command('z3')
-    .description('ZFS to S3 backup: status, backup and restore of zfs snapshots in an S3 bucket')
+    .description(
+      'ZFS to S3 backup: status, backup, restore and prune of zfs snapshots in an S3 bucket',
+    )
     .option('--s3-prefix <S3_PREFIX>', 'key prefix in the bucket (default z3-backup/)')
     .option('--filesystem <FILESYSTEM>', 'the ZFS dataset to operate on')
     .option('--dataset <FILESYSTEM>', 'same as --filesystem')
@@ -150,5 +153,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
         );
       },
     );
+
+  addPruneCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

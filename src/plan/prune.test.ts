@@ -21,7 +21,8 @@ function dailyChains(n: number, fullEvery: number): RemoteSnapshot[] {
 }
 
 function plan(backups: RemoteSnapshot[], policy: RetentionPolicy, deleteBroken = false): PrunePlan {
-  return planPrune({ backups, health: computeHealth(backups), policy, now: NOW, deleteBroken });
+  const health = computeHealth(backups);
+  return planPrune({ backups, health, policy, now: NOW, deleteBroken, snapshotPrefix: '' });
 }
 
 const dayOf = (name: string): number => Number(name.slice(-7, -5));
@@ -151,6 +152,34 @@ describe('planPrune', () => {
       [3, undefined],
       [2, undefined],
       [1, { storageClass: 'GLACIER_IR', ageDays: 10, minimumDays: 90 }],
+    ]);
+  });
+
+  it('prunes only under SNAPSHOT_PREFIX, keeping other backups and the ancestors they need', () => {
+    const backups = [
+      fullBackup('tank/a@zfs-auto-snap_daily-2026-11-01-0000'),
+      incrementalBackup(
+        'tank/a@zfs-auto-snap_hourly-2026-11-01-0100',
+        'tank/a@zfs-auto-snap_daily-2026-11-01-0000',
+      ),
+      fullBackup('tank/a@zfs-auto-snap_daily-2026-11-02-0000'),
+      fullBackup('tank/a@zfs-auto-snap_daily-2026-11-03-0000'),
+    ];
+    const p = planPrune({
+      backups,
+      health: computeHealth(backups),
+      policy: { last: 1 },
+      now: NOW,
+      deleteBroken: true,
+      snapshotPrefix: 'zfs-auto-snap_daily',
+    });
+    expect(p.deleted.map((r) => r.snapshot.name)).toEqual([
+      'tank/a@zfs-auto-snap_daily-2026-11-02-0000',
+    ]);
+    expect(p.kept.map((r) => r.reasons)).toEqual([
+      ['newest', 'last snapshot'],
+      ['not under SNAPSHOT_PREFIX'],
+      ['ancestor of zfs-auto-snap_hourly-2026-11-01-0100'],
     ]);
   });
 });

@@ -33,8 +33,13 @@ export const MIN_BILLED_DAYS: Readonly<Record<string, number>> = {
 const DAY_MS = 86_400_000;
 
 export interface PruneInput {
-  /** Every listed backup of the dataset (any order). */
+  /** Every listed backup of the dataset, whatever its snapshot prefix (any order). */
   backups: readonly RemoteSnapshot[];
+  /**
+   * SNAPSHOT_PREFIX: only backups whose snapshot part starts with it are pruned; the others are
+   * kept, and so are their ancestors (a chain may cross prefixes).
+   */
+  snapshotPrefix: string;
   /** `computeHealth(backups)`. */
   health: HealthMap;
   /** Not empty (the command refuses an empty policy before planning). */
@@ -71,10 +76,13 @@ export interface PrunePlan {
 /** Decide what `z3 prune` keeps and deletes (see the module comment for what always holds). */
 export function planPrune(input: PruneInput): PrunePlan {
   const rows = input.backups.map((snapshot) => rowOf(snapshot, input.health));
+  const inScope = (r: PruneRow): boolean =>
+    snapshotPart(r.snapshot.name).startsWith(input.snapshotPrefix);
+  for (const row of rows) if (!inScope(row)) row.reasons.push('not under SNAPSHOT_PREFIX');
   const healthy = rows.filter((r) => r.health === 'ok');
-  keepByPolicy(healthy, input);
+  keepByPolicy(healthy.filter(inScope), input);
   keepAncestors(healthy);
-  for (const row of rows) {
+  for (const row of rows.filter(inScope)) {
     if (row.health !== 'ok' && !input.deleteBroken) {
       row.reasons.push(`broken: ${row.health} (deleted only with --broken)`);
     }
@@ -137,8 +145,8 @@ function keepAncestors(healthy: PruneRow[]): void {
 }
 
 /**
- * `rows` ordered so that each comes before its parent (children first, newest first among
- * those ready). Rows on a parent cycle never become ready and go last, by name: a cycle is
+ * `rows` ordered so that each comes before its parent: the newest chain's tip first, then down
+ * that chain as far as its rows are freed, then the next chain. Rows on a parent cycle never become ready and go last, by name: a cycle is
  * broken already.
  */
 function deletionOrder(rows: PruneRow[]): PruneRow[] {
@@ -161,7 +169,7 @@ function deletionOrder(rows: PruneRow[]): PruneRow[] {
     if (parent === undefined) continue;
     const left = (children.get(parent) ?? 1) - 1;
     children.set(parent, left);
-    if (left === 0) ready.push(byName.get(parent) as PruneRow);
+    if (left === 0) ready.unshift(byName.get(parent) as PruneRow);
   }
   const done = new Set(order);
   const cycles = rows
