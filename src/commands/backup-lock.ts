@@ -27,12 +27,16 @@ export function backupLockRequest(input: {
   wait: boolean;
   quiet: boolean;
   ports: Pick<CommandPorts, 'signal' | 'stderr'>;
-  /** The command taking the lock, for messages (default `backup`). */
+  /**
+   * The command taking the lock (default `backup`). A prune describes itself as `z3 backup or
+   * prune`: a busy lock's message names the requester's description, and what holds the lock
+   * may be either.
+   */
   command?: 'backup' | 'prune' | undefined;
 }): LockRequest {
   const { settings, storage, filesystem, ports } = input;
-  const where = `${filesystem} ${input.command === 'prune' ? 'in' : 'to'}`;
-  const description = `z3 ${input.command ?? 'backup'} of ${where} ${storage.name}/${settings.s3PrefixRaw}`;
+  const what = input.command === 'prune' ? 'backup or prune' : 'backup';
+  const description = `z3 ${what} of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;
   return {
     dir: settings.lockDir,
     name: lockName('backup', [storage.identity, settings.s3Prefix, filesystem]),

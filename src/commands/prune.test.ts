@@ -1,5 +1,11 @@
 /** `z3 prune` on the memory backend (wrapped in FaultyBackend to see and fail deletions). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acquireLock } from '../lock/acquire.js';
+import { lockName } from '../lock/name.js';
+import { storageOf } from '../storage/open.js';
 import { EXIT, StorageError, Z3Error } from '../errors.js';
 import { computeHealth } from '../plan/health.js';
 import { parseRemoteSnapshots } from '../plan/remote.js';
@@ -157,6 +163,40 @@ describe('runPrune', () => {
       EXIT.OK,
     );
     expect(remainingDays(mem)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses (exit 2) while a backup of the dataset holds the lock, deleting nothing', async () => {
+    const lockDir = mkdtempSync(join(tmpdir(), 'z3-prune-lock-'));
+    const mem = bucket(4, 1);
+    const { faulty } = setup(mem);
+    const ports = testPorts({
+      backend: faulty,
+      zfs: zfs.program,
+      env: { ...ENV, LOCK_DIR: lockDir },
+      lock: acquireLock,
+    });
+    const identity = storageOf(faulty, 'test-bucket').identity;
+    const held = await acquireLock({
+      dir: lockDir,
+      name: lockName('backup', [identity, 'z3-backup/', 'tank/data']),
+      description: 'z3 backup of tank/data to test-bucket/z3-backup/',
+      wait: false,
+      signal: new AbortController().signal,
+    });
+    try {
+      const error = await runPrune(options({ keep: { keepLast: '1' } }), ports).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Z3Error);
+      expect((error as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((error as Z3Error).message).toMatch(
+        /^another z3 backup or prune of tank\/data to test-bucket\/z3-backup\/ is running/,
+      );
+      expect(faulty.ops('remove')).toEqual([]);
+    } finally {
+      held.release();
+      rmSync(lockDir, { recursive: true, force: true });
+    }
   });
 
   it(
