@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLock } from '../lock/acquire.js';
 import { lockName } from '../lock/name.js';
 import { storageOf } from '../storage/open.js';
-import { EXIT, StorageError, Z3Error } from '../errors.js';
+import { EXIT, InterruptedError, StorageError, Z3Error } from '../errors.js';
 import { computeHealth } from '../plan/health.js';
 import { parseRemoteSnapshots } from '../plan/remote.js';
 import { MemBackend } from '../storage/mem/backend.js';
@@ -230,6 +230,25 @@ describe('runPrune', () => {
         expect(ports.err()).toContain(`prune stopped after deleting ${k} of ${deletions} backups`);
         zfs.cleanup();
       }
+    },
+  );
+
+  it(
+    'SIGTERM between deletions stops the prune (exit 130) with every chain whole',
+    { tags: ['faults'] },
+    async () => {
+      const mem = bucket(10, 4);
+      const { faulty, ports } = setup(mem);
+      faulty.script = (call) => {
+        // What the entry point's SIGTERM handler does, after the third deletion started.
+        if (call.op === 'remove' && faulty.ops('remove').length === 3) {
+          ports.controller.abort(new InterruptedError('interrupted by SIGTERM'));
+        }
+      };
+      const run = runPrune(options({ keep: { keepDaily: '2' } }), ports);
+      expect(await exitOf(run)).toBe(EXIT.INTERRUPTED);
+      injected('signal', 1);
+      expect(remainingDays(mem)).toEqual([1, 2, 3, 4, 5, 9, 10]);
     },
   );
 });
