@@ -183,6 +183,12 @@ interface SendStepInput {
 /** Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0. */
 async function sendStep(input: SendStepInput): Promise<void> {
   const { settings, ports } = input;
+  // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
+  const partSize = backupPartSize({
+    estimate: input.estimate,
+    chunkSize: settings.chunkSize,
+    isChunkSizeSet: settings.chunkSizeIsSet,
+  });
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
@@ -205,11 +211,7 @@ async function sendStep(input: SendStepInput): Promise<void> {
       key: input.key,
       metadata: input.metadata,
       storageClass: settings.storageClass,
-      partSize: backupPartSize({
-        estimate: input.estimate,
-        chunkSize: settings.chunkSize,
-        isChunkSizeSet: settings.chunkSizeIsSet,
-      }),
+      partSize,
       concurrency: settings.concurrency,
       signal: ports.signal,
       onProgress: (n: number) => progress.add(n),

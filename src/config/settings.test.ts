@@ -6,7 +6,9 @@ import { parseIni } from './ini.js';
 import type { ConfigSources } from './load.js';
 import { normalizePrefix } from '../plan/remote.js';
 import { tmpdir } from 'node:os';
-import { defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
+import { constants } from 'node:buffer';
+import { MAX_PART_SIZE } from '../transfer/part-size.js';
+import { chunkSizeRule, defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
@@ -147,8 +149,8 @@ const ROWS: PrecedenceRow[] = [
     key: 'CHUNK_SIZE',
     field: 'chunkSize',
     flag: 'chunkSize',
-    values: ['5M', '6m', '7340032', '5G'],
-    expected: [5 * M, 6 * M, 7 * M, 5120 * M],
+    values: ['5M', '6m', '7340032', '4G'],
+    expected: [5 * M, 6 * M, 7 * M, 4096 * M],
     fallback: 256 * M,
   },
   {
@@ -255,9 +257,9 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
     expect([s.bucket, s.compressor]).toEqual(['d', 'lz4']);
   });
 
-  it('reads keys case-insensitively from the file and ignores unknown keys', () => {
-    const s = resolveSettings(sources('[main]\nbucket = b\nSome_Future_Key = 1\n'), {});
-    expect(s.bucket).toBe('b');
+  it('reads keys case-insensitively from the file', () => {
+    const s = resolveSettings(sources('[main]\nbucket = b\nCompressor = gpg\n'), {});
+    expect([s.bucket, s.compressor]).toEqual(['b', 'gpg']);
   });
 
   it('gives the documented defaults with no file and no environment', () => {
@@ -283,13 +285,17 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       sshOptions: [],
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
+      configFile: undefined,
     } satisfies Settings);
   });
 
   it('z3.conf.sample resolves to the defaults, with its [fs:] examples applied', () => {
     const text = readFileSync(new URL('../../z3.conf.sample', import.meta.url), 'utf8');
     const plain = resolveSettings(sources(text), {});
-    expect(plain).toEqual(resolveSettings(sources(undefined), {}));
+    expect(plain).toEqual({
+      ...resolveSettings(sources(undefined), {}),
+      configFile: { path: FILE, fsDatasets: ['tank/spam', 'tank/vm-images/v1.2:prod_db'] },
+    });
     const dotted = resolveSettings(sources(text), { filesystem: 'tank/vm-images/v1.2:prod_db' });
     expect([dotted.compressor, dotted.storageClass, dotted.chunkSize]).toEqual([
       'zstd',
@@ -489,8 +495,8 @@ describe('resolveSettings values', () => {
     );
   });
 
-  it('splits SSH_OPTIONS over continuation lines', () => {
-    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes\n  -p 2222\n';
+  it('splits SSH_OPTIONS on whitespace', () => {
+    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes   -p 2222\n';
     expect(resolveSettings(sources(text), {}).sshOptions).toEqual([
       '-o',
       'BatchMode=yes',
@@ -524,7 +530,7 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
       '--concurrency CONCURRENCY: expected a whole number from 1 to 1000',
     );
     expect(configError(() => resolveSettings(sources(undefined), { chunkSize: '4M' }))).toBe(
-      '--chunk-size CHUNK_SIZE: expected a size from 5M to 5G (the S3 part size limits)',
+      `--chunk-size CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
     );
     expect(configError(() => resolveSettings(sources(undefined), { compressor: 'gzip' }))).toBe(
       '--compressor COMPRESSOR: expected one of pigz1, pigz4, gpg, none, zstd, lz4, xz',
@@ -556,5 +562,33 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
   it('does not validate values from layers that lost', () => {
     const s = resolveSettings(sources('[main]\nCONCURRENCY = lots\n', { CONCURRENCY: '4' }), {});
     expect(s.concurrency).toBe(4);
+  });
+});
+
+describe('CHUNK_SIZE upper limit', () => {
+  const GIB = 1024 * M;
+  const chunkSizeOf = (text: string): number =>
+    resolveSettings(sources(`[main]\nCHUNK_SIZE = ${text}\n`), {}).chunkSize;
+
+  it('is the largest part this Node.js can allocate, at most 5G', () => {
+    expect(chunkSizeOf(String(MAX_PART_SIZE))).toBe(MAX_PART_SIZE);
+    expect(() => chunkSizeOf(String(MAX_PART_SIZE + 1))).toThrow(
+      `${FILE} [main] CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
+    );
+  });
+
+  it('refuses 4.5G where a Buffer holds less (Node 20), rather than failing mid-run', () => {
+    const fits = constants.MAX_LENGTH >= 4.5 * GIB;
+    if (fits) expect(chunkSizeOf('4.5G')).toBe(4.5 * GIB);
+    else expect(() => chunkSizeOf('4.5G')).toThrow(ConfigError);
+  });
+
+  it('names the limit that applies', () => {
+    expect(chunkSizeRule(4 * GIB)).toBe(
+      'expected a size from 5M to 4G (S3 allows parts up to 5G; this Node.js allocates at most 4G in one buffer)',
+    );
+    expect(chunkSizeRule(2 ** 53 - 1)).toBe(
+      'expected a size from 5M to 5G (the S3 part size limits)',
+    );
   });
 });

@@ -66,6 +66,11 @@ export interface Settings {
    * `<tmpdir>/z3-<uid>`. Created 0700 when the lock is taken, refused when others can write it.
    */
   lockDir: string;
+  /**
+   * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
+   * status` warns about those that do not exist); undefined when no file was read.
+   */
+  configFile: { path: string; fsDatasets: string[] } | undefined;
 }
 
 /** Known compressor names; `src/pipeline/compressors.ts` maps each to its argv. */
