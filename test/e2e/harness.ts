@@ -47,6 +47,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Told the process id once it is started (a test that must name the process, e.g. a lock holder). */
   onSpawn?: (pid: number) => void;
+  /** Told each piece of stderr as it arrives (a test that waits for what a running process says). */
+  onStderr?: (text: string) => void;
 }
 
 /** Quote one word for the guest's POSIX shell (the tool's own quoting, src/ui/shell-quote.ts). */
@@ -76,7 +78,10 @@ export function runProcess(
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.stderr?.on('data', (b: Buffer) => {
+      err.push(b);
+      options.onStderr?.(b.toString('utf8'));
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
