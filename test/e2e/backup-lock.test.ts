@@ -186,8 +186,9 @@ describe('two z3 backup runs of one dataset at once', () => {
       });
       injected('concurrent writer');
       expect(second.code, second.stderr).toBe(2);
-      expect(second.stderr).toContain(holderText(run, dataset, first.pid));
-      expect(second.stderr).toContain('wait for it, or pass --wait');
+      expect(second.stderr).toBe(
+        `z3: ${holderText(run, dataset, first.pid)}\nhint: wait for it, or pass --wait\n`,
+      );
       expect(second.stdout).toBe('');
 
       gate.open();
