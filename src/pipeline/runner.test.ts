@@ -155,6 +155,7 @@ describe('startPipeline: which stage is blamed', () => {
       });
       const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
       expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
       expect(err.message).toContain('upstream broke');
       injected('stage death', 2);
     },
@@ -175,6 +176,7 @@ describe('startPipeline: which stage is blamed', () => {
       });
       const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
       expect(err.stageIndex).toBe(1);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
       expect(err.exitStatus).toBe(3);
       expect(err.message).toMatch(/exited with code 3: middle broke$/);
       injected('stage death');
@@ -193,6 +195,7 @@ describe('startPipeline: which stage is blamed', () => {
     });
     const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
     expect(err.stageIndex).toBe(0);
+    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
     expect(err.signal).toBe('SIGKILL');
     expect(err.message).toBe(`${STAGE} write:${4 * MiB} kill:KILL was killed by SIGKILL`);
     injected('kill -9');
@@ -212,6 +215,7 @@ describe('startPipeline: which stage is blamed', () => {
       out.destroy();
       const err = await rejection(p.done);
       expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
       // SIGPIPE, or ECONNRESET when unread data was left in the socketpair Node uses as a pipe.
       expect(err.message).toMatch(
         /^cat \/dev\/zero (was killed by SIGPIPE \(a later stage stopped reading its output\)|exited with code 1: .*Connection reset by peer)$/,
@@ -322,6 +326,7 @@ describe('startPipeline: missing programs, abort, kill', () => {
       p.kill(new Error('upload failed'));
       const err = await settled;
       expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
       expect(err.message).toContain('real cause');
       injected('stage death');
     },
@@ -336,6 +341,7 @@ describe('startPipeline: missing programs, abort, kill', () => {
     p.output!.resume();
     const err = await rejection(p.done);
     expect(err.stageIndex).toBe(1);
+    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
     injected('stage death');
   });
 });
