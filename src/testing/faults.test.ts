@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { TestRunner } from 'vitest';
 import { injected } from './faults.js';
 
 describe('injected', () => {
@@ -22,7 +22,7 @@ describe('injected', () => {
     expect(() => injected('S3 error', 2)).toThrow(
       `test "throws in a test without the faults tag, so no fault goes uncounted by test:faults" injects faults but lacks { tags: ['faults'] }`,
     );
-    expect(getCurrentTest()?.meta.faults).toBeUndefined();
+    expect(TestRunner.getCurrentTest()?.meta.faults).toBeUndefined();
   });
 
   it(
@@ -31,7 +31,7 @@ describe('injected', () => {
       tags: ['faults'],
     },
     () => {
-      const test = getCurrentTest();
+      const test = TestRunner.getCurrentTest();
       injected('S3 error', 2);
       injected('S3 error');
       injected('kill -9', 0);
