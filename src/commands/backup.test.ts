@@ -23,6 +23,7 @@ import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { runBackup, type BackupOptions } from './backup.js';
 import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
+import { injected } from '../testing/faults.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@other', 'tank/data@snap-2', 'tank/data@snap-3'];
 
@@ -91,23 +92,30 @@ describe('runBackup', () => {
     expect(mem.pending.size).toBe(0);
   });
 
-  it('commits nothing when zfs send dies mid-stream (the commit gate), exit 4', async () => {
-    zfs = createScriptedZfs({
-      datasets: { 'tank/data': SNAPS.slice(0, 1) },
-      sends: { 'tank/data@snap-1': { size: 20_000_000, failAfter: 7_000_000, exitCode: 2 } },
-    });
-    const backend = new FaultyBackend(new MemBackend({ limits: smallParts() }));
-    const ports = testPorts({ backend, zfs: zfs.program });
-    const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(CommandFailedError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.COMMAND_FAILED);
-    expect((failure as Error).message).toMatch(/zfs send .*tank\/data@snap-1.*exit(ed with)? .*2/);
-    const mem = backend.inner as MemBackend;
-    expect(mem.objects.size).toBe(0);
-    expect(mem.pending.size).toBe(0);
-    expect(backend.ops('complete')).toHaveLength(0);
-    expect(backend.ops('abort')).toHaveLength(1);
-  });
+  it(
+    'commits nothing when zfs send dies mid-stream (the commit gate), exit 4',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({
+        datasets: { 'tank/data': SNAPS.slice(0, 1) },
+        sends: { 'tank/data@snap-1': { size: 20_000_000, failAfter: 7_000_000, exitCode: 2 } },
+      });
+      const backend = new FaultyBackend(new MemBackend({ limits: smallParts() }));
+      const ports = testPorts({ backend, zfs: zfs.program });
+      const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(CommandFailedError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect((failure as Error).message).toMatch(
+        /zfs send .*tank\/data@snap-1.*exit(ed with)? .*2/,
+      );
+      const mem = backend.inner as MemBackend;
+      expect(mem.objects.size).toBe(0);
+      expect(mem.pending.size).toBe(0);
+      expect(backend.ops('complete')).toHaveLength(0);
+      expect(backend.ops('abort')).toHaveLength(1);
+      injected('stage death');
+    },
+  );
 
   it('prints the pipeline on --dry-run and sends nothing', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
@@ -125,7 +133,7 @@ describe('runBackup', () => {
     expect(mem.objects.size).toBe(1);
   });
 
-  it('refuses to extend a broken chain: exit 3, nothing sent', async () => {
+  it('refuses to extend a broken chain: exit 3, nothing sent', { tags: ['faults'] }, async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
     const mem = new MemBackend();
     mem.put('z3-backup/tank/data@snap-2', Buffer.from('x'), { parent: 'tank/data@snap-1' });
@@ -135,6 +143,7 @@ describe('runBackup', () => {
     expect((failure as Z3Error).exitCode).toBe(EXIT.INTEGRITY);
     expect(zfs.state().calls!.filter((c) => c[0] === 'send')).toEqual([]);
     expect(mem.objects.size).toBe(1);
+    injected('corrupt data'); // a stored incremental whose parent is missing
   });
 
   it('has nothing to do when the newest snapshot is already stored', async () => {
