@@ -23,7 +23,6 @@ import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { runBackup, type BackupOptions } from './backup.js';
 import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
-import { injected } from '../testing/faults.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@other', 'tank/data@snap-2', 'tank/data@snap-3'];
 
