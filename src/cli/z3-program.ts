@@ -92,7 +92,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
-      'wait for a running backup of the same dataset and target (default: exit 2 at once)',
+      'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
+        'the locks are in LOCK_DIR)',
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
