@@ -46,7 +46,10 @@ function globalFlags(cmd: Command): GlobalFlags {
 function buildProgram(ctx: MainContext, setExit: (code: number) => void): Command {
   const program = new Command('z3')
     .description('ZFS to S3 backup: status, backup and restore of zfs snapshots in an S3 bucket')
-    .option('--s3-prefix <S3_PREFIX>', 'key prefix in the bucket (default z3-backup/)')
+    .option(
+      '--s3-prefix <S3_PREFIX>',
+      "key prefix in the bucket (default z3-backup/; / = Python z3's empty prefix, keys /<fs@snap>)",
+    )
     .option('--filesystem <FILESYSTEM>', 'the ZFS dataset to operate on')
     .option('--dataset <FILESYSTEM>', 'same as --filesystem')
     .option(
