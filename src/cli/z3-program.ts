@@ -49,7 +49,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .description(
       'ZFS to S3 backup: status, backup, restore and prune of zfs snapshots in an S3 bucket',
     )
-    .option('--s3-prefix <S3_PREFIX>', 'key prefix in the bucket (default z3-backup/)')
+    .option(
+      '--s3-prefix <S3_PREFIX>',
+      "key prefix in the bucket (default z3-backup/; / = Python z3's empty prefix, keys /<fs@snap>)",
+    )
     .option('--filesystem <FILESYSTEM>', 'the ZFS dataset to operate on')
     .option('--dataset <FILESYSTEM>', 'same as --filesystem')
     .option(
@@ -92,7 +95,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
-      'wait for a running backup of the same dataset and target (default: exit 2 at once)',
+      'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
+        'the locks are in LOCK_DIR)',
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {

@@ -156,6 +156,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
   const target = parseTarget(lookup);
+  checkPrefixFitsTarget(lookup('S3_PREFIX'), target.backupDir);
   return {
     bucket: target.bucket,
     backupDir: target.backupDir,
@@ -365,6 +366,20 @@ function parseTarget(lookup: Lookup): {
     );
   }
   return { bucket, backupDir };
+}
+
+/**
+ * A local directory stores keys as paths and cannot hold one beginning with `/`; such a prefix
+ * (`/`, the original's empty prefix) only makes sense for a bucket written by the original.
+ */
+function checkPrefixFitsTarget(raw: RawValue | undefined, backupDir: string | undefined): void {
+  if (raw === undefined || backupDir === undefined || !raw.value.startsWith('/')) return;
+  throw invalid(
+    raw,
+    'S3_PREFIX',
+    'a prefix beginning with / is for buckets only (a local directory cannot hold keys ' +
+      'beginning with /); with BACKUP_DIR leave it out',
+  );
 }
 
 const CACHE_OFF_WORDS = ['off', 'none'];

@@ -25,7 +25,11 @@ export interface Settings {
   s3Region: string | undefined;
   /** S3_FORCE_PATH_STYLE; defaults to true when HOST is set. */
   s3ForcePathStyle: boolean;
-  /** S3_PREFIX normalised as spec 4.2: trailing slashes stripped, exactly one `/` appended; an empty prefix is `""` (keys at the bucket root). */
+  /**
+   * S3_PREFIX normalised as spec 4.2: trailing slashes stripped, exactly one `/` appended; an
+   * empty prefix is `""` (keys at the bucket root), and `/` stays `/` (the original's empty
+   * prefix: keys beginning with `/`).
+   */
   s3Prefix: string;
   /** S3_PREFIX exactly as given (the status title shows it so). */
   s3PrefixRaw: string;
