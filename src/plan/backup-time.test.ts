@@ -11,6 +11,11 @@ describe('backupTime', () => {
       { time: 1_700_000_000_000, source: 'creation' },
     ],
     [
+      'metadata creation as ISO 8601 with a zone',
+      { name: 'tank/a@manual', creation: '2026-11-26T01:00:00+01:00' },
+      { time: at('2026-11-26T00:00:00Z'), source: 'creation' },
+    ],
+    [
       'a zfs-auto-snapshot name, as UTC',
       { name: 'tank/a@zfs-auto-snap_daily-2026-11-26-1315', lastModified: '2030-01-01T00:00:00Z' },
       { time: at('2026-11-26T13:15:00Z'), source: 'zfs-auto-snapshot name' },

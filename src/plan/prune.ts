@@ -161,15 +161,18 @@ function deletionOrder(rows: PruneRow[]): PruneRow[] {
     if (parent !== undefined) children.set(parent, (children.get(parent) ?? 0) + 1);
   }
   const byName = new Map(rows.map((r) => [r.snapshot.name, r]));
-  const ready = rows.filter((r) => !children.has(r.snapshot.name)).sort(newestFirst);
+  // A stack, newest on top: a freed parent is pushed and so deleted next, down its chain.
+  const ready = rows
+    .filter((r) => !children.has(r.snapshot.name))
+    .sort((a, b) => newestFirst(b, a));
   const order: PruneRow[] = [];
-  for (let row = ready.shift(); row !== undefined; row = ready.shift()) {
+  for (let row = ready.pop(); row !== undefined; row = ready.pop()) {
     order.push(row);
     const parent = parentOf(row);
     if (parent === undefined) continue;
     const left = (children.get(parent) ?? 1) - 1;
     children.set(parent, left);
-    if (left === 0) ready.unshift(byName.get(parent) as PruneRow);
+    if (left === 0) ready.push(byName.get(parent) as PruneRow);
   }
   const done = new Set(order);
   const cycles = rows
