@@ -146,8 +146,8 @@ function keepAncestors(healthy: PruneRow[]): void {
 
 /**
  * `rows` ordered so that each comes before its parent: the newest chain's tip first, then down
- * that chain as far as its rows are freed, then the next chain. Rows on a parent cycle never become ready and go last, by name: a cycle is
- * broken already.
+ * that chain as far as its rows are freed, then the next chain. Rows on a parent cycle never
+ * become ready and go last, by name: a cycle is broken already.
  */
 function deletionOrder(rows: PruneRow[]): PruneRow[] {
   const names = new Set(rows.map((r) => r.snapshot.name));
