@@ -28,15 +28,13 @@ export function backupLockRequest(input: {
   quiet: boolean;
   ports: Pick<CommandPorts, 'signal' | 'stderr'>;
   /**
-   * The command taking the lock (default `backup`). A prune describes itself as `z3 backup or
-   * prune`: a busy lock's message names the requester's description, and what holds the lock
-   * may be either.
+   * The command taking the lock (default `backup`), recorded in the lock file: a run that finds
+   * the lock taken names what the holder is doing.
    */
   command?: 'backup' | 'prune' | undefined;
 }): LockRequest {
   const { settings, storage, filesystem, ports } = input;
-  const what = input.command === 'prune' ? 'backup or prune' : 'backup';
-  const description = `z3 ${what} of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;
+  const description = `z3 ${input.command ?? 'backup'} of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;
   return {
     dir: settings.lockDir,
     name: lockName('backup', [storage.identity, settings.s3Prefix, filesystem]),
@@ -47,7 +45,9 @@ export function backupLockRequest(input: {
     onWait: (holder) => {
       if (input.quiet) return;
       const who = holder.pid === undefined ? '' : ` (pid ${holder.pid})`;
-      ports.stderr.write(`z3: waiting for another ${description}${who} to finish\n`);
+      ports.stderr.write(
+        `z3: waiting for another ${holder.description ?? description}${who} to finish\n`,
+      );
     },
   };
 }

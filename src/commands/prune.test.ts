@@ -190,7 +190,7 @@ describe('runPrune', () => {
       expect(error).toBeInstanceOf(Z3Error);
       expect((error as Z3Error).exitCode).toBe(EXIT.USAGE);
       expect((error as Z3Error).message).toMatch(
-        /^another z3 backup or prune of tank\/data to test-bucket\/z3-backup\/ is running/,
+        /^another z3 backup of tank\/data to test-bucket\/z3-backup\/ is running/,
       );
       expect(faulty.ops('remove')).toEqual([]);
     } finally {

@@ -70,6 +70,26 @@ describe('acquireLock', () => {
   );
 
   it(
+    'names what the holder is doing, as it wrote in the lock file, not what the requester does',
+    { tags: ['faults'] },
+    async () => {
+      const holder = await program.start({
+        dir,
+        name: NAME,
+        description: 'z3 prune of tank/data to bucket/z3-backup/',
+        grandchild: false,
+      });
+      holders.push(holder);
+      injected('concurrent writer');
+      const failure = await acquireLock(request()).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(LockBusyError);
+      expect((failure as Z3Error).message).toBe(
+        `another z3 prune of tank/data to bucket/z3-backup/ is running (pid ${holder.pid})`,
+      );
+    },
+  );
+
+  it(
     'is free again once the holder is killed -9, even with a process it spawned still alive',
     { tags: ['faults'] },
     async () => {

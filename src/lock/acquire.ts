@@ -39,13 +39,18 @@ export interface HeldLock {
   release(): void;
 }
 
-/** The lock is held by another run (exit 2); `holder.pid` names it when it could be read. */
+/**
+ * The lock is held by another run (exit 2). The message names what the holder wrote in the lock
+ * file (a prune and a backup share one lock, so the holder may be doing something else than the
+ * requester), and its pid when it could be read; the requester's own description stands in only
+ * when the holder's record could not be read.
+ */
 export class LockBusyError extends UsageError {
   readonly holder: LockHolder;
   constructor(request: LockRequest, holder: LockHolder) {
     const who = holder.pid === undefined ? 'pid unknown' : `pid ${holder.pid}`;
     super(
-      `another ${request.description} is running (${who})`,
+      `another ${holder.description ?? request.description} is running (${who})`,
       request.busyHint === undefined ? {} : { hint: request.busyHint },
     );
     this.holder = holder;
