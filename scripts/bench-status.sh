@@ -110,7 +110,8 @@ trap cleanup EXIT
 snap_name() { printf '%s@zfs-auto-snap:daily-%05d' "$DATASET" "$1"; }
 for n in "$N" "$N_SMALL"; do
   for ((i = n - LOCAL_COUNT + 1; i <= n; i++)); do
-    printf '%s\t%d\t%d\t%d\n' "$(snap_name "$i")" $((1000 + i)) 4096 $((1048576 + i * 4096))
+    printf '%s\t%d\t%d\t%d\t%d\t%d\n' "$(snap_name "$i")" $((1000 + i)) 4096 $((1048576 + i * 4096)) \
+      $((1700000000 + i * 86400)) $((7000 + i))
   done >"$WORK/local-$n"
 done
 mkdir "$WORK/bin"
@@ -119,7 +120,7 @@ cat >"$WORK/bin/zfs" <<EOF
 # Fake zfs of scripts/bench-status.sh: local ZFS is simulated, only S3 is measured.
 case "\$*" in
   "list -H -o name $DATASET") echo "$DATASET" ;;
-  "list -H -p -t snapshot -o name,createtxg,used,referenced -s createtxg -d 1 $DATASET")
+  "list -H -p -t snapshot -o name,createtxg,used,referenced,creation,guid -s createtxg -d 1 $DATASET")
     cat "$WORK/local-\${FAKE_ZFS_N:?}" ;;
   *) echo "fake zfs (bench-status): unexpected command: zfs \$*" >&2; exit 1 ;;
 esac

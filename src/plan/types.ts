@@ -8,6 +8,10 @@
 export interface LocalSnapshot {
   /** Full name `<dataset>@<snapshot>`. */
   name: string;
+  /** Its `creation` in seconds since the epoch; undefined when not listed. */
+  creation?: number | undefined;
+  /** Its guid in decimal; undefined when not listed. */
+  guid?: string | undefined;
 }
 
 /** One backup object on S3, as listed and described by its metadata (spec 4.2). */
@@ -31,6 +35,8 @@ export interface RemoteSnapshot {
   objectSize: number;
   /** Raw metadata `creation` (the snapshot's creation, seconds since the epoch); undefined if absent. */
   creation?: string | undefined;
+  /** Raw metadata `guid` (the snapshot's guid in decimal); undefined if absent. */
+  guid?: string | undefined;
   /** The object's LastModified (ISO 8601) from the listing; undefined or `""` when unknown. */
   lastModified?: string | undefined;
   /** The object's storage class from the listing (S3: `STANDARD` when the server says none); undefined when unknown. */

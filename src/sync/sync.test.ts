@@ -22,7 +22,7 @@ case $1 in
 list)
   f=$(file "$last")
   [ -f "$f" ] || { echo "cannot open '$last': dataset does not exist" >&2; exit 1; }
-  n=0; while IFS= read -r s; do n=$((n + 1)); printf '%s@%s\\t%d\\t0\\t0\\n' "$last" "$s" $n; done < "$f" ;;
+  n=0; while IFS= read -r s; do n=$((n + 1)); printf '%s@%s\\t%d\\t0\\t0\\t%d\\t%d\\n' "$last" "$s" $n $((1700000000 + n)) $n; done < "$f" ;;
 send)
   [ -z "$FAKEZFS_FAIL_SEND" ] || { echo "warning: cannot send '$last': I/O error" >&2; exit 1; }
   ds=\${last%%@*}; to=\${last#*@}; f=$(file "$ds")
@@ -197,7 +197,7 @@ describe('syncSnapshots, push', () => {
     given('local', 'tank/data', DAILY);
     await syncSnapshots(options({ target: { remote: 'nas', sshOptions: [], useSudo: false } }));
     expect(sshCalls().map((c) => c.at(-1))).toEqual([
-      'zfs list -H -p -t snapshot -o name,createtxg,used,referenced -s createtxg -d 1 backup/data',
+      'zfs list -H -p -t snapshot -o name,createtxg,used,referenced,creation,guid -s createtxg -d 1 backup/data',
       'zfs receive backup/data',
     ]);
   });

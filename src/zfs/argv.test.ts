@@ -100,7 +100,7 @@ describe('zfs argv builders', () => {
       '-t',
       'snapshot',
       '-o',
-      'name,createtxg,used,referenced',
+      'name,createtxg,used,referenced,creation,guid',
       '-s',
       'createtxg',
       '-d',

@@ -4,6 +4,7 @@
  * quoted by `quoteCommand` wherever they are shown as text).
  */
 import { UsageError } from '../errors.js';
+import { ZFS_LIST_COLUMNS } from './parse.js';
 
 /** The zfs program, looked up on PATH (tests put a shim named `zfs` first on PATH). */
 export const ZFS_PROGRAM = 'zfs';
@@ -65,7 +66,6 @@ export function receiveIntoArgv(filesystem: string, options: { dryRun: boolean }
 /** `zfs list` of the snapshots of exactly `dataset`, oldest first, exact numbers, no header. */
 export function listSnapshotsArgv(dataset: string): string[] {
   assertName(dataset);
-  const columns = 'name,createtxg,used,referenced';
   return [
     ZFS_PROGRAM,
     'list',
@@ -74,7 +74,7 @@ export function listSnapshotsArgv(dataset: string): string[] {
     '-t',
     'snapshot',
     '-o',
-    columns,
+    ZFS_LIST_COLUMNS,
     '-s',
     'createtxg',
     '-d',

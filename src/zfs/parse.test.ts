@@ -4,17 +4,27 @@ import { parseSendEstimate, parseZfsList } from './parse.js';
 import { injected } from '../testing/faults.js';
 
 describe('parseZfsList', () => {
-  it('parses -H -p lines in order', () => {
+  it('parses -H -p lines in order, the guid as text (it does not fit a double)', () => {
     const text =
-      'tank/fs@zfs-auto-snap_daily-2024-01-01-0000\t1200\t0\t98304\ntank/fs@b\t1300\t65536\t131072\n';
+      'tank/fs@zfs-auto-snap_daily-2024-01-01-0000\t1200\t0\t98304\t1704067200\t18446744073709551557\n' +
+      'tank/fs@b\t1300\t65536\t131072\t1704153600\t42\n';
     expect(parseZfsList(text)).toEqual([
       {
         name: 'tank/fs@zfs-auto-snap_daily-2024-01-01-0000',
         createtxg: 1200,
         used: 0,
         referenced: 98304,
+        creation: 1704067200,
+        guid: '18446744073709551557',
       },
-      { name: 'tank/fs@b', createtxg: 1300, used: 65536, referenced: 131072 },
+      {
+        name: 'tank/fs@b',
+        createtxg: 1300,
+        used: 65536,
+        referenced: 131072,
+        creation: 1704153600,
+        guid: '42',
+      },
     ]);
   });
 
@@ -26,40 +36,44 @@ describe('parseZfsList', () => {
       'tank/a;b@c;rm -rf /',
       'tank/v1.2:x@zfs-auto-snap:daily-2018',
     ];
-    const text = names.map((n, i) => `${n}\t${i + 1}\t${i * 10}\t${i * 100}`).join('\n');
-    expect(parseZfsList(text).map((s) => s.name)).toEqual(names);
-    expect(parseZfsList(text)[4]).toEqual({
+    const text = names.map((n, i) => `${n}\t${i + 1}\t${i * 10}\t${i * 100}\t${i}\t${i}`);
+    expect(parseZfsList(text.join('\n')).map((s) => s.name)).toEqual(names);
+    expect(parseZfsList(text.join('\n'))[4]).toEqual({
       name: names[4],
       createtxg: 5,
       used: 40,
       referenced: 400,
+      creation: 4,
+      guid: '4',
     });
   });
 
   it('takes the numbers from the right, so even a tab in a name survives', () => {
-    expect(parseZfsList('a\tb@c\t7\t8\t9\n')).toEqual([
-      { name: 'a\tb@c', createtxg: 7, used: 8, referenced: 9 },
+    expect(parseZfsList('a\tb@c\t7\t8\t9\t10\t11\n')).toEqual([
+      { name: 'a\tb@c', createtxg: 7, used: 8, referenced: 9, creation: 10, guid: '11' },
     ]);
   });
 
   it('accepts empty output and CRLF', () => {
     expect(parseZfsList('')).toEqual([]);
     expect(parseZfsList('\n')).toEqual([]);
-    expect(parseZfsList('t@a\t1\t2\t3\r\n')).toEqual([
-      { name: 't@a', createtxg: 1, used: 2, referenced: 3 },
+    expect(parseZfsList('t@a\t1\t2\t3\t4\t5\r\n')).toEqual([
+      { name: 't@a', createtxg: 1, used: 2, referenced: 3, creation: 4, guid: '5' },
     ]);
   });
 
   it(
-    'rejects lines of another shape (human-readable sizes, missing columns)',
+    'rejects lines of another shape (human-readable sizes, missing columns, a guid "-")',
     { tags: ['faults'] },
     () => {
-      expect(() => parseZfsList('tank/fs@a\t12\t1.5K\t20K\n')).toThrow(CommandFailedError);
-      expect(() => parseZfsList('tank/fs@a  12  0  20\n')).toThrow(
+      expect(() => parseZfsList('tank/fs@a\t12\t1.5K\t20K\t1\t2\n')).toThrow(CommandFailedError);
+      expect(() => parseZfsList('tank/fs@a  12  0  20  1  2\n')).toThrow(
         'unexpected output from zfs list, line 1',
       );
-      expect(() => parseZfsList('ok@a\t1\t2\t3\n\t1\t2\t3\n')).toThrow('line 2');
-      injected('corrupt data', 3); // unexpected zfs list output
+      expect(() => parseZfsList('ok@a\t1\t2\t3\t4\t5\n\t1\t2\t3\t4\t5\n')).toThrow('line 2');
+      expect(() => parseZfsList('ok@a\t1\t2\t3\n')).toThrow('line 1');
+      expect(() => parseZfsList('ok@a\t1\t2\t3\t4\t-\n')).toThrow('line 1');
+      injected('corrupt data', 5); // unexpected zfs list output
     },
   );
 });

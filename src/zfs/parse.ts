@@ -4,7 +4,7 @@
  */
 import { CommandFailedError } from '../errors.js';
 
-/** One line of `zfs list -H -p -o name,createtxg,used,referenced`. */
+/** One line of `zfs list -H -p -o name,createtxg,used,referenced,creation,guid`. */
 export interface ZfsSnapshot {
   /** Full name `<dataset>@<snapshot>`. */
   name: string;
@@ -14,30 +14,49 @@ export interface ZfsSnapshot {
   used: number;
   /** Bytes referenced by this snapshot. */
   referenced: number;
+  /** When it was taken, in seconds since the epoch (`-p` prints the property so). */
+  creation: number;
+  /** Its 64-bit guid in decimal, kept as text: it does not fit a double. */
+  guid: string;
 }
 
+/** The columns of `zfs list` that `parseZfsList` reads, in order: the name, then numbers. */
+export const ZFS_LIST_COLUMNS = 'name,createtxg,used,referenced,creation,guid';
+
 /**
- * Parse `zfs list -H -p -o name,createtxg,used,referenced` output. The three numbers are taken
- * from the right, so the name is everything before them. Throws a CommandFailedError for a line
- * that does not have that shape.
+ * Parse `zfs list -H -p -o <ZFS_LIST_COLUMNS>` output. The five numbers are taken from the
+ * right, so the name is everything before them. Throws a CommandFailedError for a line that
+ * does not have that shape.
  */
 export function parseZfsList(text: string): ZfsSnapshot[] {
   const rows: ZfsSnapshot[] = [];
   for (const [index, raw] of text.split('\n').entries()) {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (line === '') continue;
-    const fields = line.split('\t');
-    const numbers = fields.slice(-3).map(parseCount);
-    const [createtxg, used, referenced] = numbers;
-    const name = fields.slice(0, -3).join('\t');
-    if (name === '' || createtxg === undefined || used === undefined || referenced === undefined) {
+    const row = parseListLine(line);
+    if (row === undefined) {
       throw new CommandFailedError(
         `unexpected output from zfs list, line ${index + 1}: ${JSON.stringify(line)}`,
       );
     }
-    rows.push({ name, createtxg, used, referenced });
+    rows.push(row);
   }
   return rows;
+}
+
+function parseListLine(line: string): ZfsSnapshot | undefined {
+  const fields = line.split('\t');
+  const name = fields.slice(0, -5).join('\t');
+  const [createtxg, used, referenced, creation] = fields.slice(-5, -1).map(parseCount);
+  const guid = fields.at(-1) ?? '';
+  const isComplete =
+    name !== '' &&
+    createtxg !== undefined &&
+    used !== undefined &&
+    referenced !== undefined &&
+    creation !== undefined &&
+    /^\d+$/.test(guid);
+  return isComplete ? { name, createtxg, used, referenced, creation, guid } : undefined;
 }
 
 /** One stream of a `zfs send -nvP` estimate. */

@@ -27,10 +27,26 @@ const lastArgv = (): string[] => readFileSync(join(dir, 'argv'), 'utf8').split('
 
 describe('listSnapshots', () => {
   it('lists the snapshots of exactly the dataset, oldest first', async () => {
-    respond({ stdout: 'tank/my data@a\t10\t0\t4096\ntank/my data@b b\t20\t512\t8192\n' });
+    respond({
+      stdout: 'tank/my data@a\t10\t0\t4096\t1000\t7\ntank/my data@b b\t20\t512\t8192\t2000\t8\n',
+    });
     expect(await listSnapshots('tank/my data', { run })).toEqual([
-      { name: 'tank/my data@a', createtxg: 10, used: 0, referenced: 4096 },
-      { name: 'tank/my data@b b', createtxg: 20, used: 512, referenced: 8192 },
+      {
+        name: 'tank/my data@a',
+        createtxg: 10,
+        used: 0,
+        referenced: 4096,
+        creation: 1000,
+        guid: '7',
+      },
+      {
+        name: 'tank/my data@b b',
+        createtxg: 20,
+        used: 512,
+        referenced: 8192,
+        creation: 2000,
+        guid: '8',
+      },
     ]);
     expect(lastArgv()).toEqual([
       'list',
@@ -39,7 +55,7 @@ describe('listSnapshots', () => {
       '-t',
       'snapshot',
       '-o',
-      'name,createtxg,used,referenced',
+      'name,createtxg,used,referenced,creation,guid',
       '-s',
       'createtxg',
       '-d',
@@ -49,7 +65,10 @@ describe('listSnapshots', () => {
   });
 
   it('drops lines of other datasets', async () => {
-    respond({ stdout: 'tank/fs@a\t1\t0\t1\ntank/fs/child@a\t2\t0\t1\ntank/fs2@a\t3\t0\t1\n' });
+    respond({
+      stdout:
+        'tank/fs@a\t1\t0\t1\t1\t1\ntank/fs/child@a\t2\t0\t1\t1\t2\ntank/fs2@a\t3\t0\t1\t1\t3\n',
+    });
     expect((await listSnapshots('tank/fs', { run })).map((s) => s.name)).toEqual(['tank/fs@a']);
   });
 
@@ -135,7 +154,7 @@ describe('the zfs program comes from PATH', () => {
   afterEach(() => respond({}));
 
   it('without a custom runner', async () => {
-    respond({ stdout: 'tank/fs@a\t1\t0\t1\n' });
+    respond({ stdout: 'tank/fs@a\t1\t0\t1\t1\t1\n' });
     expect(await listSnapshots('tank/fs')).toHaveLength(1);
   });
 });

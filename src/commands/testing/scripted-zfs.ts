@@ -22,6 +22,11 @@ export interface ScriptedSend {
 export interface ScriptedZfsState {
   /** Each dataset and its snapshots (full names), oldest first. */
   datasets: Record<string, string[]>;
+  /**
+   * Per snapshot (full name): its `creation`, seconds since the epoch; default
+   * SCRIPTED_CREATION_BASE plus a day per position in its dataset. Its guid is 1000 + position.
+   */
+  creations?: Record<string, number>;
   /** Per snapshot (full name): how its send behaves. */
   sends?: Record<string, ScriptedSend>;
   /** What `zfs receive` got, in order (written by the script). */
@@ -38,6 +43,9 @@ export interface ScriptedZfs {
   cleanup(): void;
 }
 
+/** The default `creation` of a dataset's first snapshot: 2026-11-01T00:00:00Z. */
+export const SCRIPTED_CREATION_BASE = 1_793_491_200;
+
 /** Create the script in a temp directory with `initial` as its state. */
 export function createScriptedZfs(initial: ScriptedZfsState): ScriptedZfs {
   const dir = mkdtempSync(join(tmpdir(), 'z3-scripted-zfs-'));
@@ -46,7 +54,7 @@ export function createScriptedZfs(initial: ScriptedZfsState): ScriptedZfs {
   writeFileSync(statePath, JSON.stringify({ received: [], calls: [], sends: {}, ...initial }));
   writeFileSync(
     program,
-    `#!${process.execPath}\n${SCRIPT.replace('STATE_PATH', JSON.stringify(statePath))}`,
+    `#!${process.execPath}\n${SCRIPT.replace('STATE_PATH', JSON.stringify(statePath)).replace('CREATION_BASE_VALUE', String(SCRIPTED_CREATION_BASE))}`,
   );
   chmodSync(program, 0o755);
   return {
@@ -69,6 +77,7 @@ export function scriptedStream(snapshot: string, from: string, size: number): Bu
 const SCRIPT = String.raw`
 const fs = require('node:fs');
 const statePath = STATE_PATH;
+const CREATION_BASE = CREATION_BASE_VALUE;
 const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
 const argv = process.argv.slice(2);
 state.calls.push(argv);
@@ -88,7 +97,8 @@ if (cmd === 'list') {
   if (!exists(ds)) fail("cannot open '" + ds + "': dataset does not exist");
   save();
   if (rest.includes('snapshot')) {
-    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\n').join(''));
+    const creation = (s, i) => (state.creations || {})[s] ?? CREATION_BASE + i * 86400;
+    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\t' + creation(s, i) + '\t' + (1000 + i) + '\n').join(''));
   } else process.stdout.write(ds + '\n');
 } else if (cmd === 'send') {
   const snap = rest[rest.length - 1];
