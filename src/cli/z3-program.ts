@@ -92,6 +92,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
+    .option(
+      '--full-if-older-than <DURATION>',
+      "send a full when the chain's full is older than 30d, 1m… (FULL_EVERY)",
+    )
+    .option('--max-chain <N>', 'send a full when the chain is N backups long (MAX_CHAIN)')
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
@@ -114,6 +119,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             concurrency: s('concurrency'),
             chunkSize: s('chunkSize'),
             storageClass: s('storageClass'),
+            fullEvery: s('fullIfOlderThan'),
+            maxChain: s('maxChain'),
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
           },

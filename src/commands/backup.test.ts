@@ -20,32 +20,19 @@ import { injected } from '../testing/faults.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { storageOf } from '../storage/open.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
-import { runBackup, type BackupOptions } from './backup.js';
-import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
+import { runBackup } from './backup.js';
+import { backupOptions } from './testing/backup-options.js';
+import {
+  createScriptedZfs,
+  SCRIPTED_CREATION_BASE,
+  scriptedStream,
+  type ScriptedZfs,
+} from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@other', 'tank/data@snap-2', 'tank/data@snap-3'];
 
-function options(over: Partial<BackupOptions> = {}): BackupOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    snapshot: undefined,
-    dryRun: false,
-    compressor: undefined,
-    gpgRecipient: undefined,
-    parseable: false,
-    mode: 'incremental',
-    concurrency: undefined,
-    chunkSize: undefined,
-    storageClass: undefined,
-    quiet: true,
-    wait: false,
-    ...over,
-  };
-}
+const options = backupOptions;
 
 describe('runBackup', () => {
   let zfs: ScriptedZfs;
@@ -68,14 +55,19 @@ describe('runBackup', () => {
       'z3-backup/tank/data@snap-2',
       'z3-backup/tank/data@snap-3',
     ]);
+    // creation and guid as zfs list gave them (the scripted zfs: a day apart, guid 1000 + index)
     expect(mem.objects.get('z3-backup/tank/data@snap-1')?.metadata).toEqual({
       isfull: 'true',
       size: '3000',
+      creation: String(SCRIPTED_CREATION_BASE),
+      guid: '1000',
     });
     const third = mem.objects.get('z3-backup/tank/data@snap-3');
     expect(third?.metadata).toEqual({
       parent: 'tank/data@snap-2',
       size: '3000',
+      creation: String(SCRIPTED_CREATION_BASE + 3 * 86_400),
+      guid: '1003',
     });
     expect(third?.data.equals(scriptedStream('tank/data@snap-3', 'tank/data@snap-2', 3000))).toBe(
       true,
@@ -124,9 +116,13 @@ describe('runBackup', () => {
     expect(await runBackup(options({ dryRun: true }), ports)).toBe(EXIT.OK);
     expect(ports.out()).toBe(
       'zfs send -i tank/data@snap-1 tank/data@snap-2 | pput --quiet --estimated 3000 ' +
-        '--meta size=3000 --meta parent=tank/data@snap-1 z3-backup/tank/data@snap-2\n' +
+        '--meta size=3000 --meta parent=tank/data@snap-1 ' +
+        `--meta creation=${SCRIPTED_CREATION_BASE + 2 * 86_400} --meta guid=1002 ` +
+        'z3-backup/tank/data@snap-2\n' +
         'zfs send -i tank/data@snap-2 tank/data@snap-3 | pput --quiet --estimated 3000 ' +
-        '--meta size=3000 --meta parent=tank/data@snap-2 z3-backup/tank/data@snap-3\n',
+        '--meta size=3000 --meta parent=tank/data@snap-2 ' +
+        `--meta creation=${SCRIPTED_CREATION_BASE + 3 * 86_400} --meta guid=1003 ` +
+        'z3-backup/tank/data@snap-3\n',
     );
     expect(zfs.state().calls!.filter((c) => c[0] === 'send' && c[1] !== '-nvP')).toEqual([]);
     expect(mem.objects.size).toBe(1);

@@ -26,6 +26,9 @@ export interface BackupOptions extends GlobalFlags {
   concurrency: string | undefined;
   chunkSize: string | undefined;
   storageClass: string | undefined;
+  /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
+  fullEvery?: string | undefined;
+  maxChain?: string | undefined;
   quiet: boolean;
   /** Wait for a running backup of the same dataset and target instead of exiting 2. */
   wait: boolean;
@@ -45,6 +48,8 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
     storageClass: opts.storageClass,
+    fullEvery: opts.fullEvery,
+    maxChain: opts.maxChain,
   });
   const filesystem = requireFilesystem(settings);
   // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.
@@ -94,6 +99,8 @@ async function backUp(input: {
     snapshotPrefix: settings.snapshotPrefix,
     snapshot: opts.snapshot,
     mode: opts.mode,
+    chainLimits: settings.chainLimits,
+    now: ports.now(),
   });
   if (plan.kind === 'nothing-to-backup') {
     ports.stderr.write(`${plan.message}\n`);
@@ -117,6 +124,8 @@ async function backUp(input: {
       size: estimate,
       parent: step.parent,
       compressor: settings.compressor,
+      creation: step.creation,
+      guid: step.guid,
     });
     const send = sendArgv(sendInput(step));
     const stages: StageSpec[] = [{ argv: withProgram(send, ports.zfs) }];

@@ -61,12 +61,25 @@ function parseCount(
 }
 
 function parseWithin(raw: { value: string; where: string } | undefined): KeepDuration | undefined {
+  return parseDuration(raw, 'KEEP_WITHIN');
+}
+
+/**
+ * A restic duration (`30d`, `1y6m`); undefined when unset or empty. Shared by every duration
+ * key (KEEP_WITHIN, FULL_EVERY), so they all read the same syntax.
+ *
+ * @throws ConfigError `<where> <key>: expected a duration like 30d …` for anything else.
+ */
+export function parseDuration(
+  raw: { value: string; where: string } | undefined,
+  key: string,
+): KeepDuration | undefined {
   const text = raw?.value.trim() ?? '';
   if (raw === undefined || text === '') return undefined;
   const match = DURATION.exec(text);
   if (match === null) {
     throw new ConfigError(
-      `${raw.where} KEEP_WITHIN: expected a duration like 30d or 1y6m ` +
+      `${raw.where} ${key}: expected a duration like 30d or 1y6m ` +
         '(y years, m months, d days, h hours, in that order)',
     );
   }

@@ -286,6 +286,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
       retention: {},
+      chainLimits: {},
       configFile: undefined,
     } satisfies Settings);
   });

@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
+import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
@@ -44,6 +45,8 @@ export const CONFIG_KEYS = [
   'KEEP_MONTHLY',
   'KEEP_YEARLY',
   'KEEP_WITHIN',
+  'FULL_EVERY',
+  'MAX_CHAIN',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -72,6 +75,8 @@ export interface SettingFlags {
   keepMonthly?: string | undefined;
   keepYearly?: string | undefined;
   keepWithin?: string | undefined;
+  fullEvery?: string | undefined;
+  maxChain?: string | undefined;
 }
 
 /**
@@ -97,6 +102,8 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   keepMonthly: { key: 'KEEP_MONTHLY', option: '--keep-monthly' },
   keepYearly: { key: 'KEEP_YEARLY', option: '--keep-yearly' },
   keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
+  fullEvery: { key: 'FULL_EVERY', option: '--full-if-older-than' },
+  maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
 };
 
 /**
@@ -184,6 +191,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
     retention: parseRetention(lookup),
+    chainLimits: parseChainLimits(lookup),
     configFile: describeConfigFile(sources),
   };
 }

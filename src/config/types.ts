@@ -1,3 +1,4 @@
+import type { ChainLimits } from '../plan/backup.js';
 import type { RetentionPolicy } from '../plan/retention.js';
 
 /**
@@ -77,6 +78,8 @@ export interface Settings {
    * KEEP_* is set anywhere, which prune refuses.
    */
   retention: RetentionPolicy;
+  /** FULL_EVERY and MAX_CHAIN: when `z3 backup` ends a chain with a full; `{}` when unset. */
+  chainLimits: ChainLimits;
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.

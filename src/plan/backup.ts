@@ -3,8 +3,11 @@
  * S3 or a missing base fails here, so no upload starts.
  */
 import { UsageError } from '../errors.js';
+import { backupTime } from './backup-time.js';
+import { chainPositions } from './chain.js';
 import { brokenSnapshotError, healthOf } from './health.js';
 import { joinSnapshotName } from './names.js';
+import { isZeroDuration, subtractDuration, type KeepDuration } from './retention.js';
 import type { HealthMap, LocalSnapshot, RemoteSnapshot } from './types.js';
 
 /** One object to write: `zfs send [-i <parent>] <snapshot>` uploaded under the snapshot's key. */
@@ -13,6 +16,22 @@ export interface BackupStep {
   snapshot: string;
   /** Full name of the incremental base (`zfs send -i`); undefined for a full stream. */
   parent: string | undefined;
+  /** The snapshot's `creation` (seconds since the epoch) and guid, recorded in its metadata. */
+  creation?: number | undefined;
+  guid?: string | undefined;
+  /** Why an incremental run sends this one in full: the chain reached a limit (ChainLimits). */
+  endsChain?: ChainEnd | undefined;
+}
+
+/** The limit that ended a chain: MAX_CHAIN (`max-chain`) or FULL_EVERY (`full-every`). */
+export type ChainEnd = 'max-chain' | 'full-every';
+
+/** When `z3 backup` (incremental) sends a full instead, so chains end and prune can free space. */
+export interface ChainLimits {
+  /** FULL_EVERY: a full is sent when the chain's full is older than this before the snapshot. */
+  fullEvery?: KeepDuration | undefined;
+  /** MAX_CHAIN: a full is sent when the chain is this many objects long, its full included. */
+  maxChain?: number | undefined;
 }
 
 /**
@@ -40,6 +59,10 @@ export interface BackupInput {
   snapshot?: string | undefined;
   /** `--full` sends one full stream; `incremental` (default) sends what S3 lacks, one object per snapshot. */
   mode: 'full' | 'incremental';
+  /** FULL_EVERY and MAX_CHAIN; absent or 0: chains never end by themselves. */
+  chainLimits?: ChainLimits | undefined;
+  /** Milliseconds since the epoch: the time of a snapshot whose own time is unknown. */
+  now?: number | undefined;
 }
 
 /**
@@ -66,9 +89,17 @@ export function planBackup(input: BackupInput): BackupPlan {
       message: `Nothing to backup for filesystem "${filesystem}". Are you sure SNAPSHOT_PREFIX="${input.snapshotPrefix}" is correct?`,
     };
   }
-  if (input.mode === 'full')
-    return { kind: 'steps', steps: [{ snapshot: target.name, parent: undefined }] };
+  if (input.mode === 'full') return { kind: 'steps', steps: [stepOf(target, undefined)] };
   return planIncremental(input, targetIndex);
+}
+
+function stepOf(snapshot: LocalSnapshot, parent: LocalSnapshot | undefined): BackupStep {
+  return {
+    snapshot: snapshot.name,
+    parent: parent?.name,
+    creation: snapshot.creation,
+    guid: snapshot.guid,
+  };
 }
 
 /**
@@ -92,11 +123,44 @@ function planIncremental(input: BackupInput, targetIndex: number): BackupPlan {
         );
       }
       if (queued.length === 0) return { kind: 'nothing-to-do', target: current };
-      return { kind: 'steps', steps: queued.reverse() };
+      return { kind: 'steps', steps: endChains(queued.reverse(), remote, input) };
     }
-    queued.push({ snapshot: current, parent: input.local[i - 1]?.name });
+    queued.push(stepOf(input.local[i] as LocalSnapshot, input.local[i - 1]));
   }
   throw new UsageError(`no backup of ${input.filesystem} on S3 to base an incremental on`, {
     hint: `run 'z3 backup --full' first`,
+  });
+}
+
+/**
+ * Turn into a full each step at which the chain would pass a limit: when the chain it extends
+ * is already `maxChain` long, or its full is older than `fullEvery` before the step's snapshot
+ * (times as src/plan/backup-time.ts finds them; a step or full without a known time is never
+ * too old). The steps after it then extend the new chain.
+ */
+function endChains(steps: BackupStep[], base: RemoteSnapshot, input: BackupInput): BackupStep[] {
+  const { maxChain = 0, fullEvery } = input.chainLimits ?? {};
+  const isAgeLimited = fullEvery !== undefined && !isZeroDuration(fullEvery);
+  if (maxChain === 0 && !isAgeLimited) return steps;
+  const position = chainPositions(input.remote, input.health).get(base.name);
+  let length = position?.length ?? 1;
+  let fullTime = position === undefined ? undefined : backupTime(position.full)?.time;
+  return steps.map((step) => {
+    const time = backupTime({ name: step.snapshot, creation: step.creation?.toString() })?.time;
+    const stepTime = time ?? input.now;
+    const isTooOld =
+      isAgeLimited &&
+      fullTime !== undefined &&
+      stepTime !== undefined &&
+      fullTime < subtractDuration(stepTime, fullEvery);
+    const end: ChainEnd | undefined =
+      maxChain > 0 && length >= maxChain ? 'max-chain' : isTooOld ? 'full-every' : undefined;
+    if (end === undefined) {
+      length += 1;
+      return step;
+    }
+    length = 1;
+    fullTime = stepTime;
+    return { ...step, parent: undefined, endsChain: end };
   });
 }

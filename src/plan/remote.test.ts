@@ -140,18 +140,30 @@ describe('buildBackupMetadata (spec 4.3)', () => {
       { size: 0, parent: 'pool/fs@snap_3', compressor: 'none' },
       { size: '0', parent: 'pool/fs@snap_3' },
     ],
+    [
+      { size: 7, compressor: 'none', creation: 1793491200, guid: '18446744073709551557' },
+      { size: '7', isfull: 'true', creation: '1793491200', guid: '18446744073709551557' },
+    ],
   ])('%j → %j', (input, metadata) => {
     expect(buildBackupMetadata(input)).toEqual(metadata);
   });
 
   it('writes what parseRemoteSnapshots reads back', () => {
-    const metadata = buildBackupMetadata({ size: 42, parent: 'pool/fs@a', compressor: 'gpg' });
+    const metadata = buildBackupMetadata({
+      size: 42,
+      parent: 'pool/fs@a',
+      compressor: 'gpg',
+      creation: 1793491200,
+      guid: '99',
+    });
     const [snapshot] = parseRemoteSnapshots('p', [object('p/pool/fs@b', metadata)]);
     expect(snapshot).toMatchObject({
       isFull: false,
       parent: 'pool/fs@a',
       compressor: 'gpg',
       size: 42,
+      creation: '1793491200',
+      guid: '99',
     });
   });
 });

@@ -61,6 +61,7 @@ export function parseRemoteSnapshots(
       size: parseSize(meta['size']),
       objectSize: object.size,
       creation: meta['creation'],
+      guid: meta['guid'],
       lastModified: object.lastModified,
       storageClass: object.storageClass,
     });
@@ -83,16 +84,25 @@ export interface BackupMetadataInput {
   parent?: string | undefined;
   /** Compressor name; `none` records nothing. */
   compressor: string;
+  /** The snapshot's `creation`, seconds since the epoch; undefined records nothing. */
+  creation?: number | undefined;
+  /** The snapshot's guid in decimal; undefined records nothing. */
+  guid?: string | undefined;
 }
 
 /**
- * The user metadata of a backup object, exactly spec 4.3: `size`; `isfull=true` for a full
- * backup or `parent=<dataset@snap>` for an incremental; `compressor` unless it is `none`.
+ * The user metadata of a backup object: spec 4.3 exactly (`size`; `isfull=true` for a full
+ * backup or `parent=<dataset@snap>` for an incremental; `compressor` unless it is `none`), plus
+ * two keys of our own that Python z3 ignores (spec 0 allows new keys): `creation`, the time of
+ * the snapshot for retention (src/plan/backup-time.ts), and `guid`, which the snapshot's stream
+ * names, so a chain can be checked against the streams.
  */
 export function buildBackupMetadata(input: BackupMetadataInput): Record<string, string> {
   const metadata: Record<string, string> = { size: String(input.size) };
   if (input.parent === undefined) metadata['isfull'] = 'true';
   else metadata['parent'] = input.parent;
   if (input.compressor !== 'none') metadata['compressor'] = input.compressor;
+  if (input.creation !== undefined) metadata['creation'] = String(input.creation);
+  if (input.guid !== undefined) metadata['guid'] = input.guid;
   return metadata;
 }

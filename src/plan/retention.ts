@@ -105,7 +105,8 @@ function isActive(count: KeepCount | undefined): boolean {
   return count === 'unlimited' || (count !== undefined && count > 0);
 }
 
-function isZeroDuration(d: KeepDuration): boolean {
+/** True for `0h`: a duration of nothing, which turns its rule off. */
+export function isZeroDuration(d: KeepDuration): boolean {
   return d.years === 0 && d.months === 0 && d.days === 0 && d.hours === 0;
 }
 
@@ -122,17 +123,25 @@ function withinCutoff(sorted: readonly DatedItem[], within: KeepDuration, now: n
   if (isZeroDuration(within)) return Infinity;
   const latest = sorted.find((item) => item.time < now);
   if (latest === undefined) return -Infinity;
-  const d = new Date(latest.time);
+  return subtractDuration(latest.time, within);
+}
+
+/**
+ * `time` (ms since the epoch) minus `d`, in UTC calendar arithmetic as Go's AddDate (31 March
+ * minus a month is 3 March), then minus the hours.
+ */
+export function subtractDuration(time: number, d: KeepDuration): number {
+  const t = new Date(time);
   const shifted = Date.UTC(
-    d.getUTCFullYear() - within.years,
-    d.getUTCMonth() - within.months,
-    d.getUTCDate() - within.days,
-    d.getUTCHours(),
-    d.getUTCMinutes(),
-    d.getUTCSeconds(),
-    d.getUTCMilliseconds(),
+    t.getUTCFullYear() - d.years,
+    t.getUTCMonth() - d.months,
+    t.getUTCDate() - d.days,
+    t.getUTCHours(),
+    t.getUTCMinutes(),
+    t.getUTCSeconds(),
+    t.getUTCMilliseconds(),
   );
-  return shifted - within.hours * 3_600_000;
+  return shifted - d.hours * 3_600_000;
 }
 
 /** The period `time` falls in for `rule`, as one number (`last`: every item its own period). */
