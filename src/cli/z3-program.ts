@@ -69,11 +69,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .command('status')
     .description('show snapshots on S3 and locally, with the health of each backup chain')
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
+    .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
-      setExit(
-        await runStatus({ ...globalFlags(cmd), json: opts.json === true }, defaultPorts(ctx)),
-      );
+    .action(async (opts: { json?: boolean; chainLength?: boolean }, cmd: Command) => {
+      const flags = { json: opts.json === true, chainLength: opts.chainLength === true };
+      setExit(await runStatus({ ...globalFlags(cmd), ...flags }, defaultPorts(ctx)));
     });
 
   program

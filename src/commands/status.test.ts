@@ -75,12 +75,35 @@ describe('runStatus', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.map((r) => [r['name'], r['health']])).toEqual([
-      ['snap-1', 'ok'],
-      ['snap-2', 'ok'],
-      ['snap-3', 'missing parent'],
-      ['snap-4', null],
+    expect(rows.map((r) => [r['name'], r['health'], r['chainLength']])).toEqual([
+      ['snap-1', 'ok', 1],
+      ['snap-2', 'ok', 2],
+      ['snap-3', 'missing parent', null],
+      ['snap-4', null, null],
     ]);
+  });
+
+  it('adds the CHAIN column with --chain-length', async () => {
+    const { ports } = setup();
+    expect(await runStatus({ ...flags, json: false, chainLength: true }, ports)).toBe(EXIT.OK);
+    const [header, ...rows] = ports.out().split('\n').slice(1, -1);
+    expect(header?.split('|').map((c) => c.trim())).toEqual([
+      'NAME',
+      'PARENT',
+      'TYPE',
+      'HEALTH',
+      'LOCAL STATE',
+      'SIZE',
+      'CHAIN',
+    ]);
+    expect(
+      rows.map((r) =>
+        r
+          .split('|')
+          .map((c) => c.trim())
+          .at(-1),
+      ),
+    ).toEqual(['1', '2', '', '']);
   });
 
   it('warns about [fs:] sections of the config file that name no dataset', async () => {

@@ -8,6 +8,8 @@ import { openSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
   json: boolean;
+  /** Add the CHAIN column (chain length) to the table; `--json` always has `chainLength`. */
+  chainLength?: boolean;
 }
 
 /** `z3 status`: the table of spec 5 (or JSON Lines with --json). Exit 0 whatever the health. */
@@ -33,7 +35,8 @@ export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promi
     bucket: storage.name,
     s3PrefixRaw: settings.s3PrefixRaw,
   });
-  ports.stdout.write(`${title}\n${renderStatusTable(rows)}`);
+  const table = renderStatusTable(rows, { withChainLength: opts.chainLength === true });
+  ports.stdout.write(`${title}\n${table}`);
   return 0;
 }
 

@@ -46,6 +46,7 @@ describe('planStatus', () => {
         isLocal: true,
         size: 100,
         objectSize: 40,
+        chainLength: 1,
       },
       {
         snapshot: 'pool/fs@b',
@@ -56,6 +57,7 @@ describe('planStatus', () => {
         isLocal: false,
         size: undefined,
         objectSize: 4,
+        chainLength: 2,
       },
       {
         snapshot: 'pool/fs@c',
@@ -66,7 +68,24 @@ describe('planStatus', () => {
         isLocal: true,
         size: undefined,
         objectSize: undefined,
+        chainLength: undefined,
       },
+    ]);
+  });
+
+  it('gives each healthy backup its chain length, none to broken ones', () => {
+    const rows = status(originalLocal(), originalBucket());
+    expect(rows.map((r) => [r.name, r.chainLength])).toEqual([
+      ['snap_0', undefined],
+      ['snap_1_f', 1],
+      ['snap_2', 2],
+      ['snap_3', 3],
+      ['snap_4_mp', undefined],
+      ['snap_5', undefined],
+      ['snap_6_cycle', undefined],
+      ['snap_7_cycle', undefined],
+      ['snap_8', undefined],
+      ['snap_9', undefined],
     ]);
   });
 

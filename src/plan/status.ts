@@ -3,6 +3,7 @@
  * there is one, then every backup with no local snapshot; sorted by snapshot name. Rendering
  * (table, JSON) lives in src/ui/status-table.ts.
  */
+import { chainPositions, type ChainPosition } from './chain.js';
 import { healthOf } from './health.js';
 import { compareCodePoints, snapshotPart } from './names.js';
 import type { Health, HealthMap, LocalSnapshot, RemoteSnapshot } from './types.js';
@@ -28,6 +29,11 @@ export interface StatusRow {
   size: number | undefined;
   /** Bytes stored on S3 (compressed); undefined when not on S3. */
   objectSize: number | undefined;
+  /**
+   * Objects a restore of this backup receives, its full included (a full: 1); undefined for a
+   * broken backup or a snapshot not on S3.
+   */
+  chainLength: number | undefined;
 }
 
 /** Inputs of `planStatus`. */
@@ -48,13 +54,16 @@ export interface StatusInput {
 export function planStatus(input: StatusInput): StatusRow[] {
   const remoteByName = new Map(input.remote.map((snapshot) => [snapshot.name, snapshot]));
   const localNames = new Set(input.local.map((snapshot) => snapshot.name));
+  const chains = chainPositions(input.remote, input.health);
+  const row = (remote: RemoteSnapshot, isLocal: boolean): StatusRow =>
+    remoteRow({ remote, isLocal, health: input.health, chains });
   const rows: StatusRow[] = [];
   for (const local of input.local) {
     const remote = remoteByName.get(local.name);
-    rows.push(remote === undefined ? localOnlyRow(local) : remoteRow(remote, true, input.health));
+    rows.push(remote === undefined ? localOnlyRow(local) : row(remote, true));
   }
   for (const remote of remoteByName.values()) {
-    if (!localNames.has(remote.name)) rows.push(remoteRow(remote, false, input.health));
+    if (!localNames.has(remote.name)) rows.push(row(remote, false));
   }
   return rows.sort(
     (a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.snapshot, b.snapshot),
@@ -71,10 +80,17 @@ function localOnlyRow(local: LocalSnapshot): StatusRow {
     isLocal: true,
     size: undefined,
     objectSize: undefined,
+    chainLength: undefined,
   };
 }
 
-function remoteRow(remote: RemoteSnapshot, isLocal: boolean, health: HealthMap): StatusRow {
+function remoteRow(input: {
+  remote: RemoteSnapshot;
+  isLocal: boolean;
+  health: HealthMap;
+  chains: ReadonlyMap<string, ChainPosition>;
+}): StatusRow {
+  const { remote, isLocal, health } = input;
   return {
     snapshot: remote.name,
     name: snapshotPart(remote.name),
@@ -84,5 +100,6 @@ function remoteRow(remote: RemoteSnapshot, isLocal: boolean, health: HealthMap):
     isLocal,
     size: remote.size,
     objectSize: remote.objectSize,
+    chainLength: input.chains.get(remote.name)?.length,
   };
 }

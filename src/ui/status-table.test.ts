@@ -91,6 +91,27 @@ describe('renderStatusTitle', () => {
   });
 });
 
+describe('renderStatusTable with the chain length', () => {
+  it("adds a CHAIN column only when asked (the six columns stay the original's)", () => {
+    expect(renderStatusTable(originalRows(), { withChainLength: true })).toBe(
+      [
+        'NAME         | PARENT         | TYPE        | HEALTH         | LOCAL STATE | SIZE   | CHAIN',
+        'snap_0       | snap_expired   | incremental | missing parent | ok          |        |      ',
+        'snap_1_f     |                | full        | ok             | ok          | 50 G   | 1    ',
+        'snap_2       | snap_1_f       | incremental | ok             | ok          | 1.25 M | 2    ',
+        'snap_3       | snap_2         | incremental | ok             | ok          |        | 3    ',
+        'snap_4_mp    | missing_parent | incremental | missing parent | missing     |        |      ',
+        'snap_5       | snap_4_mp      | incremental | parent broken  | missing     |        |      ',
+        'snap_6_cycle | snap_7_cycle   | incremental | cycle detected | missing     |        |      ',
+        'snap_7_cycle | snap_6_cycle   | incremental | cycle detected | missing     |        |      ',
+        'snap_8       | -              | missing     | -              | ok          |        |      ',
+        'snap_9       | -              | missing     | -              | ok          |        |      ',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('renderStatusJson', () => {
   it('writes one JSON object per line, sizes in bytes, null when absent', () => {
     const remote = [
@@ -114,6 +135,7 @@ describe('renderStatusJson', () => {
         size: 5000,
         objectSize: 1200,
         snapshot: 'pool/fs@a',
+        chainLength: 1,
       },
       {
         name: 'b',
@@ -124,6 +146,7 @@ describe('renderStatusJson', () => {
         size: null,
         objectSize: 4,
         snapshot: 'pool/fs@b',
+        chainLength: 2,
       },
       {
         name: 'c',
@@ -134,6 +157,7 @@ describe('renderStatusJson', () => {
         size: null,
         objectSize: null,
         snapshot: 'pool/fs@c',
+        chainLength: null,
       },
     ]);
   });

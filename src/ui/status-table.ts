@@ -23,14 +23,24 @@ export function renderStatusTitle(input: StatusTitleInput): string {
 }
 
 /**
- * The header line and one line per row, in the given order, each ending in a newline. Every
+ * The header line and one line per row, in the given order, each ending in a newline; with
+ * `withChainLength`, a seventh column CHAIN: the row's chain length, empty when it has none. Every
  * column is as wide as its longest cell (header included), counted in code points as Python
  * does; cells are left-aligned and padded with spaces, the last one too; columns are joined by
  * ` | `; there is no separator line.
  */
-export function renderStatusTable(rows: readonly StatusRow[]): string {
-  const lines: string[][] = [[...HEADER], ...rows.map(statusCells)];
-  const widths = HEADER.map((_, column) =>
+export function renderStatusTable(
+  rows: readonly StatusRow[],
+  options: { withChainLength?: boolean } = {},
+): string {
+  const header: string[] = [...HEADER];
+  const lines: string[][] = [header, ...rows.map(statusCells)];
+  // Opt-in (`status --chain-length`): the six columns are the original's, which scripts parse.
+  if (options.withChainLength === true) {
+    header.push('CHAIN');
+    rows.forEach((row, i) => lines[i + 1]?.push(row.chainLength?.toString() ?? ''));
+  }
+  const widths = header.map((_, column) =>
     lines.reduce((widest, cells) => Math.max(widest, codePointLength(cells[column] ?? '')), 0),
   );
   return lines
@@ -60,7 +70,8 @@ export function statusCells(row: StatusRow): string[] {
  * JSON Lines: one object per row, each on its own line, for `z3 status --json`. Keys: `name`,
  * `parent` (snapshot part, null when none), `type`, `health` (null when not on S3),
  * `localState` (`ok`/`missing`), `size` (estimated uncompressed bytes, null when unknown),
- * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`).
+ * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`),
+ * `chainLength` (objects a restore receives, the full included; null when broken or not on S3).
  */
 export function renderStatusJson(rows: readonly StatusRow[]): string {
   return rows
@@ -75,6 +86,7 @@ export function renderStatusJson(rows: readonly StatusRow[]): string {
           size: row.size ?? null,
           objectSize: row.objectSize ?? null,
           snapshot: row.snapshot,
+          chainLength: row.chainLength ?? null,
         }) + '\n',
     )
     .join('');
