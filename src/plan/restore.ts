@@ -46,7 +46,12 @@ export interface RestoreInput {
 }
 
 /**
- * Plan a restore. Throws UsageError (exit 2) when `<filesystem>@<snapshot>` is not on S3, when
+ * Plan a restore: the shortest chain to the requested snapshot. Each backup names one parent,
+ * so the only choice is where to start, and the walk back takes the nearer of the first
+ * snapshot the target already has and the first full on the way (a later full, when the chain
+ * was ended by `--max-chain` or `--full-if-older-than`, not an older one).
+ *
+ * Throws UsageError (exit 2) when `<filesystem>@<snapshot>` is not on S3, when
  * `target` is not a dataset name, or when a full stream would replace an existing dataset without
  * `--force`; IntegrityError (exit 3) when the chain meets an unhealthy backup.
  */
