@@ -91,18 +91,23 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
     expect(rows.map((r) => [r['name'], r['type'], r['health'], r['localState']])).toEqual(
       snaps.map((s, i) => [snapOf(s), i === 0 ? 'full' : 'incremental', 'ok', 'ok']),
     );
-    // what Python z3 reads: isfull / parent / compressor (omitted for none) / size
+    // what Python z3 reads: isfull / parent / compressor (omitted for none) / size; and ours,
+    // which it ignores: the snapshot's creation and guid
     const first = await run.backend.stat(`${run.prefix}/${snaps[0]!}`);
     const second = await run.backend.stat(`${run.prefix}/${snaps[1]!}`);
     const withCompressor = compressor === 'none' ? {} : { compressor };
     expect(first?.metadata).toEqual({
       size: A_SIZE,
       isfull: 'true',
+      creation: A_SIZE,
+      guid: A_SIZE,
       ...withCompressor,
     });
     expect(second?.metadata).toEqual({
       size: A_SIZE,
       parent: snaps[0],
+      creation: A_SIZE,
+      guid: A_SIZE,
       ...withCompressor,
     });
 

@@ -82,6 +82,8 @@ describe.each([
       size: expect.stringMatching(/^\d+$/) as unknown,
       parent: snaps[2],
       compressor: 'pigz1',
+      creation: expect.stringMatching(/^\d+$/) as unknown,
+      guid: expect.stringMatching(/^\d+$/) as unknown,
     });
   });
 });

@@ -69,6 +69,8 @@ describe('a local-directory target (BACKUP_DIR)', () => {
       parent: snaps[0],
       size: expect.stringMatching(/^\d+$/) as unknown,
       compressor: 'pigz1',
+      creation: expect.stringMatching(/^\d+$/) as unknown,
+      guid: expect.stringMatching(/^\d+$/) as unknown,
     });
 
     const before = await treeOf(`/${dataset}`);
