@@ -3,16 +3,18 @@ import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
+import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withProgram, zfsRunner, type CommandPorts } from './ports.js';
+import { UsageError } from '../errors.js';
+import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
 
 export interface BackupOptions extends GlobalFlags {
@@ -32,9 +34,11 @@ export interface BackupOptions extends GlobalFlags {
  * `z3 backup`: read (local snapshots, S3 listing) → pure plan → act, one object per snapshot.
  * Each step's object is committed only after `zfs send` and the compressor exited 0
  * (the uploader's commit gate awaits the pipeline), so a dying stage never leaves a
- * truncated object that looks healthy.
+ * truncated object that looks healthy. Output never decides a transfer (`withSafeOutput`): with
+ * stderr or stdout gone, every snapshot is still backed up and the exit code is the run's own.
  */
-export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promise<number> {
+export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
   const settings = loadSettings(opts, ports.env, {
     compressor: opts.compressor,
     gpgRecipient: opts.gpgRecipient,
@@ -50,6 +54,7 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
     localDataset: filesystem,
     selectLocal: true,
   });
+  if (!local.exists) throw missingDatasetError(filesystem);
   const plan = planBackup({
     local: local.snapshots,
     remote,
@@ -90,7 +95,7 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
       ports.stdout.write(`${dryRunLine(shown, estimate, metadata, key)}\n`);
       continue;
     }
-    await sendStep({
+    const stored = await sendStep({
       stages,
       storage,
       key,
@@ -101,7 +106,8 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
       ports,
       label: step.snapshot,
     });
-    done.push({ snapshot: step.snapshot, size: estimate });
+    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
+    done.push({ snapshot: step.snapshot, size: stored });
   }
   for (const d of done) {
     ports.stdout.write(
@@ -111,6 +117,30 @@ export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promi
     );
   }
   return 0;
+}
+
+/** A typo or a pool not imported must not look like a backup with nothing to do. */
+function missingDatasetError(filesystem: string): UsageError {
+  return new UsageError(`dataset '${filesystem}' does not exist`, {
+    hint: 'check --dataset / FILESYSTEM; `zfs list` shows the datasets of this host (is the pool imported?)',
+  });
+}
+
+/** The commit gate cannot see a zfs that exits 0 after a short stream: say so, loudly. */
+function warnIfShort(input: {
+  snapshot: string;
+  stored: number;
+  estimate: number;
+  settings: Settings;
+  ports: CommandPorts;
+}): void {
+  const { stored, estimate } = input;
+  if (!isImplausiblyShort({ stored, estimate, isCompressed: input.settings.compressor !== 'none' }))
+    return;
+  input.ports.stderr.write(
+    `z3: warning: ${input.snapshot}: zfs send wrote ${formatBytes(stored)}, far below its ` +
+      `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')\n`,
+  );
 }
 
 function sendInput(step: BackupStep): { snapshot: string; incrementalFrom?: string } {
@@ -144,8 +174,11 @@ interface SendStepInput {
   label: string;
 }
 
-/** Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0. */
-async function sendStep(input: SendStepInput): Promise<void> {
+/**
+ * Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0.
+ * Resolves with the bytes stored (after the compressor).
+ */
+async function sendStep(input: SendStepInput): Promise<number> {
   const { settings, ports } = input;
   const pipeline = startPipeline({
     stages: input.stages,
@@ -163,7 +196,7 @@ async function sendStep(input: SendStepInput): Promise<void> {
     now: ports.now,
   });
   try {
-    await uploadStream({
+    const result = await uploadStream({
       source: pipeline.output!,
       backend: input.storage.backend,
       key: input.key,
@@ -179,6 +212,7 @@ async function sendStep(input: SendStepInput): Promise<void> {
       onProgress: (n: number) => progress.add(n),
       beforeComplete: () => pipeline.done,
     });
+    return result.size;
   } catch (err) {
     // `done` then rejects with a stage failure that came first (the cause the user needs: a
     // dying `zfs send` is why the upload saw a short stream), else with `err` itself.
