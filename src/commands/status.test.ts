@@ -36,7 +36,8 @@ describe('runStatus', () => {
 
   it('prints the title and one row per snapshot, remote and local, with health', async () => {
     const { ports } = setup();
-    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    // exit 3: snap-3 is broken
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.INTEGRITY);
     const lines = ports.out().split('\n');
     expect(lines[0]).toBe('backup status for tank/data@snap* on test-bucket/z3-backup/');
     const rows = lines.slice(1).filter((l) => /snap-\d/.test(l));
@@ -57,7 +58,7 @@ describe('runStatus', () => {
 
   it('prints one JSON object per row with --json', async () => {
     const { ports } = setup();
-    expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.OK);
+    expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
     const rows = ports
       .out()
       .trim()
@@ -69,5 +70,62 @@ describe('runStatus', () => {
       ['snap-3', 'missing parent'],
       ['snap-4', null],
     ]);
+  });
+});
+
+describe('runStatus exit code and a missing dataset', () => {
+  let zfs: ScriptedZfs;
+  afterEach(() => zfs.cleanup());
+
+  function healthyBucket(): MemBackend {
+    const mem = new MemBackend();
+    mem.put('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
+    mem.put('z3-backup/tank/data@snap-2', Buffer.alloc(10), { parent: 'tank/data@snap-1' });
+    return mem;
+  }
+
+  it('exits 0 when every backup is healthy', async () => {
+    zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
+    const ports = testPorts({ backend: healthyBucket(), zfs: zfs.program });
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    expect(ports.err()).toBe('');
+  });
+
+  const broken: [string, Record<string, Record<string, string>>][] = [
+    ['missing parent', { 'snap-3': { parent: 'tank/data@gone' } }],
+    [
+      'parent broken',
+      { 'snap-3': { parent: 'tank/data@gone' }, 'snap-4': { parent: 'tank/data@snap-3' } },
+    ],
+    [
+      'cycle detected',
+      { 'snap-3': { parent: 'tank/data@snap-4' }, 'snap-4': { parent: 'tank/data@snap-3' } },
+    ],
+  ];
+  it.each(broken)(
+    'exits 3 after printing the table when a backup has %s',
+    async (health, extra) => {
+      zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
+      const mem = healthyBucket();
+      for (const [name, meta] of Object.entries(extra)) {
+        mem.put(`z3-backup/tank/data@${name}`, Buffer.alloc(1), meta);
+      }
+      for (const json of [false, true]) {
+        const ports = testPorts({ backend: mem, zfs: zfs.program });
+        expect(await runStatus({ ...flags, json }, ports)).toBe(EXIT.INTEGRITY);
+        expect(ports.out()).toContain(health);
+        expect(ports.out()).toContain('snap-2');
+      }
+    },
+  );
+
+  it('shows the backups of a dataset missing on this host, and says so on stderr', async () => {
+    zfs = createScriptedZfs({ datasets: { 'tank/other': [] } });
+    const ports = testPorts({ backend: healthyBucket(), zfs: zfs.program });
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    expect(ports.out()).toMatch(/snap-1 .*\| full .*\| ok .*\| missing/);
+    expect(ports.err()).toBe(
+      "z3: warning: dataset 'tank/data' does not exist on this host; showing its backups only\n",
+    );
   });
 });
