@@ -4,6 +4,10 @@ import { defineConfig } from 'vitest/config';
 // S3 server on 127.0.0.1, see test/s3-env.ts), e2e (the built CLI against real OpenZFS in the VM).
 export default defineConfig({
   test: {
+    // the reliability suite: tests that inject faults carry this tag and count what they injected
+    // (src/testing/faults.ts); `npm run test:faults` runs only them, test-all.sh prints the ledger
+    tags: [{ name: 'faults', description: 'injects a fault and asserts no data is lost' }],
+    reporters: ['default', './test/faults/reporter.ts'],
     projects: [
       {
         test: {

@@ -137,8 +137,11 @@ run_tier() {  # name command...
   if [ $rc -eq 0 ]; then record "$name" ok "$d"; log "== $name: ok in $d s"
   else record "$name" "FAILED (exit $rc)" "$d"; log "== $name: FAILED (exit $rc) in $d s"; fi
 }
+# every tier appends its fault tests' counts to one ledger (test/faults/reporter.ts), printed last
+export Z3_FAULT_LEDGER=$TMP/fault-ledger.jsonl
 vitest_tier() {  # project
-  npx vitest run --project "$1" --reporter=default --reporter=json --outputFile.json="$TMP/vitest-$1.json"
+  npx vitest run --project "$1" --reporter=default --reporter=./test/faults/reporter.ts \
+    --reporter=json --outputFile.json="$TMP/vitest-$1.json"
 }
 
 if want integration || want e2e; then s3_begin; fi
@@ -177,6 +180,8 @@ COUNTS=$(node -e '
   printf '%s\n' "${SUMMARY[@]}"
   printf '  %-14s %-28s %8s s\n' total "" "$(since "$T0")"
   echo "tests: ${COUNTS:-0 passed, 0 failed}"
+  echo
+  node scripts/fault-ledger.mjs "$Z3_FAULT_LEDGER" || true
 }
 # .ci/run reprints it as its last line
 [ -z "${Z3_TEST_SUMMARY_FILE:-}" ] || echo "tests: ${COUNTS:-0 passed, 0 failed}" >"$Z3_TEST_SUMMARY_FILE"

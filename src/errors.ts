@@ -109,3 +109,13 @@ export class InternalError extends Z3Error {
     super(message, EXIT.INTERNAL, options);
   }
 }
+
+/**
+ * A conditional commit (`ifNoneMatch`, src/storage/backend.ts) found an object at the key that
+ * another writer committed first; that object was left in place (exit 3, an IntegrityError).
+ */
+export class CommitConflictError extends IntegrityError {
+  constructor(key: string, options?: Z3ErrorOptions) {
+    super(`another writer committed ${key} first; it was left in place`, options);
+  }
+}

@@ -91,7 +91,9 @@ describe('flags named in messages and hints', () => {
   });
 
   it('an option documented as a config key: the config layer names a flag of that program', async () => {
-    const byKey = new Map(Object.values(SETTING_FLAGS).map((f) => [f.key, f.option]));
+    const byKey = new Map<string, string>(
+      Object.values(SETTING_FLAGS).map((f) => [f.key, f.option]),
+    );
     for (const command of await commands()) {
       const known = knownOptionsOf(command);
       for (const option of command.options) {

@@ -87,6 +87,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
     .option('--quiet', 'no progress output')
+    .option(
+      '--wait',
+      'wait for a running backup of the same dataset and target (default: exit 2 at once)',
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const s = stringOptions(opts);
@@ -104,6 +108,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             chunkSize: s('chunkSize'),
             storageClass: s('storageClass'),
             quiet: opts['quiet'] === true,
+            wait: opts['wait'] === true,
           },
           defaultPorts(ctx),
         ),

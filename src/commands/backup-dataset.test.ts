@@ -6,29 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, UsageError, type Z3Error } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
-import { runBackup, type BackupOptions } from './backup.js';
+import { runBackup } from './backup.js';
+import { backupOptions } from './testing/backup-options.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
-
-function options(over: Partial<BackupOptions> = {}): BackupOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    snapshot: undefined,
-    dryRun: false,
-    compressor: undefined,
-    gpgRecipient: undefined,
-    parseable: false,
-    mode: 'incremental',
-    concurrency: undefined,
-    chunkSize: undefined,
-    storageClass: undefined,
-    quiet: false,
-    ...over,
-  };
-}
 
 describe('runBackup of a dataset', () => {
   let zfs: ScriptedZfs;
@@ -40,9 +21,10 @@ describe('runBackup of a dataset', () => {
       zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
       const mem = new MemBackend();
       const ports = testPorts({ backend: mem, zfs: zfs.program });
-      const failure = await runBackup(options({ filesystem: 'tank/nope', dryRun }), ports).catch(
-        (e: unknown) => e,
-      );
+      const failure = await runBackup(
+        backupOptions({ filesystem: 'tank/nope', dryRun }),
+        ports,
+      ).catch((e: unknown) => e);
       expect(failure).toBeInstanceOf(UsageError);
       expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
       expect((failure as Error).message).toBe("dataset 'tank/nope' does not exist");
@@ -55,7 +37,7 @@ describe('runBackup of a dataset', () => {
   it('with no snapshot under the prefix: the original soft error naming the prefix, exit 0', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@other-1'] } });
     const ports = testPorts({ backend: new MemBackend(), zfs: zfs.program });
-    expect(await runBackup(options(), ports)).toBe(EXIT.OK);
+    expect(await runBackup(backupOptions(), ports)).toBe(EXIT.OK);
     expect(ports.err()).toBe(
       'Nothing to backup for filesystem "tank/data". Are you sure SNAPSHOT_PREFIX="snap" is correct?\n',
     );

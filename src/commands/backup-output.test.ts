@@ -9,6 +9,7 @@ import { MemBackend } from '../storage/mem/backend.js';
 import { runBackup, type BackupOptions } from './backup.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { brokenPipeSink, testPorts } from './testing/ports.js';
+import { backupOptions } from './testing/backup-options.js';
 
 const MiB = 1024 * 1024;
 const SNAPS = ['tank/data@snap-1', 'tank/data@snap-2', 'tank/data@snap-3'];
@@ -16,23 +17,7 @@ const SNAPS = ['tank/data@snap-1', 'tank/data@snap-2', 'tank/data@snap-3'];
 const BIG = { size: 12 * MiB };
 
 function options(over: Partial<BackupOptions> = {}): BackupOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    snapshot: undefined,
-    dryRun: false,
-    compressor: undefined,
-    gpgRecipient: undefined,
-    parseable: false,
-    mode: 'incremental',
-    concurrency: '1',
-    chunkSize: undefined,
-    storageClass: undefined,
-    quiet: false,
-    ...over,
-  };
+  return backupOptions({ concurrency: '1', ...over });
 }
 
 /** A clock 11 s further on at every reading: every progress `add` draws a line. */
@@ -119,7 +104,7 @@ describe('runBackup success lines', () => {
     expect(await runBackup(options({ quiet: true }), ports)).toBe(EXIT.OK);
     expect(ports.out()).toBe('Successfuly backed up tank/data@snap-2: 0 M.\n');
     expect(ports.err()).toBe(
-      'z3: warning: tank/data@snap-2: zfs send wrote 100 B, far below its estimate of 1.00 GiB; ' +
+      'z3: warning: tank/data@snap-2: stored 100 B, far below the send estimate of 1.00 GiB; ' +
         "check the dataset and this backup ('z3 status')\n",
     );
     // the metadata keeps the estimate: its meaning is fixed by the format (spec 4.3)

@@ -2,34 +2,32 @@
  * `z3 backup` orchestration on the memory backend with a scripted `zfs` (a real child process):
  * the order of steps, what is committed, the commit gate, dry-run output and exit codes.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommandFailedError, EXIT, IntegrityError, Z3Error } from '../errors.js';
+import {
+  CommandFailedError,
+  EXIT,
+  IntegrityError,
+  InterruptedError,
+  StorageError,
+  Z3Error,
+} from '../errors.js';
+import { acquireLock, LockBusyError, type HeldLock } from '../lock/acquire.js';
+import { lockName } from '../lock/name.js';
 import { MemBackend } from '../storage/mem/backend.js';
+import { storageOf } from '../storage/open.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { runBackup, type BackupOptions } from './backup.js';
 import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
+import { backupOptions } from './testing/backup-options.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@other', 'tank/data@snap-2', 'tank/data@snap-3'];
 
 function options(over: Partial<BackupOptions> = {}): BackupOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    snapshot: undefined,
-    dryRun: false,
-    compressor: undefined,
-    gpgRecipient: undefined,
-    parseable: false,
-    mode: 'incremental',
-    concurrency: undefined,
-    chunkSize: undefined,
-    storageClass: undefined,
-    quiet: true,
-    ...over,
-  };
+  return backupOptions({ quiet: true, ...over });
 }
 
 describe('runBackup', () => {
@@ -132,6 +130,146 @@ describe('runBackup', () => {
     expect(ports.out()).toBe('');
   });
 });
+
+describe('runBackup lock (one run per dataset and target)', () => {
+  let zfs: ScriptedZfs;
+  let lockDir: string;
+  afterEach(() => {
+    zfs.cleanup();
+    rmSync(lockDir, { recursive: true, force: true });
+  });
+  const setUp = (): { backend: FaultyBackend; mem: MemBackend; env: Record<string, string> } => {
+    zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
+    lockDir = mkdtempSync(join(tmpdir(), 'z3-backup-lock-'));
+    const backend = new FaultyBackend(new MemBackend());
+    return { backend, mem: backend.inner as MemBackend, env: { LOCK_DIR: lockDir } };
+  };
+  /** The lock a backup of tank/data into `backend` takes, held here as another run would. */
+  const holdBackupLock = (backend: FaultyBackend): Promise<HeldLock> =>
+    acquireLock({
+      dir: lockDir,
+      name: lockName('backup', [
+        storageOf(backend, 'test-bucket').identity,
+        'z3-backup/',
+        'tank/data',
+      ]),
+      description: 'z3 backup of tank/data to test-bucket/z3-backup/',
+      wait: false,
+      signal: new AbortController().signal,
+    });
+
+  it('takes the lock before any listing and releases it after the last commit', async () => {
+    const { backend, mem, env } = setUp();
+    const seen: { atLock?: [number, number]; atRelease?: number } = {};
+    const ports = testPorts({
+      backend,
+      zfs: zfs.program,
+      env,
+      lock: (request) => {
+        expect(request).toMatchObject({
+          dir: lockDir,
+          name: lockName('backup', [storageOf(backend, 'x').identity, 'z3-backup/', 'tank/data']),
+          description: 'z3 backup of tank/data to test-bucket/z3-backup/',
+          wait: false,
+        });
+        seen.atLock = [backend.calls.length, zfs.state().calls!.length];
+        return Promise.resolve({ path: '', release: () => (seen.atRelease = mem.objects.size) });
+      },
+    });
+    expect(await runBackup(options({ mode: 'full' }), ports)).toBe(EXIT.OK);
+    expect(seen).toEqual({ atLock: [0, 0], atRelease: 1 });
+  });
+
+  it('releases the lock when the backup fails, and when the listing fails', async () => {
+    const { backend, env } = setUp();
+    const dying = createScriptedZfs({
+      datasets: { 'tank/data': SNAPS.slice(0, 1) },
+      sends: { 'tank/data@snap-1': { size: 9000, failAfter: 10, exitCode: 2 } },
+    });
+    try {
+      const ports = testPorts({ backend, zfs: dying.program, env });
+      await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow(CommandFailedError);
+      expect(ports.locks.map((l) => l.releases)).toEqual([1]);
+    } finally {
+      dying.cleanup();
+    }
+    backend.script = (call) => {
+      if (call.op === 'list') throw new StorageError('listing refused');
+    };
+    const ports = testPorts({ backend, zfs: zfs.program, env });
+    await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow('listing refused');
+    expect(ports.locks.map((l) => l.releases)).toEqual([1]);
+  });
+
+  it('refuses with exit 2 while another run holds the lock, before reading anything', async () => {
+    const { backend, mem, env } = setUp();
+    const other = await holdBackupLock(backend);
+    try {
+      const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
+      const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(LockBusyError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Z3Error).message).toBe(
+        `another z3 backup of tank/data to test-bucket/z3-backup/ is running (pid ${process.pid})`,
+      );
+      expect((failure as Z3Error).hint).toBe('wait for it, or pass --wait');
+      expect([backend.calls.length, zfs.state().calls!.length, mem.objects.size]).toEqual([
+        0, 0, 0,
+      ]);
+    } finally {
+      other.release();
+    }
+  });
+
+  it('with --wait, says whom it waits for, then backs up once the other run is done', async () => {
+    const { backend, mem, env } = setUp();
+    const other = await holdBackupLock(backend);
+    const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
+    const run = runBackup(options({ mode: 'full', wait: true, quiet: false }), ports);
+    await until(() => ports.err().includes('waiting'));
+    expect(ports.err()).toBe(
+      `z3: waiting for another z3 backup of tank/data to test-bucket/z3-backup/ (pid ${process.pid}) to finish\n`,
+    );
+    expect(backend.calls).toEqual([]);
+    other.release();
+    expect(await run).toBe(EXIT.OK);
+    expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
+  });
+
+  it('with --wait, stops waiting on SIGTERM (exit 130) and sends nothing', async () => {
+    const { backend, env } = setUp();
+    const other = await holdBackupLock(backend);
+    try {
+      const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
+      const run = runBackup(options({ mode: 'full', wait: true, quiet: false }), ports);
+      await until(() => ports.err().includes('waiting'));
+      ports.controller.abort(new InterruptedError('interrupted by SIGTERM'));
+      const failure = await run.catch((e: unknown) => e);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.INTERRUPTED);
+      expect(backend.calls).toEqual([]);
+    } finally {
+      other.release();
+    }
+  });
+
+  it('takes no lock on --dry-run, so it runs while a backup holds it', async () => {
+    const { backend, env } = setUp();
+    const other = await holdBackupLock(backend);
+    try {
+      const ports = testPorts({ backend, zfs: zfs.program, env });
+      expect(await runBackup(options({ mode: 'full', dryRun: true }), ports)).toBe(EXIT.OK);
+      expect(ports.locks).toEqual([]);
+      expect(ports.out()).toContain('zfs send tank/data@snap-1 | pput');
+    } finally {
+      other.release();
+    }
+  });
+});
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(condition()).toBe(true);
+}
 
 /** Parts of 5 MiB allowed down to 1 byte, so a 20 MB stream spans several parts. */
 function smallParts(): MemBackend['limits'] {

@@ -15,7 +15,8 @@ import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
-import { openSnapshotState } from './snapshot-state.js';
+import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
+import { backupLockRequest } from './backup-lock.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -28,14 +29,18 @@ export interface BackupOptions extends GlobalFlags {
   chunkSize: string | undefined;
   storageClass: string | undefined;
   quiet: boolean;
+  /** Wait for a running backup of the same dataset and target instead of exiting 2. */
+  wait: boolean;
 }
 
 /**
  * `z3 backup`: read (local snapshots, S3 listing) → pure plan → act, one object per snapshot.
  * Each step's object is committed only after `zfs send` and the compressor exited 0
  * (the uploader's commit gate awaits the pipeline), so a dying stage never leaves a
- * truncated object that looks healthy. Output never decides a transfer (`withSafeOutput`): with
- * stderr or stdout gone, every snapshot is still backed up and the exit code is the run's own.
+ * truncated object that looks healthy. The run holds the backup lock (backup-lock.ts) from
+ * before the reads to the end, so two runs never plan from the same listing. Output never
+ * decides a transfer (`withSafeOutput`): with stderr or stdout gone, every snapshot is still
+ * backed up and the exit code is the run's own.
  */
 export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
@@ -47,13 +52,45 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     storageClass: opts.storageClass,
   });
   const filesystem = requireFilesystem(settings);
-  const { storage, local, remote, health } = await openSnapshotState({
+  // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.
+  const lock = opts.dryRun
+    ? undefined
+    : (storage: Storage) =>
+        ports.lock(
+          backupLockRequest({
+            settings,
+            storage,
+            filesystem,
+            wait: opts.wait,
+            quiet: opts.quiet,
+            ports,
+          }),
+        );
+  const state = await openSnapshotState({
     settings,
     ports,
     filesystem,
     localDataset: filesystem,
     selectLocal: true,
+    lock,
   });
+  try {
+    return await backUp({ state, settings, filesystem, opts, ports });
+  } finally {
+    state.lock?.release();
+  }
+}
+
+/** Plan from the state read under the lock, then send each step. */
+async function backUp(input: {
+  state: OpenedSnapshotState;
+  settings: Settings;
+  filesystem: string;
+  opts: BackupOptions;
+  ports: CommandPorts;
+}): Promise<number> {
+  const { settings, filesystem, opts, ports } = input;
+  const { storage, local, remote, health } = input.state;
   if (!local.exists) throw missingDatasetError(filesystem);
   const plan = planBackup({
     local: local.snapshots,
@@ -138,7 +175,7 @@ function warnIfShort(input: {
   if (!isImplausiblyShort({ stored, estimate, isCompressed: input.settings.compressor !== 'none' }))
     return;
   input.ports.stderr.write(
-    `z3: warning: ${input.snapshot}: zfs send wrote ${formatBytes(stored)}, far below its ` +
+    `z3: warning: ${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
       `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')\n`,
   );
 }
@@ -180,6 +217,12 @@ interface SendStepInput {
  */
 async function sendStep(input: SendStepInput): Promise<number> {
   const { settings, ports } = input;
+  // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
+  const partSize = backupPartSize({
+    estimate: input.estimate,
+    chunkSize: settings.chunkSize,
+    isChunkSizeSet: settings.chunkSizeIsSet,
+  });
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
@@ -202,11 +245,7 @@ async function sendStep(input: SendStepInput): Promise<number> {
       key: input.key,
       metadata: input.metadata,
       storageClass: settings.storageClass,
-      partSize: backupPartSize({
-        estimate: input.estimate,
-        chunkSize: settings.chunkSize,
-        isChunkSizeSet: settings.chunkSizeIsSet,
-      }),
+      partSize,
       concurrency: settings.concurrency,
       signal: ports.signal,
       onProgress: (n: number) => progress.add(n),

@@ -6,6 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { MainContext } from '../cli/run-main.js';
 import type { Settings } from '../config/types.js';
+import { acquireLock, type HeldLock, type LockRequest } from '../lock/acquire.js';
 import { runCommand, type CommandRunner } from '../pipeline/run-command.js';
 import { openStorage, type Storage } from '../storage/open.js';
 import { safeSink } from '../ui/safe-sink.js';
@@ -31,6 +32,11 @@ export interface CommandPorts {
   now: () => number;
   /** Aborted on SIGINT/SIGTERM/SIGHUP with an InterruptedError as reason. */
   signal: AbortSignal;
+  /**
+   * Takes a run lock (src/lock/acquire.ts in production: an OS lock in LOCK_DIR); same
+   * contract and errors as `acquireLock`.
+   */
+  lock: (request: LockRequest) => Promise<HeldLock>;
 }
 
 /**
@@ -49,6 +55,7 @@ export function defaultPorts(ctx: MainContext): CommandPorts {
     stderr,
     now: Date.now,
     signal: ctx.signal,
+    lock: acquireLock,
   };
 }
 

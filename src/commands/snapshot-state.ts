@@ -1,4 +1,5 @@
 import type { Settings } from '../config/types.js';
+import type { HeldLock } from '../lock/acquire.js';
 import { requirePrograms } from '../pipeline/programs.js';
 import { computeHealth } from '../plan/health.js';
 import type { HealthMap, LocalSnapshot, RemoteSnapshot } from '../plan/types.js';
@@ -16,14 +17,18 @@ export interface SnapshotState {
   health: HealthMap;
 }
 
-/** What `openSnapshotState` returns: the state, and the storage it was read from. */
+/** What `openSnapshotState` returns: the state, the storage it was read from, the lock held. */
 export interface OpenedSnapshotState extends SnapshotState {
   storage: Storage;
+  /** The lock `input.lock` took; the caller releases it. */
+  lock: HeldLock | undefined;
 }
 
 /**
- * Open the run's storage, check that `zfs` is installed (exit 2 before anything runs), then
- * read both sides: the first steps of status, backup and restore alike.
+ * Open the run's storage, check that `zfs` is installed (exit 2 before anything runs), take
+ * the run's lock when `lock` is given, then read both sides: the first steps of status, backup
+ * and restore alike. Why the lock comes before the reads: two runs that both read before
+ * either wrote would plan the same uploads. When the reads fail, the lock is released here.
  */
 export async function openSnapshotState(input: {
   settings: Settings;
@@ -31,10 +36,17 @@ export async function openSnapshotState(input: {
   filesystem: string;
   localDataset: string;
   selectLocal: boolean;
+  lock?: ((storage: Storage) => Promise<HeldLock>) | undefined;
 }): Promise<OpenedSnapshotState> {
   const storage = input.ports.openStorage(input.settings);
   await requirePrograms([[input.ports.zfs]]);
-  return { storage, ...(await readSnapshotState({ ...input, storage })) };
+  const lock = await input.lock?.(storage);
+  try {
+    return { storage, lock, ...(await readSnapshotState({ ...input, storage })) };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
 
 /**

@@ -1,4 +1,7 @@
 /** `z3 status` on the memory backend with a scripted `zfs list`. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
@@ -70,6 +73,19 @@ describe('runStatus', () => {
       ['snap-3', 'missing parent'],
       ['snap-4', null],
     ]);
+  });
+
+  it('warns about [fs:] sections of the config file that name no dataset', async () => {
+    const { mem } = setup();
+    const config = join(mkdtempSync(join(tmpdir(), 'z3-status-conf-')), 'z3.conf');
+    writeFileSync(
+      config,
+      '[main]\n[fs:tank/data]\nCOMPRESSOR = none\n[fs:tank/dta]\nCOMPRESSOR = gpg\n',
+    );
+    const ports = testPorts({ backend: mem, zfs: zfs.program, env: { Z3_CONFIG: config } });
+    // exit 3: setup()'s snap-3 is broken
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.INTEGRITY);
+    expect(ports.err()).toBe(`z3: warning: ${config} [fs:tank/dta]: no such dataset\n`);
   });
 });
 

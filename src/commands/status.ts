@@ -1,8 +1,10 @@
+import type { Settings } from '../config/types.js';
 import { EXIT } from '../errors.js';
 import { planStatus, type StatusRow } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withSafeOutput, type CommandPorts } from './ports.js';
+import { datasetExists } from '../zfs/zfs.js';
+import { withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
@@ -31,6 +33,7 @@ export async function runStatus(opts: StatusOptions, rawPorts: CommandPorts): Pr
       `z3: warning: dataset '${filesystem}' does not exist on this host; showing its backups only\n`,
     );
   }
+  await warnAboutUnknownSections(settings, ports);
   const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
     ports.stdout.write(renderStatusJson(rows));
@@ -49,4 +52,24 @@ export async function runStatus(opts: StatusOptions, rawPorts: CommandPorts): Pr
 function exitCodeOf(rows: readonly StatusRow[]): number {
   const isBroken = rows.some((row) => row.health !== undefined && row.health !== 'ok');
   return isBroken ? EXIT.INTEGRITY : EXIT.OK;
+}
+
+/**
+ * Warn (stderr) about each `[fs:<dataset>]` section of the config file that names no existing
+ * dataset: a typo there silently leaves that dataset on the `[main]` settings. Only `status`
+ * checks, since it is the command run to inspect a setup; backups are not slowed by it.
+ */
+async function warnAboutUnknownSections(
+  settings: Settings,
+  ports: Pick<CommandPorts, 'zfs' | 'stderr'>,
+): Promise<void> {
+  const file = settings.configFile;
+  if (file === undefined) return;
+  const run = zfsRunner(ports);
+  // One after the other: a config file has a handful of sections, and `zfs list` is quick.
+  for (const dataset of file.fsDatasets) {
+    if (!(await datasetExists(dataset, { run }))) {
+      ports.stderr.write(`z3: warning: ${file.path} [fs:${dataset}]: no such dataset\n`);
+    }
+  }
 }

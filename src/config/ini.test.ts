@@ -90,9 +90,20 @@ describe('parseIni', () => {
     expect(findSection(file, 'main')?.entries.get('K')?.line).toBe(3);
   });
 
-  it('joins indented continuation lines with newlines', () => {
-    const file = parseIni('[main]\nSSH_OPTIONS = -o A=1\n    -o B=2\nNEXT = n\n', 'f');
-    expect(entries(file, 'main')).toEqual({ SSH_OPTIONS: '-o A=1\n-o B=2', NEXT: 'n' });
+  it('refuses an indented line after a key, naming file, line and key, not the line', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCY';
+    const message = parseError(`[main]\nBUCKET = x\n    S3_SECRET = ${secret}\n`);
+    expect(message).toBe(
+      'z3.conf:3: an indented line would continue the value of BUCKET; every value takes one line',
+    );
+    expect(parseError('[main]\nSSH_OPTIONS = -o A=1\n    -o B=2\n')).toMatch(
+      /^z3.conf:3: .* SSH_OPTIONS;/,
+    );
+  });
+
+  it('reads an indented key after a header, and keys indented alike, as keys', () => {
+    const file = parseIni('[main]\n  K = 1\n  L = 2\n', 'f');
+    expect(entries(file, 'main')).toEqual({ K: '1', L: '2' });
   });
 
   it('handles CRLF line ends, a BOM and an empty file', () => {

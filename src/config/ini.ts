@@ -35,19 +35,24 @@ const COMMENT_PREFIXES = ['#', ';'];
 /**
  * Parse INI text the way Python's configparser reads z3.conf, minus its interpolation: `[section]`
  * headers, `key = value` or `key: value` (the first `=` or `:` splits), full-line `#` / `;`
- * comments, indented lines continuing the previous value, `%%` for a literal `%`.
+ * comments, `%%` for a literal `%`.
+ *
+ * Why no continuation lines (configparser appends an indented line to the previous value): no
+ * z3 key holds several lines, and a misindented `    S3_SECRET = …` after `BUCKET = x` would
+ * silently become part of the bucket name, then be printed in every message that names it.
  *
  * Why our own parser: the npm `ini` package splits section names on dots, and dataset names
  * like `tank/v1.2` are common. Why reject a lone `%`: configparser would fail on it too (or
  * expand `%(name)s`), so accepting it silently would make the same file mean different things
  * to the two implementations.
  *
- * @throws ConfigError `<file>:<line>: …` on a line that is not a header, key or comment.
+ * @throws ConfigError `<file>:<line>: …` on a line that is not a header, key or comment, or is
+ *   indented deeper than the key line before it; the line's text is never shown.
  */
 export function parseIni(text: string, fileName: string): IniFile {
   const file: IniFile = { fileName, sections: [] };
   let section: IniSection | undefined;
-  let last: { key: string; entry: IniEntry; indent: number } | undefined;
+  let last: { key: string; indent: number } | undefined;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
@@ -55,9 +60,11 @@ export function parseIni(text: string, fileName: string): IniFile {
     if (trimmed === '' || COMMENT_PREFIXES.some((p) => trimmed.startsWith(p))) return;
     const indent = raw.length - raw.trimStart().length;
     if (last !== undefined && indent > last.indent) {
-      const more = unescapePercent(trimmed, { fileName, line: lineNo, key: last.key });
-      last.entry.value = last.entry.value === '' ? more : `${last.entry.value}\n${more}`;
-      return;
+      // Not echoed: a misindented `    S3_SECRET = …` lands here.
+      throw new ConfigError(
+        `${fileName}:${lineNo}: an indented line would continue the value of ${last.key}; every value takes one line`,
+        { hint: 'remove the indentation (the line is not shown: it may hold a secret)' },
+      );
     }
     last = undefined;
     const header = HEADER.exec(trimmed);
@@ -90,7 +97,7 @@ export function parseIni(text: string, fileName: string): IniFile {
     });
     const entry: IniEntry = { value, line: lineNo };
     section.entries.set(key, entry);
-    last = { key, entry, indent };
+    last = { key, indent };
   });
   return file;
 }

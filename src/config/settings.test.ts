@@ -5,12 +5,17 @@ import { ConfigError } from '../errors.js';
 import { parseIni } from './ini.js';
 import type { ConfigSources } from './load.js';
 import { normalizePrefix } from '../plan/remote.js';
-import { resolveSettings, type SettingFlags } from './settings.js';
+import { tmpdir } from 'node:os';
+import { constants } from 'node:buffer';
+import { MAX_PART_SIZE } from '../transfer/part-size.js';
+import { chunkSizeRule, defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
 const DATASET = 'tank/v1.2:x';
 type Env = Record<string, string | undefined>;
+/** The default LOCK_DIR of this process with an empty environment (it depends on the uid). */
+const LOCK_DIR_HERE = defaultLockDir({ env: {}, uid: process.getuid?.(), tmpdir: tmpdir() });
 
 function sources(text: string | undefined, env: Env = {}): ConfigSources {
   return { filePath: FILE, file: text === undefined ? undefined : parseIni(text, FILE), env };
@@ -144,8 +149,8 @@ const ROWS: PrecedenceRow[] = [
     key: 'CHUNK_SIZE',
     field: 'chunkSize',
     flag: 'chunkSize',
-    values: ['5M', '6m', '7340032', '5G'],
-    expected: [5 * M, 6 * M, 7 * M, 5120 * M],
+    values: ['5M', '6m', '7340032', '4G'],
+    expected: [5 * M, 6 * M, 7 * M, 4096 * M],
     fallback: 256 * M,
   },
   {
@@ -185,6 +190,13 @@ const ROWS: PrecedenceRow[] = [
     values: ['', '/c-env', '/c-fs', 'OFF'],
     expected: [0, '/c-env', '/c-fs', undefined],
     fallback: undefined,
+  },
+  {
+    key: 'LOCK_DIR',
+    field: 'lockDir',
+    values: ['', '/l-env', '/l-fs', '/run/l main'],
+    expected: [0, '/l-env', '/l-fs', '/run/l main'],
+    fallback: LOCK_DIR_HERE,
   },
 ];
 
@@ -245,9 +257,9 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
     expect([s.bucket, s.compressor]).toEqual(['d', 'lz4']);
   });
 
-  it('reads keys case-insensitively from the file and ignores unknown keys', () => {
-    const s = resolveSettings(sources('[main]\nbucket = b\nSome_Future_Key = 1\n'), {});
-    expect(s.bucket).toBe('b');
+  it('reads keys case-insensitively from the file', () => {
+    const s = resolveSettings(sources('[main]\nbucket = b\nCompressor = gpg\n'), {});
+    expect([s.bucket, s.compressor]).toEqual(['b', 'gpg']);
   });
 
   it('gives the documented defaults with no file and no environment', () => {
@@ -272,13 +284,18 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
+      lockDir: LOCK_DIR_HERE,
+      configFile: undefined,
     } satisfies Settings);
   });
 
   it('z3.conf.sample resolves to the defaults, with its [fs:] examples applied', () => {
     const text = readFileSync(new URL('../../z3.conf.sample', import.meta.url), 'utf8');
     const plain = resolveSettings(sources(text), {});
-    expect(plain).toEqual(resolveSettings(sources(undefined), {}));
+    expect(plain).toEqual({
+      ...resolveSettings(sources(undefined), {}),
+      configFile: { path: FILE, fsDatasets: ['tank/spam', 'tank/vm-images/v1.2:prod_db'] },
+    });
     const dotted = resolveSettings(sources(text), { filesystem: 'tank/vm-images/v1.2:prod_db' });
     expect([dotted.compressor, dotted.storageClass, dotted.chunkSize]).toEqual([
       'zstd',
@@ -327,6 +344,20 @@ describe('resolveSettings values', () => {
     expect(dir({ HOME: '' })).toBeUndefined();
     expect(configError(() => resolveSettings(sources(undefined, { CACHE_DIR: 'cache' }), {}))).toBe(
       'environment CACHE_DIR: expected an absolute directory path, or off',
+    );
+  });
+
+  it('LOCK_DIR: a path, else /run/z3 for root, else $XDG_RUNTIME_DIR/z3, else <tmpdir>/z3-<uid>', () => {
+    const user = { env: { XDG_RUNTIME_DIR: '/run/user/1000' }, uid: 1000, tmpdir: '/tmp' };
+    expect(defaultLockDir({ ...user, uid: 0 })).toBe('/run/z3');
+    expect(defaultLockDir(user)).toBe('/run/user/1000/z3');
+    expect(defaultLockDir({ ...user, env: { XDG_RUNTIME_DIR: 'run' } })).toBe('/tmp/z3-1000');
+    expect(defaultLockDir({ ...user, env: {} })).toBe('/tmp/z3-1000');
+    const dir = (env: Env): string => resolveSettings(sources(undefined, env), {}).lockDir;
+    expect(dir({ LOCK_DIR: '/var/lock/z3' })).toBe('/var/lock/z3');
+    expect(dir({ LOCK_DIR: ' ' })).toBe(LOCK_DIR_HERE);
+    expect(configError(() => dir({ LOCK_DIR: 'locks' }))).toBe(
+      'environment LOCK_DIR: expected an absolute directory path',
     );
   });
 
@@ -464,8 +495,8 @@ describe('resolveSettings values', () => {
     );
   });
 
-  it('splits SSH_OPTIONS over continuation lines', () => {
-    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes\n  -p 2222\n';
+  it('splits SSH_OPTIONS on whitespace', () => {
+    const text = '[main]\nSSH_OPTIONS = -o BatchMode=yes   -p 2222\n';
     expect(resolveSettings(sources(text), {}).sshOptions).toEqual([
       '-o',
       'BatchMode=yes',
@@ -499,7 +530,7 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
       '--concurrency CONCURRENCY: expected a whole number from 1 to 1000',
     );
     expect(configError(() => resolveSettings(sources(undefined), { chunkSize: '4M' }))).toBe(
-      '--chunk-size CHUNK_SIZE: expected a size from 5M to 5G (the S3 part size limits)',
+      `--chunk-size CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
     );
     expect(configError(() => resolveSettings(sources(undefined), { compressor: 'gzip' }))).toBe(
       '--compressor COMPRESSOR: expected one of pigz1, pigz4, gpg, none, zstd, lz4, xz',
@@ -531,5 +562,33 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
   it('does not validate values from layers that lost', () => {
     const s = resolveSettings(sources('[main]\nCONCURRENCY = lots\n', { CONCURRENCY: '4' }), {});
     expect(s.concurrency).toBe(4);
+  });
+});
+
+describe('CHUNK_SIZE upper limit', () => {
+  const GIB = 1024 * M;
+  const chunkSizeOf = (text: string): number =>
+    resolveSettings(sources(`[main]\nCHUNK_SIZE = ${text}\n`), {}).chunkSize;
+
+  it('is the largest part this Node.js can allocate, at most 5G', () => {
+    expect(chunkSizeOf(String(MAX_PART_SIZE))).toBe(MAX_PART_SIZE);
+    expect(() => chunkSizeOf(String(MAX_PART_SIZE + 1))).toThrow(
+      `${FILE} [main] CHUNK_SIZE: ${chunkSizeRule(MAX_PART_SIZE)}`,
+    );
+  });
+
+  it('refuses 4.5G where a Buffer holds less (Node 20), rather than failing mid-run', () => {
+    const fits = constants.MAX_LENGTH >= 4.5 * GIB;
+    if (fits) expect(chunkSizeOf('4.5G')).toBe(4.5 * GIB);
+    else expect(() => chunkSizeOf('4.5G')).toThrow(ConfigError);
+  });
+
+  it('names the limit that applies', () => {
+    expect(chunkSizeRule(4 * GIB)).toBe(
+      'expected a size from 5M to 4G (S3 allows parts up to 5G; this Node.js allocates at most 4G in one buffer)',
+    );
+    expect(chunkSizeRule(2 ** 53 - 1)).toBe(
+      'expected a size from 5M to 5G (the S3 part size limits)',
+    );
   });
 });

@@ -1,11 +1,45 @@
 import { registerSecret } from '../cli/secrets.js';
 import { ConfigError } from '../errors.js';
+import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
+import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
+import { MAX_PART_SIZE } from '../transfer/part-size.js';
+
+/**
+ * Every key z3 reads, from the config file or the environment: the one list to extend when a
+ * setting is added (one line here, and its entry in z3.conf.sample, which settings.test.ts
+ * checks). Settings are read only through a lookup typed by this list, and a key in the file
+ * that is not in it is a ConfigError naming the nearest one (./known-keys.ts).
+ */
+export const CONFIG_KEYS = [
+  'BUCKET',
+  'BACKUP_DIR',
+  'S3_KEY_ID',
+  'S3_SECRET',
+  'HOST',
+  'S3_REGION',
+  'S3_FORCE_PATH_STYLE',
+  'S3_PREFIX',
+  'FILESYSTEM',
+  'SNAPSHOT_PREFIX',
+  'COMPRESSOR',
+  'GPG_RECIPIENT',
+  'CONCURRENCY',
+  'CHUNK_SIZE',
+  'MAX_RETRIES',
+  'S3_STORAGE_CLASS',
+  'SSH_OPTIONS',
+  'CACHE_DIR',
+  'LOCK_DIR',
+] as const;
+
+/** A key of CONFIG_KEYS. */
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /**
  * Raw command-line values, exactly as typed (no defaults: an absent flag is undefined so that
@@ -30,7 +64,7 @@ export interface SettingFlags {
  * exists (src/cli/option-names.test.ts checks it against every program). S3_REGION and
  * MAX_RETRIES have no flag.
  */
-export const SETTING_FLAGS: Record<keyof SettingFlags, { key: string; option: string }> = {
+export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option: string }> = {
   s3Prefix: { key: 'S3_PREFIX', option: '--s3-prefix' },
   filesystem: { key: 'FILESYSTEM', option: '--filesystem' },
   snapshotPrefix: { key: 'SNAPSHOT_PREFIX', option: '--snapshot-prefix' },
@@ -59,9 +93,12 @@ export const DEFAULTS = {
   S3_STORAGE_CLASS: 'STANDARD_IA',
 } as const;
 
-/** S3 multipart limits: every part but the last is at least 5 MiB; a part is at most 5 GiB. */
+/**
+ * Part limits: every part but the last is at least 5 MiB (S3); a part is at most 5 GiB (S3) and
+ * at most what Node.js can allocate in one Buffer (4 GiB on Node 20: MAX_PART_SIZE).
+ */
 const MIN_CHUNK_SIZE = 5 * MIB;
-const MAX_CHUNK_SIZE = 5 * 1024 * MIB;
+const S3_MAX_CHUNK_SIZE = 5 * 1024 * MIB;
 
 /** A value and where it came from: `--concurrency`, `environment` or `<file> [<section>]`. */
 interface RawValue {
@@ -69,7 +106,7 @@ interface RawValue {
   where: string;
 }
 
-type Lookup = (key: string) => RawValue | undefined;
+type Lookup = (key: ConfigKey) => RawValue | undefined;
 
 /**
  * Resolve every setting of one run. Precedence, for every key: flag > environment variable (the
@@ -77,15 +114,18 @@ type Lookup = (key: string) => RawValue | undefined;
  * picks the `[fs:…]` section is FILESYSTEM from flag > environment > `[main]`.
  *
  * A key set to an empty value is set: `HOST=` in the environment cancels a HOST from the file.
- * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". Unknown keys in the
- * file are ignored so that a newer config file works with an older z3.
+ * Optional keys (BUCKET, HOST, FILESYSTEM, …) read an empty value as "none". An unknown key or
+ * section in the file is an error (a typo like `COMPRESOR = gpg` would otherwise disable
+ * encryption silently); unknown environment variables are not (the environment holds everything).
  *
- * Pure except for `registerSecret`, which makes the entry point redact S3_SECRET (a key id is
- * an identifier, not a secret, and redacting a short one would mangle unrelated words).
+ * Pure except for `registerSecrets`, which makes the entry point redact every secret value,
+ * and for the default LOCK_DIR, which depends on this process's uid and temporary directory.
  *
  * @throws ConfigError `<where> <KEY>: <what is expected>` for the first invalid value.
  */
 export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Settings {
+  registerSecrets(sources);
+  if (sources.file !== undefined) checkKnownKeys(sources.file, CONFIG_KEYS);
   const datasetLookup = makeLookup(sources, flags, undefined);
   const filesystem = optional(datasetLookup('FILESYSTEM'));
   const lookup = makeLookup(sources, flags, filesystem);
@@ -93,7 +133,6 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3PrefixRaw = lookup('S3_PREFIX')?.value ?? DEFAULTS.S3_PREFIX;
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
-  registerSecret(s3Secret);
   const target = parseTarget(lookup);
   return {
     bucket: target.bucket,
@@ -120,7 +159,34 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
+    lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
+    configFile: describeConfigFile(sources),
   };
+}
+
+/** Environment variables that hold secrets besides S3_SECRET (the AWS SDK reads them). */
+const SECRET_ENV = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
+/**
+ * Register every secret value of the sources for redaction: S3_SECRET from the environment and
+ * from every section of the file (not only the one this run uses), and the AWS SDK's secret
+ * variables. Why first and all of them: an error raised while resolving, about any key, must
+ * not carry a secret that would only have been registered later. A key id is not registered:
+ * it is an identifier, and redacting a short one would mangle unrelated words.
+ */
+function registerSecrets(sources: ConfigSources): void {
+  for (const name of ['S3_SECRET', ...SECRET_ENV]) registerSecret(nonEmpty(sources.env[name]));
+  for (const section of sources.file?.sections ?? []) {
+    registerSecret(nonEmpty(section.entries.get('S3_SECRET')?.value));
+  }
+}
+
+function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
+  if (sources.file === undefined) return undefined;
+  const fsDatasets = sources.file.sections.flatMap((s) =>
+    s.name.startsWith('fs:') ? [s.name.slice('fs:'.length)] : [],
+  );
+  return { path: sources.filePath, fsDatasets };
 }
 
 function makeLookup(
@@ -156,7 +222,7 @@ function makeLookup(
   };
 }
 
-function invalid(raw: RawValue, key: string, expected: string): ConfigError {
+function invalid(raw: RawValue, key: ConfigKey, expected: string): ConfigError {
   return new ConfigError(`${raw.where} ${key}: ${expected}`);
 }
 
@@ -189,10 +255,26 @@ function parseChunkSize(raw: RawValue | undefined): number {
   } catch {
     throw invalid(raw, 'CHUNK_SIZE', 'expected a size like 256M');
   }
-  if (bytes < MIN_CHUNK_SIZE || bytes > MAX_CHUNK_SIZE) {
-    throw invalid(raw, 'CHUNK_SIZE', 'expected a size from 5M to 5G (the S3 part size limits)');
+  if (bytes < MIN_CHUNK_SIZE || bytes > MAX_PART_SIZE) {
+    throw invalid(raw, 'CHUNK_SIZE', chunkSizeRule(MAX_PART_SIZE));
   }
   return bytes;
+}
+
+/** What CHUNK_SIZE must be, naming the limit that applies (exported for its test). */
+export function chunkSizeRule(maxPartSize: number): string {
+  if (maxPartSize >= S3_MAX_CHUNK_SIZE)
+    return 'expected a size from 5M to 5G (the S3 part size limits)';
+  return (
+    `expected a size from 5M to ${formatSize(maxPartSize)} (S3 allows parts up to 5G; ` +
+    `this Node.js allocates at most ${formatSize(maxPartSize)} in one buffer)`
+  );
+}
+
+/** `4G`, `4095M` or a byte count: the largest unit that divides `bytes`. */
+function formatSize(bytes: number): string {
+  if (bytes % (1024 * MIB) === 0) return `${bytes / (1024 * MIB)}G`;
+  return bytes % MIB === 0 ? `${bytes / MIB}M` : String(bytes);
 }
 
 function parseCompressor(raw: RawValue | undefined): string {
@@ -217,6 +299,19 @@ function parseStorageClass(
 }
 
 /**
+ * What a bucket name may be. Today's AWS rule is 3–63 lower-case letters, digits, `.` and `-`;
+ * buckets created in us-east-1 before 2018 may also hold upper-case letters and `_` and be up
+ * to 255 long, and S3-compatible servers differ, so z3 refuses only what no bucket name holds:
+ * whitespace, `/`, `+`, `=`, … — the marks of a value that is no bucket name at all, like a
+ * secret pasted into the wrong key. A name too short or too long for the server is left to the
+ * server (NoSuchBucket / InvalidBucketName, exit 5).
+ */
+const BUCKET_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$/;
+const BUCKET_NAME_RULE =
+  'expected a bucket name: letters, digits, ".", "-" and "_", starting and ending with a ' +
+  'letter or digit, at most 255 characters';
+
+/**
  * BUCKET or BACKUP_DIR: where backups go. Both set (from any layers) is an error rather than a
  * silent pick: a run that writes to the wrong target would look like a successful backup. An
  * empty value unsets a key, so `BUCKET=` in the environment lets BACKUP_DIR from the file win.
@@ -227,6 +322,10 @@ function parseTarget(lookup: Lookup): {
 } {
   const bucketRaw = lookup('BUCKET');
   const bucket = optional(bucketRaw);
+  if (bucketRaw !== undefined && bucket !== undefined && !BUCKET_NAME.test(bucket)) {
+    // The value is not shown: a secret pasted into the wrong key must not be printed.
+    throw invalid(bucketRaw, 'BUCKET', BUCKET_NAME_RULE);
+  }
   const dirRaw = lookup('BACKUP_DIR');
   const backupDir = optional(dirRaw);
   if (dirRaw !== undefined && backupDir !== undefined && !posix.isAbsolute(backupDir)) {
@@ -273,10 +372,42 @@ function parseCacheDir(
     : undefined;
 }
 
+/**
+ * LOCK_DIR: an absolute path; an empty or absent value means `defaultLockDir` for this process.
+ * Whether the directory is safe (owned by this user, writable by nobody else) is checked when a
+ * lock is taken (src/lock/lock-dir.ts), not here: resolving settings touches no file system.
+ */
+function parseLockDir(raw: RawValue | undefined, env: Record<string, string | undefined>): string {
+  const text = optional(raw);
+  if (raw !== undefined && text !== undefined) {
+    if (!posix.isAbsolute(text))
+      throw invalid(raw, 'LOCK_DIR', 'expected an absolute directory path');
+    return text;
+  }
+  return defaultLockDir({ env, uid: process.getuid?.(), tmpdir: tmpdir() });
+}
+
+/**
+ * The lock directory when LOCK_DIR is not set: `/run/z3` for root (the runtime directory of
+ * system services, emptied at boot), else `$XDG_RUNTIME_DIR/z3` (absolute only, as the XDG spec
+ * requires; systemd's per-user /run/user/<uid>), else `<tmpdir>/z3-<uid>` (a cron job of a user
+ * without a login session). Why not `$HOME`: it may be on NFS, where flock may not work.
+ */
+export function defaultLockDir(input: {
+  env: Record<string, string | undefined>;
+  uid: number | undefined;
+  tmpdir: string;
+}): string {
+  if (input.uid === 0) return '/run/z3';
+  const runtime = nonEmpty(input.env['XDG_RUNTIME_DIR']);
+  if (runtime !== undefined && posix.isAbsolute(runtime)) return posix.join(runtime, 'z3');
+  return posix.join(input.tmpdir, `z3-${input.uid ?? 'user'}`);
+}
+
 const TRUE_WORDS = ['true', 'yes', '1', 'on'];
 const FALSE_WORDS = ['false', 'no', '0', 'off'];
 
-function parseBoolean(raw: RawValue | undefined, key: string): boolean | undefined {
+function parseBoolean(raw: RawValue | undefined, key: ConfigKey): boolean | undefined {
   if (raw === undefined) return undefined;
   const word = raw.value.trim().toLowerCase();
   if (word === '') return undefined;

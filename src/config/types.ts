@@ -60,6 +60,17 @@ export interface Settings {
    * none, or neither variable is set).
    */
   metadataCacheDir: string | undefined;
+  /**
+   * LOCK_DIR: the directory of the run locks (an absolute path; `z3 backup` holds one lock per
+   * dataset and target there). Default `/run/z3` for root, else `$XDG_RUNTIME_DIR/z3`, else
+   * `<tmpdir>/z3-<uid>`. Created 0700 when the lock is taken, refused when others can write it.
+   */
+  lockDir: string;
+  /**
+   * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
+   * status` warns about those that do not exist); undefined when no file was read.
+   */
+  configFile: { path: string; fsDatasets: string[] } | undefined;
 }
 
 /** Known compressor names; `src/pipeline/compressors.ts` maps each to its argv. */

@@ -20,6 +20,7 @@ const PACKAGE_OF: Readonly<Record<string, string>> = {
   pv: 'pv',
   mbuffer: 'mbuffer',
   ssh: 'openssh-client',
+  flock: 'util-linux',
 };
 
 export interface FindProgramOptions {

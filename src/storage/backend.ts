@@ -51,6 +51,13 @@ export interface OpenWriterInput {
    * bytes [(n - 1) × chunkSize, n × chunkSize) of the object.
    */
   chunkSize: number;
+  /**
+   * Commit only if no object exists at the key (S3: `If-None-Match: *`): `complete` then fails
+   * with a CommitConflictError, leaving the object there in place, when another writer committed
+   * the key first. Only for a backend whose `features.conditionalCommit` is true; one without it
+   * refuses the write in `openWriter` (StorageError), so no caller believes it is protected.
+   */
+  ifNoneMatch?: boolean | undefined;
 }
 
 export interface WriteChunkInput {
@@ -95,9 +102,12 @@ export interface ChunkWriter {
   writeChunk(input: WriteChunkInput): Promise<WrittenChunk>;
   /**
    * Commit chunks 1..n (`chunks` in any order, each number exactly once) as the object,
-   * replacing any object at the key, and check what was stored: size, and the content digest
-   * where the backend can tell it. A mismatch is an `IntegrityError` and leaves no object of
-   * this write behind. Call once, after every chunk was written.
+   * replacing any object at the key (unless `ifNoneMatch`), and check what was stored: size,
+   * and the content digest where the backend can tell it. A mismatch is an `IntegrityError`.
+   * The mismatching object is deleted only when it is provably this write's (S3: its ETag is
+   * the one this write's commit returned, and the delete is conditional on it); otherwise it
+   * may be another writer's, committed in between, and is left in place, which the message
+   * says. Call once, after every chunk was written; a retry after a failure is safe.
    */
   complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject>;
   /** Discard the write and its chunks. Idempotent: safe to call twice, or after a failed complete. */
@@ -128,6 +138,13 @@ export interface BackendFeatures {
    * metadata does, so a local cache of metadata keyed by them is safe (S3: yes).
    */
   readonly hasStableListing: boolean;
+  /**
+   * `OpenWriterInput.ifNoneMatch` is supported: a commit onto a key where an object exists
+   * fails with a CommitConflictError and leaves that object in place. Atomic on local and mem;
+   * S3: see the S3 writer (a HEAD before the commit always catches an object committed
+   * earlier; the `If-None-Match: *` header closes the race only on servers that honour it).
+   */
+  readonly conditionalCommit: boolean;
 }
 
 export interface ListOptions {
@@ -147,6 +164,13 @@ export interface ReadRangeInput {
    */
   target?: Uint8Array | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Read only this version: the object's ETag (quoted, from `stat`). When the object at the key
+   * has another ETag now (replaced since the stat), the read fails with a StorageError, not
+   * retryable, `<key> changed while it was being read (ETag was <ifMatch>)`, so a reader that
+   * passes the same ETag with every range never splices two versions. Undefined: any version.
+   */
+  ifMatch?: string | undefined;
 }
 
 /** One place that stores objects under keys. */
@@ -167,7 +191,8 @@ export interface Backend {
   list(prefix: string, options?: ListOptions): AsyncIterable<ListedObject>;
   /**
    * Bytes [start, end] of `key`, exactly end - start + 1 of them (a short or long body is a
-   * retryable error). A missing key is a StorageError with `isNotFound`.
+   * retryable error). A missing key is a StorageError with `isNotFound`; an object whose
+   * ETag is not `ifMatch` (when given) is one that changed (see ReadRangeInput.ifMatch).
    */
   readRange(input: ReadRangeInput): Promise<Uint8Array>;
   /** Delete one object; a missing key is not an error. */

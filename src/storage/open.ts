@@ -4,6 +4,7 @@
  * metadata cache (CACHE_DIR) applied to listings where the backend allows it. Commands receive
  * the result (`Storage`) and never construct a backend themselves.
  */
+import { posix } from 'node:path';
 import type { Settings } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Backend, ObjectInfo } from './backend.js';
@@ -21,6 +22,11 @@ export interface Storage {
    * printed it), the directory for a local target.
    */
   readonly name: string;
+  /**
+   * What makes two runs write to the same place, for run locks: the endpoint (or `aws`) and the
+   * bucket for S3, the resolved directory for a local target. Never shown to the user.
+   */
+  readonly identity: string;
   /** Every object under `prefix` with its metadata (listing order); see listWithMetadata. */
   listWithMetadata(prefix: string): Promise<ObjectInfo[]>;
 }
@@ -37,7 +43,8 @@ export interface OpenStorageOptions {
 export function openStorage(settings: Settings, options: OpenStorageOptions): Storage {
   if (settings.backupDir !== undefined) {
     const backend = withRetries(createLocalBackend(settings.backupDir), retryPolicy(settings));
-    return storageOf(backend, settings.backupDir);
+    const identity = `dir ${posix.resolve(settings.backupDir)}`;
+    return { ...storageOf(backend, settings.backupDir), identity };
   }
   const bucket = requireBucket(settings);
   const backend = withRetries(createS3Backend(settings, bucket), retryPolicy(settings));
@@ -45,14 +52,21 @@ export function openStorage(settings: Settings, options: OpenStorageOptions): St
     settings.metadataCacheDir === undefined
       ? undefined
       : { dir: settings.metadataCacheDir, endpoint: settings.endpoint, bucket, warn: options.warn };
-  return storageOf(backend, bucket, cache);
+  // As a URL, so `HTTP://Host:9000` and `http://host:9000/` are one endpoint.
+  const endpoint = settings.endpoint === undefined ? 'aws' : new URL(settings.endpoint).href;
+  const identity = `s3 ${endpoint} ${bucket}`;
+  return { ...storageOf(backend, bucket, cache), identity };
 }
 
-/** A Storage over any backend (tests use it with the memory backend). */
+/**
+ * A Storage over any backend (tests use it with the memory backend); its identity is the
+ * backend's kind and location.
+ */
 export function storageOf(backend: Backend, name: string, cache?: MetadataCacheOptions): Storage {
   return {
     backend,
     name,
+    identity: `${backend.kind} ${backend.location}`,
     listWithMetadata: (prefix) => listWithMetadata(backend, prefix, cache),
   };
 }

@@ -1,9 +1,11 @@
 /**
- * Small rules every backend applies the same way (pure): key order, metadata key case, and the
- * check that a write is complete before it is committed.
+ * Small rules every backend applies the same way (pure): key order, metadata key case, the
+ * check that a write is complete before it is committed, and the error of a read whose object
+ * changed under it.
  */
 import { StorageError } from '../errors.js';
 import type { WrittenChunk } from './backend.js';
+import { normalizeEtag } from './etag.js';
 
 /** Lexical order of keys as S3 lists them: by their UTF-8 bytes (not UTF-16 code units). */
 export function compareKeys(a: string, b: string): number {
@@ -47,4 +49,18 @@ export function checkChunkNumber(number: number, maxParts: number, key: string):
   if (!Number.isInteger(number) || number < 1 || number > maxParts) {
     throw new StorageError(`writing chunk ${number} of ${key}: chunk numbers are 1..${maxParts}`);
   }
+}
+
+/**
+ * The error of a read with `ifMatch` (ReadRangeInput) that found another version at the key.
+ * Not retryable: the version asked for is gone, so every retry would fail the same way.
+ */
+export function changedWhileReading(key: string, ifMatch: string): StorageError {
+  return new StorageError(`${key} changed while it was being read (ETag was ${ifMatch})`);
+}
+
+/** Whether two ETags name the same version (quotes aside); an empty one matches nothing. */
+export function isSameEtag(a: string, b: string): boolean {
+  const normal = normalizeEtag(a);
+  return normal !== '' && normal === normalizeEtag(b);
 }

@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../errors.js';
 import type { Backend, ReadRangeInput } from '../storage/backend.js';
+import { md5 } from '../storage/etag.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend, type FaultCall } from '../storage/wrappers/faulty.js';
 import { withRetries } from '../storage/wrappers/retrying.js';
@@ -279,6 +280,42 @@ describe('downloadObject', () => {
     expect(out.writesWhileFull()).toBe(0);
     await new Promise<void>((resolve) => out.sink.end(resolve));
     expect(out.bytes().equals(data)).toBe(true);
+  });
+
+  it('reads one version: every range carries the ETag of the stat', async () => {
+    const data = randomBytes(CHUNK * 3 + 7);
+    const { mem, faulty } = objectWith(data);
+    const asked: (string | undefined)[] = [];
+    mem.reshape = (body, input) => (asked.push(input.ifMatch), body);
+    await downloadObject({ ...opts(faulty), sink: collectingSink().sink });
+    expect(asked).toEqual(Array(4).fill(mem.objects.get('k')?.etag));
+  });
+
+  it('fails, not splices, when the object is replaced mid-download (even by one as long)', async () => {
+    const data = randomBytes(CHUNK * 6);
+    const etag = `"${md5(data).toString('hex')}"`;
+    const { mem, faulty } = objectWith(data, ({ index }) => {
+      if (index === 2) mem.put('k', Buffer.alloc(CHUNK * 6, 7));
+    });
+    const out = collectingSink();
+    const error = await downloadObject({ ...opts(retrying(faulty)), sink: out.sink }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toBe(
+      `k changed while it was being read (ETag was ${etag})`,
+    );
+    expect(out.bytes().equals(data.subarray(0, out.bytes().byteLength))).toBe(true);
+  });
+
+  it('sends no ETag where the stat has none (a local object without its sidecar)', async () => {
+    const { mem, faulty } = objectWith(randomBytes(CHUNK));
+    const stored = mem.objects.get('k');
+    if (stored !== undefined) stored.etag = '';
+    const asked: (string | undefined)[] = [];
+    mem.reshape = (body, input) => (asked.push(input.ifMatch), body);
+    await downloadObject({ ...opts(faulty), sink: collectingSink().sink });
+    expect(asked).toEqual([undefined]);
   });
 
   it('succeeds on a zero-byte object without any range request', async () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { S3_LIMITS } from '../storage/limits.js';
-import { backupPartSize, choosePartSize, partSizeFor } from './part-size.js';
+import { UsageError } from '../errors.js';
+import {
+  backupPartSize,
+  choosePartSize,
+  largestPartSize,
+  MAX_PART_SIZE as LARGEST_PART,
+  partSizeFor,
+} from './part-size.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -81,5 +88,29 @@ describe('backupPartSize', () => {
         }
       }
     }
+  });
+});
+
+describe('the largest part a Node.js Buffer holds', () => {
+  it('is 4 GiB on Node 20 (MAX_LENGTH 2^32), 5 GiB where buffers are larger', () => {
+    expect(largestPartSize(2 ** 32)).toBe(4 * GIB);
+    expect(largestPartSize(2 ** 53 - 1)).toBe(5 * GIB);
+    expect(LARGEST_PART).toBeLessThanOrEqual(5 * GIB);
+  });
+
+  it('refuses a backup whose estimate needs a larger part, before it starts (exit 2)', () => {
+    const input = { chunkSize: 256 * MIB, isChunkSizeSet: false, maxPartSize: 4 * GIB };
+    expect(backupPartSize({ ...input, estimate: 37 * TIB })).toBe(partSizeFor(37 * TIB));
+    let error: unknown;
+    try {
+      backupPartSize({ ...input, estimate: 38 * TIB });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toBe(
+      `a stream of about ${38 * TIB} bytes is too large for one object: it needs parts of ` +
+        `${partSizeFor(38 * TIB)} bytes, above the ${4 * GIB} bytes this Node.js can hold in one buffer`,
+    );
   });
 });

@@ -9,10 +9,23 @@
  * of a `zfs send`, and the original tool leaves that much room so that an estimate slightly too
  * low still fits in 10,000 parts.
  */
+import { constants } from 'node:buffer';
 import { UsageError } from '../errors.js';
 import { S3_LIMITS } from '../storage/limits.js';
 
 const { minPartSize, maxPartSize, maxObjectSize } = S3_LIMITS;
+
+/**
+ * The largest part a process can hold whose one Buffer is at most `maxBufferLength` bytes:
+ * S3's 5 GiB part limit, or the buffer limit where it is lower. Why it matters: a part is read
+ * into one Buffer, and past Node's limit the allocation fails as an internal error mid-run.
+ */
+export function largestPartSize(maxBufferLength: number): number {
+  return Math.min(maxPartSize, maxBufferLength);
+}
+
+/** The largest part of this process: 4 GiB on Node 20 (`buffer.constants.MAX_LENGTH`), 5 GiB on 22+. */
+export const MAX_PART_SIZE = largestPartSize(constants.MAX_LENGTH);
 
 /**
  * `floor(max(N * 1.05 / 9999, 5 MiB))`: the part size for an input of about `estimated` bytes,
@@ -30,6 +43,8 @@ export interface BackupPartSizeInput {
   chunkSize: number;
   /** Whether CHUNK_SIZE was set in some layer (`Settings.chunkSizeIsSet`), not defaulted. */
   isChunkSizeSet: boolean;
+  /** The largest part this process can hold; default MAX_PART_SIZE (tests pass another). */
+  maxPartSize?: number | undefined;
 }
 
 /**
@@ -38,9 +53,20 @@ export interface BackupPartSizeInput {
  * smaller part could not fit the estimate in 10,000 parts. Why only when set: the 256M default
  * would otherwise replace the formula's 5 MiB parts for every small stream, multiplying the
  * upload's memory (CONCURRENCY × part size) by 50.
+ *
+ * @throws UsageError when the estimate needs a part larger than `maxPartSize` (above ~37 TiB on
+ *   Node 20): refused before the stream starts rather than failing at the first allocation.
  */
 export function backupPartSize(input: BackupPartSizeInput): number {
   const needed = partSizeFor(input.estimate);
+  const largest = input.maxPartSize ?? MAX_PART_SIZE;
+  if (needed > largest) {
+    throw new UsageError(
+      `a stream of about ${input.estimate} bytes is too large for one object: it needs parts of ` +
+        `${needed} bytes, above the ${largest} bytes this Node.js can hold in one buffer`,
+      { hint: 'back up a smaller dataset, or run z3 on a Node.js whose buffers hold 5 GiB (22+)' },
+    );
+  }
   return input.isChunkSizeSet ? Math.max(needed, input.chunkSize) : needed;
 }
 

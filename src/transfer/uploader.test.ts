@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
+  CommitConflictError,
   IntegrityError,
   InternalError,
   InterruptedError,
@@ -272,6 +273,26 @@ describe('uploadStream', () => {
     expect(s.faulty.ops('abort')).toHaveLength(1);
     expect(s.mem.pending.size).toBe(0);
     expect(s.mem.objects.size).toBe(0);
+  });
+
+  it('with ifNoneMatch, leaves an object another writer committed first and aborts', async () => {
+    const s = storage();
+    s.mem.put('k', Buffer.from('the other run'));
+    const err = await uploadStream(
+      options(s.faulty, chunked(randomBytes(15), [15]), { ifNoneMatch: true }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommitConflictError);
+    expect((err as CommitConflictError).exitCode).toBe(3);
+    expect(s.faulty.ops('abort')).toHaveLength(1);
+    expect(s.mem.pending.size).toBe(0);
+    expect(s.mem.objects.get('k')?.data.toString()).toBe('the other run');
+  });
+
+  it('without ifNoneMatch, replaces the object at the key (pput may, on purpose)', async () => {
+    const s = storage();
+    s.mem.put('k', Buffer.from('the other run'));
+    await uploadStream(options(s.faulty, chunked(randomBytes(15), [15])));
+    expect(s.mem.objects.get('k')?.data.equals(randomBytes(15))).toBe(true);
   });
 
   it('aborts on the signal mid-upload and rejects with its reason', async () => {

@@ -67,6 +67,13 @@ export interface UploadStreamOptions {
    * (`z3 backup` waits here until every pipeline stage exited 0).
    */
   beforeComplete?: (() => Promise<void>) | undefined;
+  /**
+   * Commit only if no object is at the key (OpenWriterInput.ifNoneMatch): another writer's
+   * object there fails the upload with a CommitConflictError (exit 3), leaves that object in
+   * place and aborts this write. For `z3 backup`, where a key is written once; not for `pput`,
+   * which may replace a key on purpose. Needs `backend.features.conditionalCommit`.
+   */
+  ifNoneMatch?: boolean | undefined;
 }
 
 export interface UploadResult {
@@ -99,6 +106,7 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
       metadata: options.metadata,
       storageClass: options.storageClass,
       chunkSize: partSize,
+      ifNoneMatch: options.ifNoneMatch,
     });
   } catch (err) {
     closeSource(options.source);

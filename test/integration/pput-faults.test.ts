@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { injected } from '../../src/testing/faults.js';
 import { InterruptedError, StorageError } from '../../src/errors.js';
 import type { Backend, ChunkWriter, OpenWriterInput } from '../../src/storage/backend.js';
 import { FaultyBackend, type FaultScript } from '../../src/storage/wrappers/faulty.js';
@@ -63,38 +64,48 @@ describe('uploader fault injection (real S3)', () => {
     };
   }
 
-  it('retries a part that fails twice and commits the right bytes and ETag', async () => {
-    const key = `${prefix}/retried`;
-    const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
-      if (op === 'writeChunk' && chunk === 2 && attempt <= 2) {
-        throw new StorageError('injected: ECONNRESET', { isRetryable: true });
-      }
-    });
-    const result = await uploadStream(options(retrying, key, Readable.from([referenceData()])));
-    expect(sends(faulty, 2)).toBe(3);
-    expect(result.etag).toBe('"d229c1fc0e509475afe56426c89d2724-2"');
-    expect((await backend.stat(key))?.etag).toBe(result.etag);
-    expect((await readBack(backend.client, backend.bucket, key)).metadata).toEqual({
-      isfull: 'true',
-    });
-    expect(await backend.listPending(key)).toEqual([]);
-  });
+  it(
+    'retries a part that fails twice and commits the right bytes and ETag',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/retried`;
+      const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
+        if (op === 'writeChunk' && chunk === 2 && attempt <= 2) {
+          throw new StorageError('injected: ECONNRESET', { isRetryable: true });
+        }
+      });
+      const result = await uploadStream(options(retrying, key, Readable.from([referenceData()])));
+      expect(sends(faulty, 2)).toBe(3);
+      expect(result.etag).toBe('"d229c1fc0e509475afe56426c89d2724-2"');
+      expect((await backend.stat(key))?.etag).toBe(result.etag);
+      expect((await readBack(backend.client, backend.bucket, key)).metadata).toEqual({
+        isfull: 'true',
+      });
+      expect(await backend.listPending(key)).toEqual([]);
+      injected('S3 reset/timeout', faulty.thrown);
+    },
+  );
 
-  it('a permanent part failure aborts: no object, no pending upload', async () => {
-    const key = `${prefix}/permanent`;
-    const { faulty, retrying } = faultyS3(({ op, chunk }) => {
-      if (op === 'writeChunk' && chunk === 3) {
-        throw new StorageError('injected: AccessDenied (HTTP 403)');
-      }
-    });
-    await expect(
-      uploadStream(options(retrying, key, randomInput(23 * MiB).source)),
-    ).rejects.toThrow('injected: AccessDenied');
-    expect(sends(faulty, 3)).toBe(1);
-    await expectNothingLeft(backend, key);
-  });
+  it(
+    'a permanent part failure aborts: no object, no pending upload',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/permanent`;
+      const { faulty, retrying } = faultyS3(({ op, chunk }) => {
+        if (op === 'writeChunk' && chunk === 3) {
+          throw new StorageError('injected: AccessDenied (HTTP 403)');
+        }
+      });
+      await expect(
+        uploadStream(options(retrying, key, randomInput(23 * MiB).source)),
+      ).rejects.toThrow('injected: AccessDenied');
+      expect(sends(faulty, 3)).toBe(1);
+      await expectNothingLeft(backend, key);
+      injected('S3 error', faulty.thrown);
+    },
+  );
 
-  it('a part failing every attempt aborts after MAX_RETRIES', async () => {
+  it('a part failing every attempt aborts after MAX_RETRIES', { tags: ['faults'] }, async () => {
     const key = `${prefix}/exhausted`;
     const { faulty, retrying } = faultyS3(({ op, chunk }) => {
       if (op === 'writeChunk' && chunk === 1) {
@@ -106,24 +117,30 @@ describe('uploader fault injection (real S3)', () => {
     ).rejects.toThrow('injected: SlowDown');
     expect(sends(faulty, 1)).toBe(3);
     await expectNothingLeft(backend, key);
+    injected('S3 error', faulty.thrown);
   });
 
-  it('a failing abort is retried, and the upload still ends aborted', async () => {
-    const key = `${prefix}/abort-retried`;
-    const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
-      if (op === 'writeChunk' && chunk === 2) throw new StorageError('injected: AccessDenied');
-      if (op === 'abort' && attempt === 1) {
-        throw new StorageError('injected: 503 on abort', { isRetryable: true });
-      }
-    });
-    await expect(
-      uploadStream(options(retrying, key, randomInput(12 * MiB).source)),
-    ).rejects.toThrow('injected: AccessDenied');
-    expect(faulty.ops('abort')).toHaveLength(2);
-    await expectNothingLeft(backend, key);
-  });
+  it(
+    'a failing abort is retried, and the upload still ends aborted',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/abort-retried`;
+      const { faulty, retrying } = faultyS3(({ op, chunk, attempt }) => {
+        if (op === 'writeChunk' && chunk === 2) throw new StorageError('injected: AccessDenied');
+        if (op === 'abort' && attempt === 1) {
+          throw new StorageError('injected: 503 on abort', { isRetryable: true });
+        }
+      });
+      await expect(
+        uploadStream(options(retrying, key, randomInput(12 * MiB).source)),
+      ).rejects.toThrow('injected: AccessDenied');
+      expect(faulty.ops('abort')).toHaveLength(2);
+      await expectNothingLeft(backend, key);
+      injected('S3 error', faulty.thrown);
+    },
+  );
 
-  it('a source stream error aborts', async () => {
+  it('a source stream error aborts', { tags: ['faults'] }, async () => {
     const key = `${prefix}/source-error`;
     async function* dying(): AsyncGenerator<Uint8Array> {
       yield* randomInput(12 * MiB).source;
@@ -133,55 +150,71 @@ describe('uploader fault injection (real S3)', () => {
       'reading the input failed: zfs send: broken pipe',
     );
     await expectNothingLeft(backend, key);
+    injected('stage death');
   });
 
-  it('a rejecting commit gate aborts after every part was uploaded', async () => {
-    const key = `${prefix}/gate`;
-    const { faulty, retrying } = faultyS3();
-    const stageFailed = new Error('pigz exited 1');
-    let partsAtGate = 0;
-    await expect(
-      uploadStream(
-        options(retrying, key, randomInput(11 * MiB).source, {
-          beforeComplete: () => {
-            partsAtGate = faulty.ops('writeChunk').length;
-            return Promise.reject(stageFailed);
-          },
-        }),
-      ),
-    ).rejects.toBe(stageFailed);
-    expect(partsAtGate).toBe(3);
-    expect(faulty.ops('complete')).toHaveLength(0);
-    await expectNothingLeft(backend, key);
-  });
+  it(
+    'a rejecting commit gate aborts after every part was uploaded',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/gate`;
+      const { faulty, retrying } = faultyS3();
+      const stageFailed = new Error('pigz exited 1');
+      let partsAtGate = 0;
+      await expect(
+        uploadStream(
+          options(retrying, key, randomInput(11 * MiB).source, {
+            beforeComplete: () => {
+              partsAtGate = faulty.ops('writeChunk').length;
+              return Promise.reject(stageFailed);
+            },
+          }),
+        ),
+      ).rejects.toBe(stageFailed);
+      expect(partsAtGate).toBe(3);
+      expect(faulty.ops('complete')).toHaveLength(0);
+      await expectNothingLeft(backend, key);
+      injected('stage death');
+    },
+  );
 
-  it('an abort signal mid-upload aborts the upload and rejects with its reason', async () => {
-    const key = `${prefix}/signal`;
-    const controller = new AbortController();
-    const reason = new InterruptedError('interrupted by SIGTERM');
-    const { retrying } = faultyS3(({ op, chunk }) => {
-      if (op === 'writeChunk' && chunk === 3) controller.abort(reason);
-    });
-    await expect(
-      uploadStream(
-        options(retrying, key, randomInput(40 * MiB).source, { signal: controller.signal }),
-      ),
-    ).rejects.toBe(reason);
-    await expectNothingLeft(backend, key);
-  });
+  it(
+    'an abort signal mid-upload aborts the upload and rejects with its reason',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/signal`;
+      const controller = new AbortController();
+      const reason = new InterruptedError('interrupted by SIGTERM');
+      const { retrying } = faultyS3(({ op, chunk }) => {
+        if (op === 'writeChunk' && chunk === 3) controller.abort(reason);
+      });
+      await expect(
+        uploadStream(
+          options(retrying, key, randomInput(40 * MiB).source, { signal: controller.signal }),
+        ),
+      ).rejects.toBe(reason);
+      await expectNothingLeft(backend, key);
+      injected('signal');
+    },
+  );
 
-  it('a wrong Content-MD5 is refused by the server as a permanent error', async () => {
-    const key = `${prefix}/bad-md5`;
-    const faulty = new WrongMd5Backend(backend);
-    const err = await uploadStream(
-      options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect((err as StorageError).isRetryable).toBe(false);
-    expect((err as StorageError).message).toMatch(
-      /uploading part 1 of .*: (BadDigest|InvalidDigest)/,
-    );
-    expect(sends(faulty, 1)).toBe(1);
-    await expectNothingLeft(backend, key);
-  });
+  it(
+    'a wrong Content-MD5 is refused by the server as a permanent error',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/bad-md5`;
+      const faulty = new WrongMd5Backend(backend);
+      const err = await uploadStream(
+        options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).isRetryable).toBe(false);
+      expect((err as StorageError).message).toMatch(
+        /uploading part 1 of .*: (BadDigest|InvalidDigest)/,
+      );
+      expect(sends(faulty, 1)).toBe(1);
+      await expectNothingLeft(backend, key);
+      injected('corrupt data', sends(faulty, 1));
+    },
+  );
 });

@@ -1,12 +1,14 @@
 /**
  * Ports for the commands' unit tests: a given backend (normally the memory backend, maybe
  * wrapped in FaultyBackend), a scripted `zfs`, an environment with no config file, captured
- * output and a fixed clock.
+ * output, a fixed clock and a recording lock (or the lock the test passes: a real one in a
+ * temporary LOCK_DIR).
  */
 import { Writable } from 'node:stream';
 import type { Backend } from '../../storage/backend.js';
 import { storageOf } from '../../storage/open.js';
 import type { CommandPorts } from '../ports.js';
+import type { HeldLock, LockRequest } from '../../lock/acquire.js';
 
 export interface TestPorts extends CommandPorts {
   /** Everything written to stdout / stderr so far. */
@@ -14,6 +16,15 @@ export interface TestPorts extends CommandPorts {
   err(): string;
   /** Abort the run as SIGTERM would. */
   controller: AbortController;
+  /** Every lock the default lock port handed out, in order (empty when `lock` was given). */
+  locks: RecordedLock[];
+}
+
+/** A lock taken through the recording lock port. */
+export interface RecordedLock {
+  request: LockRequest;
+  /** How many times `release` was called. */
+  releases: number;
 }
 
 /** The settings every test starts from: no config file, COMPRESSOR none, no cache. */
@@ -36,10 +47,12 @@ export function testPorts(input: {
   stdout?: Writable;
   /** Replaces the fixed clock (e.g. one that ticks, so progress lines are drawn). */
   now?: () => number;
+  lock?: CommandPorts['lock'];
 }): TestPorts {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const controller = new AbortController();
+  const locks: RecordedLock[] = [];
   return {
     openStorage: () => storageOf(input.backend, 'test-bucket'),
     zfs: input.zfs,
@@ -49,8 +62,21 @@ export function testPorts(input: {
     now: input.now ?? (() => Date.parse('2026-11-26T00:00:00Z')),
     signal: controller.signal,
     controller,
+    locks,
+    lock: input.lock ?? ((request) => Promise.resolve(recordLock(locks, request))),
     out: () => Buffer.concat(out).toString(),
     err: () => Buffer.concat(err).toString(),
+  };
+}
+
+function recordLock(into: RecordedLock[], request: LockRequest): HeldLock {
+  const record: RecordedLock = { request, releases: 0 };
+  into.push(record);
+  return {
+    path: `${request.dir}/${request.name}`,
+    release: () => {
+      record.releases += 1;
+    },
   };
 }
 

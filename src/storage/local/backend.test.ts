@@ -321,6 +321,33 @@ describe('LocalBackend keys and root', () => {
 });
 
 describe('LocalBackend remove and readRange', () => {
+  it('readRange with ifMatch fails for a file replaced outside z3 (its sidecar no longer fits)', async () => {
+    const { etag } = await putObject(backend, { key: 'a', data: bytes(10) });
+    await writeFile(path.join(root, 'a'), bytes(12, 2));
+    await expect(backend.readRange({ key: 'a', start: 0, end: 9, ifMatch: etag })).rejects.toThrow(
+      `a changed while it was being read (ETag was ${etag})`,
+    );
+  });
+
+  it('a conflicting conditional commit leaves the object, its sidecar and no temporary', async () => {
+    await putObject(backend, { key: 'a', data: bytes(10), metadata: { run: 'first' } });
+    const before = await readFile(path.join(root, 'a.z3meta'), 'utf8');
+    const writer = await backend.openWriter({
+      key: 'a',
+      metadata: { run: 'second' },
+      chunkSize: 4,
+      ifNoneMatch: true,
+    });
+    const body = bytes(3, 5);
+    const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
+    await expect(writer.complete([chunk])).rejects.toThrow(
+      'another writer committed a first; it was left in place',
+    );
+    expect(await readFile(path.join(root, 'a.z3meta'), 'utf8')).toBe(before);
+    expect(await readFile(path.join(root, 'a'))).toEqual(bytes(10));
+    expect(await tree(root)).toEqual(['a', 'a.z3meta']);
+  });
+
   it('removes the object, its sidecar and the directories it leaves empty, never the root', async () => {
     await putObject(backend, { key: 'a/b/c', data: bytes(1) });
     await putObject(backend, { key: 'a/d', data: bytes(1) });

@@ -33,7 +33,7 @@ import type {
   ReadRangeInput,
 } from '../backend.js';
 import { FILE_LIMITS } from '../limits.js';
-import { compareKeys, lowerCaseKeys } from '../rules.js';
+import { changedWhileReading, compareKeys, isSameEtag, lowerCaseKeys } from '../rules.js';
 import { fsError, hasCode } from './fs-error.js';
 import {
   createTemp,
@@ -63,7 +63,7 @@ export class LocalBackend implements Backend {
   readonly kind = 'local';
   readonly location: string;
   readonly limits: BackendLimits = FILE_LIMITS;
-  readonly features: BackendFeatures = { hasStableListing: false };
+  readonly features: BackendFeatures = { hasStableListing: false, conditionalCommit: true };
   /** Writes of this instance still open, by id: abortPending closes their file too. */
   private readonly openWriters = new Map<string, LocalChunkWriter>();
 
@@ -120,6 +120,7 @@ export class LocalBackend implements Backend {
       if (end >= stats.size) {
         throw new StorageError(`${what}: outside the object (${stats.size} bytes)`);
       }
+      if (input.ifMatch !== undefined) await checkVersion(paths.sidecar, stats.size, input);
       const target = input.target ?? Buffer.allocUnsafe(length);
       await readFully({ handle, target, length, position: start, what });
       return target.subarray(0, length);
@@ -158,6 +159,7 @@ export class LocalBackend implements Backend {
       chunkSize,
       maxParts: this.limits.maxParts,
       metadata: lowerCaseKeys(input.metadata),
+      ifNoneMatch: input.ifNoneMatch === true,
       onSettled: () => this.openWriters.delete(id),
     });
     this.openWriters.set(id, writer);
@@ -218,6 +220,23 @@ export class LocalBackend implements Backend {
       if (!hasCode(cause, 'EISDIR')) throw err;
     }
   }
+}
+
+/**
+ * Fail unless the sidecar gives the object the ETag `input.ifMatch`, for a file already open
+ * with `size` bytes. Why reading the sidecar after opening is enough: a commit unlinks the old
+ * sidecar before it renames the new data into place (writer.ts), so once the open file is a
+ * newer version, the old ETag can no longer be read beside it. A file replaced outside z3 with
+ * its sidecar kept is caught only when its size changed (sidecar.ts).
+ */
+async function checkVersion(
+  sidecarFile: string,
+  size: number,
+  input: Pick<ReadRangeInput, 'key' | 'ifMatch'>,
+): Promise<void> {
+  const { key, ifMatch = '' } = input;
+  const sidecar = await readSidecar(sidecarFile, size);
+  if (!isSameEtag(ifMatch, sidecar?.etag ?? '')) throw changedWhileReading(key, ifMatch);
 }
 
 /** A backend on `root`, the backup directory (an absolute path of an existing directory). */

@@ -16,18 +16,30 @@
  * old and the new object have the same size. A sidecar is also trusted only while its `size`
  * matches the object's (sidecar.ts), against stray or hand-copied sidecars.
  *
+ * A conditional commit (`ifNoneMatch`) replaces steps 2 and 3: it links the data to the key,
+ * which fails with EEXIST, atomically, when any file is there, and then unlinks the temporary.
+ * It leaves the old sidecar alone, since it may be another writer's, committed a moment ago;
+ * step 4 replaces a stray one. On a file system without hard links (FAT, some FUSE) it falls
+ * back to a check then a rename, which two writers racing within the same moment can pass both.
+ *
  * Temporaries are named `.<name>.<id>.z3tmp` and `.<name>.<id>.z3meta.z3tmp`: listings skip them,
  * `listPending` reports the first.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { rename } from 'node:fs/promises';
+import { link, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { IntegrityError, StorageError } from '../../errors.js';
+import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type { ChunkWriter, CommittedObject, WriteChunkInput, WrittenChunk } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { checkCompleteChunks } from '../rules.js';
-import { fsError } from './fs-error.js';
-import { removeEmptyDirs, syncDir, unlinkIfPresent, writeFileSynced } from './fs-ops.js';
+import { fsError, hasCode } from './fs-error.js';
+import {
+  lstatIfPresent,
+  removeEmptyDirs,
+  syncDir,
+  unlinkIfPresent,
+  writeFileSynced,
+} from './fs-ops.js';
 import type { KeyPaths } from './paths.js';
 import { tempDataName, tempSidecarName } from './paths.js';
 import { encodeSidecar } from './sidecar.js';
@@ -43,6 +55,8 @@ export interface LocalWriterOptions {
   maxParts: number;
   /** Lower-cased already. */
   metadata: Record<string, string>;
+  /** Commit only if no object is at the key (OpenWriterInput.ifNoneMatch). */
+  ifNoneMatch: boolean;
   /** Called once the write is committed or discarded (the backend forgets it then). */
   onSettled: () => void;
 }
@@ -141,8 +155,12 @@ export class LocalChunkWriter implements ChunkWriter {
         this.tempSidecar,
         encodeSidecar({ metadata: this.options.metadata, etag, size }),
       );
-      if (await unlinkIfPresent(sidecar)) await syncDir(dir);
-      await this.move(this.tempData, file);
+      if (this.options.ifNoneMatch) {
+        await this.linkNew(file);
+      } else {
+        if (await unlinkIfPresent(sidecar)) await syncDir(dir);
+        await this.move(this.tempData, file);
+      }
       this.isRenamed = true;
       await syncDir(dir);
     }
@@ -242,6 +260,26 @@ export class LocalChunkWriter implements ChunkWriter {
     } catch (err) {
       throw fsError(`completing ${this.key}: renaming ${from} to`, to, err);
     }
+  }
+
+  /**
+   * Put the data at `file` only if nothing is there (see the module comment): link, then unlink
+   * the temporary. A file at the key is a CommitConflictError, and nothing is changed.
+   */
+  private async linkNew(file: string): Promise<void> {
+    try {
+      await link(this.tempData, file);
+    } catch (err) {
+      if (hasCode(err, 'EEXIST')) throw new CommitConflictError(this.key);
+      if (!hasCode(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS')) {
+        throw fsError(`completing ${this.key}: linking ${this.tempData} to`, file, err);
+      }
+      // No hard links here: the check-then-rename fallback (module comment).
+      if ((await lstatIfPresent(file)) !== undefined) throw new CommitConflictError(this.key);
+      return this.move(this.tempData, file);
+    }
+    this.isRenamed = true; // the key holds this write's data now: a retry must not link again
+    await unlinkIfPresent(this.tempData);
   }
 
   private requireOpen(what: string): void {

@@ -9,6 +9,14 @@ runBackendSuite('mem', ({ pageSize }) =>
   Promise.resolve({ backend: new MemBackend({ pageSize }), prefix: 'conf/' }),
 );
 
+// The suite's branch for a backend that declares no conditional commit (it must refuse one).
+runBackendSuite('mem without conditional commits', ({ pageSize }) =>
+  Promise.resolve({
+    backend: new MemBackend({ pageSize, conditionalCommit: false }),
+    prefix: 'conf/',
+  }),
+);
+
 describe('MemBackend', () => {
   it('builds each listing page when it is reached, pageSize objects at a time', async () => {
     const backend = new MemBackend({ pageSize: 2 });

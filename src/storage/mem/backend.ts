@@ -4,7 +4,7 @@
  * S3's ETag rule, so that code tested on it behaves the same on a real server. Not for users.
  */
 import { randomBytes } from 'node:crypto';
-import { IntegrityError, StorageError } from '../../errors.js';
+import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type {
   Backend,
   BackendFeatures,
@@ -22,7 +22,14 @@ import type {
 } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { S3_LIMITS } from '../limits.js';
-import { checkChunkNumber, checkCompleteChunks, lowerCaseKeys, compareKeys } from '../rules.js';
+import {
+  changedWhileReading,
+  checkChunkNumber,
+  checkCompleteChunks,
+  compareKeys,
+  isSameEtag,
+  lowerCaseKeys,
+} from '../rules.js';
 
 export interface MemBackendOptions {
   /** Default: S3's limits (tests lower them to exercise the checks). */
@@ -31,6 +38,11 @@ export interface MemBackendOptions {
   pageSize?: number | undefined;
   /** The clock for LastModified (default `Date.now`). */
   now?: (() => number) | undefined;
+  /**
+   * Declare `features.conditionalCommit` (default true); false makes a backend that refuses
+   * `ifNoneMatch`, so that the conformance suite's other branch runs too.
+   */
+  conditionalCommit?: boolean | undefined;
 }
 
 interface StoredObject {
@@ -46,13 +58,14 @@ interface PendingUpload {
   chunkSize: number;
   started: string;
   chunks: Map<number, Buffer>;
+  ifNoneMatch: boolean;
 }
 
 export class MemBackend implements Backend {
   readonly kind = 'mem';
   readonly location = 'mem:';
   readonly limits: BackendLimits;
-  readonly features: BackendFeatures = { hasStableListing: true };
+  readonly features: BackendFeatures;
   /** The objects, by key: tests may read and change them directly (e.g. to corrupt one). */
   readonly objects = new Map<string, StoredObject>();
   /** Pending writes, by id. */
@@ -64,6 +77,10 @@ export class MemBackend implements Backend {
     this.limits = options.limits ?? S3_LIMITS;
     this.pageSize = options.pageSize ?? 1000;
     this.now = options.now ?? Date.now;
+    this.features = {
+      hasStableListing: true,
+      conditionalCommit: options.conditionalCommit ?? true,
+    };
   }
 
   /** Store an object directly (test setup), with S3's single-part ETag. */
@@ -118,6 +135,9 @@ export class MemBackend implements Backend {
         ),
       );
     }
+    if (input.ifMatch !== undefined && !isSameEtag(input.ifMatch, o.etag)) {
+      return Promise.reject(changedWhileReading(input.key, input.ifMatch));
+    }
     const bytes = o.data.subarray(input.start, input.end + 1);
     if (input.target === undefined) return Promise.resolve(Buffer.from(bytes));
     input.target.set(bytes);
@@ -130,6 +150,11 @@ export class MemBackend implements Backend {
   }
 
   openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
+    if (input.ifNoneMatch === true && !this.features.conditionalCommit) {
+      return Promise.reject(
+        new StorageError(`writing ${input.key}: this backend cannot commit conditionally`),
+      );
+    }
     const id = randomBytes(8).toString('hex');
     this.pending.set(id, {
       key: input.key,
@@ -137,6 +162,7 @@ export class MemBackend implements Backend {
       chunkSize: input.chunkSize,
       started: new Date(this.now()).toISOString(),
       chunks: new Map(),
+      ifNoneMatch: input.ifNoneMatch === true,
     });
     return Promise.resolve(new MemChunkWriter(this, input.key, id));
   }
@@ -162,6 +188,10 @@ export class MemBackend implements Backend {
       throw new StorageError(`completing ${id}: no such upload`, { isNotFound: true });
     }
     const ordered = checkCompleteChunks(chunks, upload.key);
+    // The upload stays pending, as on S3: the caller aborts it.
+    if (upload.ifNoneMatch && this.objects.has(upload.key)) {
+      throw new CommitConflictError(upload.key);
+    }
     const parts = ordered.map((c) => {
       const data = upload.chunks.get(c.number);
       if (data === undefined) {

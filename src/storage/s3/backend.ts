@@ -75,7 +75,10 @@ export class S3Backend implements Backend {
       fallback: (key) => this.stat(key),
       socketTimeoutMs: options.socketTimeoutMs,
     });
-    this.features = { hasStableListing: true, statBulk };
+    // conditionalCommit: true although some servers ignore If-None-Match (Ceph RGW 16): the
+    // backend cannot tell the server, and the HEAD before the commit holds on every server
+    // (see writer.ts for what each one guarantees).
+    this.features = { hasStableListing: true, conditionalCommit: true, statBulk };
   }
 
   /** `<bucket>/<key>`, for messages. */
@@ -163,7 +166,9 @@ export class S3Backend implements Backend {
       throw new StorageError(`starting upload to ${this.where(key)}: no upload id returned`);
     }
     const id = out.UploadId;
-    return new S3ChunkWriter({ client: this.client, bucket: this.bucket, key, id, store: this });
+    const { client, bucket } = this;
+    const ifNoneMatch = input.ifNoneMatch;
+    return new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch });
   }
 
   async listPending(prefix: string): Promise<PendingWrite[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError, UsageError } from '../../errors.js';
-import { callError, classifyS3Error, toStorageError } from './errors.js';
+import { callError, classifyS3Error, isPreconditionFailed, toStorageError } from './errors.js';
 
 function sdkError(name: string, status?: number, message = `${name} happened`): Error {
   return Object.assign(new Error(message), {
@@ -26,6 +26,7 @@ describe('classifyS3Error', () => {
     ['EPIPE', netError('EPIPE', 'write EPIPE')],
     ['socket hang up', new Error('socket hang up')],
     ['reset as cause', Object.assign(new Error('x'), { cause: netError('ECONNRESET', 'r') })],
+    ['409 ConditionalRequestConflict', sdkError('ConditionalRequestConflict', 409)],
   ])('%s is retryable', (_label, err) => {
     expect(classifyS3Error(err)).toEqual({ isRetryable: true, isNotFound: false });
   });
@@ -35,6 +36,7 @@ describe('classifyS3Error', () => {
     ['400 BadDigest', sdkError('BadDigest', 400)],
     ['NoSuchBucket', sdkError('NoSuchBucket', 404)],
     ['abort', sdkError('AbortError')],
+    ['412 PreconditionFailed', sdkError('PreconditionFailed', 412)],
   ])('%s is permanent', (_label, err) => {
     expect(classifyS3Error(err).isRetryable).toBe(false);
   });
@@ -99,5 +101,14 @@ describe('callError', () => {
     const err = callError(netError('ECONNRESET', 'r'), 'op', new AbortController().signal);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as StorageError).isRetryable).toBe(true);
+  });
+});
+
+describe('isPreconditionFailed', () => {
+  it('is true for 412 PreconditionFailed, by name or by status, and false otherwise', () => {
+    expect(isPreconditionFailed(sdkError('PreconditionFailed', 412))).toBe(true);
+    expect(isPreconditionFailed(sdkError('Unknown', 412))).toBe(true);
+    expect(isPreconditionFailed(sdkError('NoSuchKey', 404))).toBe(false);
+    expect(isPreconditionFailed(new Error('PreconditionFailed?'))).toBe(false);
   });
 });

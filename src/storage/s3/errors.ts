@@ -20,6 +20,8 @@ const THROTTLING_CODES = new Set([
   'BandwidthLimitExceeded',
   'ServiceUnavailable',
   'InternalError',
+  // AWS: a conditional write raced with another request on the key; it asks for a retry.
+  'ConditionalRequestConflict',
 ]);
 /** Error names that mean the request or the connection timed out. */
 const TIMEOUT_CODES = new Set(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError']);
@@ -78,6 +80,15 @@ export function classifyS3Error(err: unknown): { isRetryable: boolean; isNotFoun
       TIMEOUT_CODES.has(d.name) ||
       isNetworkFailure(err));
   return { isRetryable, isNotFound };
+}
+
+/**
+ * True for the answer to a request whose condition (`If-Match`, `If-None-Match`) did not hold:
+ * 412 PreconditionFailed. The callers say what it means for their request.
+ */
+export function isPreconditionFailed(err: unknown): boolean {
+  const d = describe(err);
+  return d.name === 'PreconditionFailed' || d.status === 412;
 }
 
 /** A hint for the permanent errors users can fix themselves. */

@@ -1,5 +1,8 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { objectSize } from './range.js';
+import { StorageError } from '../../errors.js';
+import { objectSize, readRange } from './range.js';
 
 describe('objectSize (Content-Range)', () => {
   it('reads the total after the slash', () => {
@@ -11,5 +14,47 @@ describe('objectSize (Content-Range)', () => {
     expect(objectSize('bytes 0-9/*')).toBeUndefined();
     expect(objectSize(undefined)).toBeUndefined();
     expect(objectSize('')).toBeUndefined();
+  });
+});
+
+/** A client whose GET answers with `answer`, recording the commands. */
+function scripted(answer: () => unknown): { client: S3Client; sent: GetObjectCommand[] } {
+  const sent: GetObjectCommand[] = [];
+  const send = (command: GetObjectCommand): Promise<unknown> => {
+    sent.push(command);
+    return Promise.resolve().then(answer);
+  };
+  return { client: { send } as unknown as S3Client, sent };
+}
+
+describe('readRange with ifMatch', () => {
+  const input = { key: 'k', start: 0, end: 2 };
+
+  it('sends If-Match when given, and none otherwise', async () => {
+    const { client, sent } = scripted(() => ({
+      Body: Readable.from([Buffer.from('abc')]),
+      ContentRange: 'bytes 0-2/3',
+    }));
+    await readRange({ client, bucket: 'b' }, { ...input, ifMatch: '"e1"' });
+    await readRange({ client, bucket: 'b' }, input);
+    expect(sent.map((c) => c.input.IfMatch)).toEqual(['"e1"', undefined]);
+  });
+
+  it('412 is "changed while it was being read", not retryable', async () => {
+    const { client } = scripted(() => {
+      throw Object.assign(new Error('PreconditionFailed'), {
+        name: 'PreconditionFailed',
+        $metadata: { httpStatusCode: 412 },
+      });
+    });
+    const error = await readRange({ client, bucket: 'b' }, { ...input, ifMatch: '"e1"' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({
+      message: 'k changed while it was being read (ETag was "e1")',
+      isRetryable: false,
+      isNotFound: false,
+    });
   });
 });

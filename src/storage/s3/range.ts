@@ -6,7 +6,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
 import type { ReadRangeInput } from '../backend.js';
-import { callError } from './errors.js';
+import { changedWhileReading } from '../rules.js';
+import { callError, isPreconditionFailed } from './errors.js';
 
 /** Where the range is read from. */
 export interface RangeSource {
@@ -17,10 +18,11 @@ export interface RangeSource {
 /**
  * Bytes [start, end] of `input.key`, exactly; see Backend.readRange. A body shorter or longer
  * than the range is a retryable error (a connection cut mid-body, a confused proxy); a range
- * past the end of the object is a permanent one.
+ * past the end of the object is a permanent one. `ifMatch` goes out as `If-Match`, which the
+ * server checks (Ceph RGW 16 too: 412 PreconditionFailed for another ETag).
  */
 export async function readRange(source: RangeSource, input: ReadRangeInput): Promise<Uint8Array> {
-  const { key, start, end, signal } = input;
+  const { key, start, end, signal, ifMatch } = input;
   const what = `reading bytes ${start}-${end} of ${source.bucket}/${key}`;
   const length = end - start + 1;
   if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(end) || length < 1) {
@@ -32,7 +34,12 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
   }
   try {
     const out = await source.client.send(
-      new GetObjectCommand({ Bucket: source.bucket, Key: key, Range: `bytes=${start}-${end}` }),
+      new GetObjectCommand({
+        Bucket: source.bucket,
+        Key: key,
+        Range: `bytes=${start}-${end}`,
+        ...(ifMatch !== undefined ? { IfMatch: ifMatch } : {}),
+      }),
       signal !== undefined ? { abortSignal: signal } : {},
     );
     const body = out.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
@@ -45,6 +52,9 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
     }
     return await readBody(body, target.subarray(0, length), what);
   } catch (err) {
+    if (ifMatch !== undefined && signal?.aborted !== true && isPreconditionFailed(err)) {
+      throw changedWhileReading(key, ifMatch);
+    }
     throw callError(err, what, signal);
   }
 }

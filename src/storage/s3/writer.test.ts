@@ -1,18 +1,21 @@
 /**
  * The S3 chunk writer's decisions, with a scripted client at the SDK seam (the `send` call) and
- * the in-memory backend for HEAD and delete. Why not only the real server: Ceph RGW never
- * answers NoSuchUpload to a complete (it answers 200 when any object is at the key, 500
- * otherwise), so the lost-answer path AWS takes is scripted here; test/integration/
- * s3-backend.test.ts covers the rest for real.
+ * the in-memory backend for HEAD (and, scripted, the delete). Why not only the real server:
+ * Ceph RGW 16 never answers NoSuchUpload to a complete (it answers 200 to a repeated Complete
+ * of a completed upload, 500 to one of an aborted or unknown upload), answers the first
+ * Complete with no ETag, and ignores If-Match on DELETE and If-None-Match on Complete, so AWS's
+ * paths are scripted here; test/integration/s3-backend.test.ts and conditional-writes.test.ts
+ * cover the rest for real.
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  DeleteObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, StorageError } from '../../errors.js';
+import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type { WrittenChunk } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { MemBackend } from '../mem/backend.js';
@@ -26,7 +29,10 @@ function s3Error(name: string, status: number): Error {
 }
 
 /** A writer whose client answers every command with `answer` (throwing = rejecting). */
-function scripted(answer: Answer): { writer: S3ChunkWriter; store: MemBackend; sent: unknown[] } {
+function scripted(
+  answer: Answer,
+  options: { ifNoneMatch?: boolean } = {},
+): { writer: S3ChunkWriter; store: MemBackend; sent: unknown[] } {
   const sent: unknown[] = [];
   const client = {
     send: (command: unknown) => {
@@ -35,8 +41,23 @@ function scripted(answer: Answer): { writer: S3ChunkWriter; store: MemBackend; s
     },
   } as unknown as S3Client;
   const store = new MemBackend();
-  const writer = new S3ChunkWriter({ client, bucket: 'b', key: 'k', id: 'u1', store });
+  const { ifNoneMatch } = options;
+  const writer = new S3ChunkWriter({ client, bucket: 'b', key: 'k', id: 'u1', store, ifNoneMatch });
   return { writer, store, sent };
+}
+
+/** AWS's DeleteObject with If-Match on `store`: deletes on a match, 412 otherwise. */
+function conditionalDelete(store: MemBackend, command: DeleteObjectCommand): object {
+  if (store.objects.get('k')?.etag !== command.input.IfMatch) {
+    throw s3Error('PreconditionFailed', 412);
+  }
+  store.objects.delete('k');
+  return {};
+}
+
+/** The commands of one type that were sent. */
+function sentOf<T>(sent: unknown[], type: new (...args: never[]) => T): T[] {
+  return sent.filter((c): c is T => c instanceof type);
 }
 
 function chunk(number: number, text: string): WrittenChunk {
@@ -94,10 +115,11 @@ describe('S3ChunkWriter.complete', () => {
     expect(store.objects.has('k')).toBe(true);
   });
 
-  it('deletes an object it committed when the ETag is wrong', async () => {
-    const { writer, store } = scripted(() => {
+  it('deletes a wrong object it provably committed, conditional on its ETag', async () => {
+    const { writer, store, sent } = scripted((c) => {
+      if (c instanceof DeleteObjectCommand) return conditionalDelete(store, c);
       putCommitted(store, 'hello world', '"0123-2"');
-      return {};
+      return { ETag: '"0123-2"' }; // AWS answers the object's ETag
     });
     const err = await writer.complete(chunks).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
@@ -105,7 +127,69 @@ describe('S3ChunkWriter.complete', () => {
       `k: the server reports ETag "0123-2" and 11 bytes, expected ${etag} and 11 bytes; ` +
         'the object was deleted',
     );
+    expect(sentOf(sent, DeleteObjectCommand)[0]?.input).toMatchObject({ IfMatch: '"0123-2"' });
     expect(store.objects.has('k')).toBe(false);
+  });
+
+  it('leaves a wrong object when the Complete answer has no ETag (Ceph RGW): no delete sent', async () => {
+    const { writer, store, sent } = scripted(() => {
+      putCommitted(store, 'hello world', '"0123-2"');
+      return { ETag: '' };
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).message).toBe(
+      `k: the object at the key is not what this write sent (the server reports ETag "0123-2" ` +
+        `and 11 bytes, expected ${etag} and 11 bytes); it was left in place: the server's ` +
+        "answer to this write's commit carried no ETag, so it may be another writer's",
+    );
+    expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
+    expect(store.objects.get('k')?.etag).toBe('"0123-2"');
+  });
+
+  it("leaves another writer's object committed between this Complete and its HEAD", async () => {
+    const { writer, store, sent } = scripted(() => {
+      putCommitted(store); // this write's object, as its Complete reports it…
+      putCommitted(store, 'other bytes', '"bbbb-1"'); // …replaced at once by another writer
+      return { ETag: etag };
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).message).toMatch(
+      /^k: the object at the key is not what this write sent \(the server reports ETag "bbbb-1" and 11 bytes, expected .*\); it was left in place: its ETag is not the ".*-2" this write's commit returned, so it is another writer's$/,
+    );
+    expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
+    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+  });
+
+  it('leaves the object when the conditional delete answers 412 (replaced after the HEAD)', async () => {
+    const { writer, store } = scripted((c) => {
+      if (c instanceof DeleteObjectCommand) {
+        putCommitted(store, 'other bytes', '"bbbb-1"');
+        return conditionalDelete(store, c);
+      }
+      putCommitted(store, 'hello world', '"0123-2"');
+      return { ETag: '"0123-2"' };
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).message).toMatch(
+      /it was left in place: it changed before the delete conditional on its ETag \(412\)$/,
+    );
+    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+  });
+
+  it('a failed delete of its own wrong object is an IntegrityError that says so, not retried', async () => {
+    const { writer, store } = scripted((c) => {
+      if (c instanceof DeleteObjectCommand) throw s3Error('ServiceUnavailable', 503);
+      putCommitted(store, 'hello world', '"0123-2"');
+      return { ETag: '"0123-2"' };
+    });
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as IntegrityError).message).toMatch(
+      /and 11 bytes; deleting it: ServiceUnavailable \(HTTP 503\)$/,
+    );
   });
 
   it('calls an object missing right after its commit retryable', async () => {
@@ -129,6 +213,83 @@ describe('S3ChunkWriter.complete', () => {
     const { writer, sent } = scripted(() => ({}));
     await expect(writer.complete([chunk(2, 'x')])).rejects.toThrow(/chunk 1 is missing/);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('S3ChunkWriter.complete with ifNoneMatch', () => {
+  const ifNoneMatch = true;
+
+  it('sends If-None-Match: * only when asked', async () => {
+    for (const isConditional of [false, true]) {
+      const { writer, store, sent } = scripted(
+        () => {
+          putCommitted(store);
+          return {};
+        },
+        { ifNoneMatch: isConditional },
+      );
+      await writer.complete(chunks);
+      const input = sentOf(sent, CompleteMultipartUploadCommand)[0]?.input;
+      expect(input?.IfNoneMatch).toBe(isConditional ? '*' : undefined);
+    }
+  });
+
+  it('an object already at the key is a CommitConflictError before any Complete', async () => {
+    const { writer, store, sent } = scripted(() => ({}), { ifNoneMatch });
+    putCommitted(store, 'other bytes', '"bbbb-1"');
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommitConflictError);
+    expect(err).toMatchObject({
+      exitCode: 3,
+      message: 'another writer committed k first; it was left in place',
+    });
+    expect(sentOf(sent, CompleteMultipartUploadCommand)).toEqual([]);
+    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+  });
+
+  it('412 on the Complete (a writer committed after the HEAD) is a CommitConflictError', async () => {
+    const { writer, store } = scripted(
+      () => {
+        putCommitted(store, 'other bytes', '"bbbb-1"');
+        throw s3Error('PreconditionFailed', 412);
+      },
+      { ifNoneMatch },
+    );
+    const err = await writer.complete(chunks).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommitConflictError);
+    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+  });
+
+  it('a retry after a lost answer finds its own object: 412 then is success', async () => {
+    let completes = 0;
+    const { writer, store, sent } = scripted(
+      () => {
+        completes += 1;
+        if (completes > 1) throw s3Error('PreconditionFailed', 412);
+        putCommitted(store); // committed, but the answer is lost
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      },
+      { ifNoneMatch },
+    );
+    await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
+    expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+    expect(sentOf(sent, CompleteMultipartUploadCommand)).toHaveLength(2);
+  });
+
+  it("a retry that gets 412 and finds another writer's object is a CommitConflictError", async () => {
+    let completes = 0;
+    const { writer, store } = scripted(
+      () => {
+        completes += 1;
+        if (completes === 1) throw s3Error('InternalError', 500);
+        putCommitted(store, 'other bytes', '"bbbb-1"');
+        throw s3Error('PreconditionFailed', 412);
+      },
+      { ifNoneMatch },
+    );
+    await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
+    await expect(writer.complete(chunks)).rejects.toBeInstanceOf(CommitConflictError);
+    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
   });
 });
 

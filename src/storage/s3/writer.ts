@@ -2,26 +2,36 @@
  * The chunk writer of the S3 backend: one multipart upload. Chunks are parts (UploadPart with
  * Content-MD5, so the server verifies every byte); `complete` commits them and then checks the
  * object by HEAD, because the CompleteMultipartUpload answer cannot be relied on (Ceph RGW
- * answers an empty ETag) and may be lost.
+ * answers an empty ETag) and may be lost. A mismatching object is deleted only when it is
+ * provably this write's (ownership.ts).
+ *
+ * A conditional commit (`ifNoneMatch`) is checked twice: by a HEAD before the Complete, which
+ * catches an object committed before this write finished (overlapping runs, the usual case),
+ * and by `If-None-Match: *` on the Complete, which closes the race between that HEAD and the
+ * commit on servers that honour it (AWS since 2024). Ceph RGW 16 ignores the header (tested):
+ * there a writer that commits between the HEAD and the Complete is replaced.
  */
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
+  DeleteObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { IntegrityError, StorageError } from '../../errors.js';
+import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type {
   Backend,
   ChunkWriter,
   CommittedObject,
+  ObjectInfo,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
 import { S3_LIMITS } from '../limits.js';
 import { checkChunkNumber, checkCompleteChunks } from '../rules.js';
 import { describeCommitMismatch } from './etag-rule.js';
-import { callError, classifyS3Error, toStorageError } from './errors.js';
+import { callError, classifyS3Error, isPreconditionFailed, toStorageError } from './errors.js';
+import { judgeMismatch, leftInPlace, type MismatchFacts } from './ownership.js';
 
 export interface S3ChunkWriterOptions {
   client: S3Client;
@@ -29,16 +39,25 @@ export interface S3ChunkWriterOptions {
   key: string;
   /** The upload id. */
   id: string;
-  /** The backend, to HEAD the committed object and delete it when it is wrong. */
-  store: Pick<Backend, 'stat' | 'remove'>;
+  /** The backend, to HEAD the object before a conditional commit and after every commit. */
+  store: Pick<Backend, 'stat'>;
+  /** Commit only if no object is at the key (OpenWriterInput.ifNoneMatch). */
+  ifNoneMatch?: boolean | undefined;
 }
+
+/** What the Complete answered: committed (with its ETag, maybe `""`), upload gone, or 412. */
+type CommitOutcome =
+  { status: 'committed'; etag: string } | { status: 'gone' } | { status: 'conflict' };
 
 export class S3ChunkWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
   private readonly client: S3Client;
   private readonly bucket: string;
-  private readonly store: Pick<Backend, 'stat' | 'remove'>;
+  private readonly store: Pick<Backend, 'stat'>;
+  private readonly ifNoneMatch: boolean;
+  /** A Complete was sent: a later call is a retry, which may find this write's own object. */
+  private isCommitSent = false;
 
   constructor(options: S3ChunkWriterOptions) {
     this.client = options.client;
@@ -46,6 +65,7 @@ export class S3ChunkWriter implements ChunkWriter {
     this.key = options.key;
     this.id = options.id;
     this.store = options.store;
+    this.ifNoneMatch = options.ifNoneMatch === true;
   }
 
   /** `<bucket>/<key>`, for messages. */
@@ -80,51 +100,91 @@ export class S3ChunkWriter implements ChunkWriter {
 
   /**
    * Commit, then verify by HEAD (see etag-rule.ts). Safe to call again after a lost answer: the
-   * upload is gone then (NoSuchUpload), and the object at the key is verified instead. An
-   * object that fails the check is deleted only when this call committed it: after
-   * NoSuchUpload it may be another writer's (the upload was aborted by a cleanup), so it is
-   * left alone and the call fails with `isNotFound`.
+   * upload is gone then (NoSuchUpload), and the object at the key is verified instead; after
+   * NoSuchUpload a mismatching object may be another writer's (the upload was aborted by a
+   * cleanup), so the call fails with `isNotFound` and leaves it. With `ifNoneMatch` an object
+   * at the key is a CommitConflictError, except on a retry when it is this write's own.
    */
   async complete(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
     const ordered = checkCompleteChunks(chunks, this.key);
-    const isUploadGone = !(await this.commit(ordered));
+    const isRetry = this.isCommitSent;
+    if (this.ifNoneMatch && !isRetry && (await this.store.stat(this.key)) !== undefined) {
+      throw new CommitConflictError(this.key);
+    }
+    this.isCommitSent = true;
+    const outcome = await this.commit(ordered);
+    if (outcome.status === 'conflict' && !isRetry) throw new CommitConflictError(this.key);
     const info = await this.store.stat(this.key);
+    const mismatch = info && describeCommitMismatch(ordered, info);
+    if (info !== undefined && mismatch === undefined) return { etag: info.etag, size: info.size };
     const gone = `completing ${this.where}: the upload is gone`;
-    if (info === undefined) {
-      throw isUploadGone
-        ? new StorageError(`${gone} and no object is at the key`, { isNotFound: true })
-        : new StorageError(
-            `${this.key}: the object is missing right after its upload was completed`,
-            {
-              isRetryable: true,
-            },
-          );
+    switch (outcome.status) {
+      case 'conflict':
+        throw new CommitConflictError(this.key);
+      case 'gone':
+        throw new StorageError(
+          info === undefined
+            ? `${gone} and no object is at the key`
+            : `${gone} and the object at the key is not this write's: ${mismatch}`,
+          { isNotFound: true },
+        );
+      case 'committed':
+        if (info === undefined || mismatch === undefined) throw this.missingAfterCommit();
+        return this.removeIfOwn({ ...this.facts(mismatch, info), committedEtag: outcome.etag });
     }
-    const mismatch = describeCommitMismatch(ordered, info);
-    if (mismatch === undefined) return { etag: info.etag, size: info.size };
-    if (isUploadGone) {
-      throw new StorageError(`${gone} and the object at the key is not this write's: ${mismatch}`, {
-        isNotFound: true,
-      });
-    }
-    await this.store.remove(this.key);
-    throw new IntegrityError(`${this.key}: ${mismatch}; the object was deleted`);
   }
 
-  /** CompleteMultipartUpload; false when the upload is gone (completed or aborted before). */
-  private async commit(ordered: readonly WrittenChunk[]): Promise<boolean> {
+  /** The retryable error of an object missing right after its commit (a lagging listing). */
+  private missingAfterCommit(): StorageError {
+    return new StorageError(
+      `${this.key}: the object is missing right after its upload was completed`,
+      { isRetryable: true },
+    );
+  }
+
+  private facts(mismatch: string, info: ObjectInfo): Omit<MismatchFacts, 'committedEtag'> {
+    return { key: this.key, mismatch, storedEtag: info.etag };
+  }
+
+  /**
+   * Delete the mismatching object when it is provably this write's (ownership.ts), with a
+   * delete conditional on its ETag; either way fail with an IntegrityError saying what happened.
+   */
+  private async removeIfOwn(facts: MismatchFacts): Promise<never> {
+    const verdict = judgeMismatch(facts);
+    if (verdict.action === 'leave') throw verdict.error;
     try {
       await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key, IfMatch: verdict.etag }),
+      );
+    } catch (err) {
+      if (isPreconditionFailed(err)) {
+        throw leftInPlace(facts, 'it changed before the delete conditional on its ETag (412)');
+      }
+      if (!classifyS3Error(err).isNotFound) {
+        const why = toStorageError(err, 'deleting it').message;
+        throw new IntegrityError(`${this.key}: ${facts.mismatch}; ${why}`, { cause: err });
+      }
+    }
+    throw new IntegrityError(`${this.key}: ${facts.mismatch}; the object was deleted`);
+  }
+
+  /** CompleteMultipartUpload, with `If-None-Match: *` when the commit is conditional. */
+  private async commit(ordered: readonly WrittenChunk[]): Promise<CommitOutcome> {
+    try {
+      const out = await this.client.send(
         new CompleteMultipartUploadCommand({
           Bucket: this.bucket,
           Key: this.key,
           UploadId: this.id,
           MultipartUpload: { Parts: ordered.map((c) => ({ PartNumber: c.number, ETag: c.etag })) },
+          ...(this.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
         }),
       );
-      return true;
+      return { status: 'committed', etag: out.ETag ?? '' };
     } catch (err) {
-      if (classifyS3Error(err).isNotFound) return false;
+      if (classifyS3Error(err).isNotFound) return { status: 'gone' };
+      if (this.ifNoneMatch && isPreconditionFailed(err)) return { status: 'conflict' };
       throw toStorageError(err, `completing upload of ${this.where}`);
     }
   }

@@ -12,6 +12,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import type { Backend } from '../backend.js';
+import { describeConditional } from './conformance-conditional.js';
 import { describeListing } from './conformance-listing.js';
 import { describeObjects } from './conformance-objects.js';
 import { describeWriter } from './conformance-writer.js';
@@ -40,6 +41,7 @@ export function runBackendSuite(name: string, factory: BackendFactory): void {
     const fixture = useBackendUnderTest(factory, {});
     describeObjects(fixture);
     describeWriter(fixture);
+    describeConditional(fixture);
     describe('listing, in pages of 2', () => {
       describeListing(useBackendUnderTest(factory, { pageSize: 2 }));
     });

@@ -61,6 +61,8 @@ export class FaultyBackend implements Backend {
   readonly limits: Backend['limits'];
   readonly features: BackendFeatures;
   readonly calls: FaultCall[] = [];
+  /** How many calls the script failed (threw for): the faults this wrapper injected. */
+  thrown = 0;
   private readonly counts = new Map<string, number>();
 
   constructor(
@@ -95,7 +97,12 @@ export class FaultyBackend implements Backend {
     this.counts.set(id, attempt);
     const full: FaultCall = { ...call, attempt };
     this.calls.push(full);
-    await this.script(full);
+    try {
+      await this.script(full);
+    } catch (error) {
+      this.thrown += 1;
+      throw error;
+    }
   }
 
   async stat(key: string): Promise<ObjectInfo | undefined> {
