@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, UsageError, type Z3Error } from '../errors.js';
+import { injected } from '../testing/faults.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { runBackup } from './backup.js';
 import { backupOptions } from './testing/backup-options.js';
@@ -17,7 +18,9 @@ describe('runBackup of a dataset', () => {
 
   it.each([false, true])(
     'that does not exist: exit 2 naming it, nothing sent (dry run %s)',
+    { tags: ['faults'] },
     async (dryRun) => {
+      injected('bad input');
       zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
       const mem = new MemBackend();
       const ports = testPorts({ backend: mem, zfs: zfs.program });

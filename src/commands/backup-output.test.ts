@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
+import { injected } from '../testing/faults.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { runBackup, type BackupOptions } from './backup.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
@@ -42,47 +43,57 @@ describe('runBackup with a dead output', () => {
   let zfs: ScriptedZfs;
   afterEach(() => zfs.cleanup());
 
-  it('backs up every snapshot when stderr fails with EPIPE after the first progress line', async () => {
-    zfs = createScriptedZfs({
-      datasets: { 'tank/data': SNAPS },
-      sends: { 'tank/data@snap-2': BIG, 'tank/data@snap-3': BIG },
-    });
-    const mem = bucketWithFirstBackup();
-    const stderr = brokenPipeSink(1);
-    const ports = testPorts({ backend: mem, zfs: zfs.program, stderr, now: tickingClock() });
+  it(
+    'backs up every snapshot when stderr fails with EPIPE after the first progress line',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({
+        datasets: { 'tank/data': SNAPS },
+        sends: { 'tank/data@snap-2': BIG, 'tank/data@snap-3': BIG },
+      });
+      const mem = bucketWithFirstBackup();
+      const stderr = brokenPipeSink(1);
+      const ports = testPorts({ backend: mem, zfs: zfs.program, stderr, now: tickingClock() });
+      injected('output failure');
 
-    expect(await runBackup(options(), ports)).toBe(EXIT.OK);
-    await settled();
-    // the first line went out after part 1 of snap-2, the second failed (mid-upload, not
-    // fatal), and nothing more was drawn
-    expect(stderr.text()).toMatch(/^tank\/data@snap-2: 5\.00 MiB \/ 12\.0 MiB/);
-    expect(stderr.failedWrites()).toBe(1);
-    expect(stderr.unhandledErrors()).toBe(0);
-    expect([...mem.objects.keys()].sort()).toEqual([
-      'z3-backup/tank/data@snap-1',
-      'z3-backup/tank/data@snap-2',
-      'z3-backup/tank/data@snap-3',
-    ]);
-    expect(mem.pending.size).toBe(0);
-    expect(ports.out()).toBe(
-      'Successfuly backed up tank/data@snap-2: 12 M.\n' +
-        'Successfuly backed up tank/data@snap-3: 12 M.\n',
-    );
-  });
+      expect(await runBackup(options(), ports)).toBe(EXIT.OK);
+      await settled();
+      // the first line went out after part 1 of snap-2, the second failed (mid-upload, not
+      // fatal), and nothing more was drawn
+      expect(stderr.text()).toMatch(/^tank\/data@snap-2: 5\.00 MiB \/ 12\.0 MiB/);
+      expect(stderr.failedWrites()).toBe(1);
+      expect(stderr.unhandledErrors()).toBe(0);
+      expect([...mem.objects.keys()].sort()).toEqual([
+        'z3-backup/tank/data@snap-1',
+        'z3-backup/tank/data@snap-2',
+        'z3-backup/tank/data@snap-3',
+      ]);
+      expect(mem.pending.size).toBe(0);
+      expect(ports.out()).toBe(
+        'Successfuly backed up tank/data@snap-2: 12 M.\n' +
+          'Successfuly backed up tank/data@snap-3: 12 M.\n',
+      );
+    },
+  );
 
-  it('keeps what it backed up, exit 0, when stdout fails with EPIPE on the success lines', async () => {
-    zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
-    const mem = bucketWithFirstBackup();
-    const stdout = brokenPipeSink(0);
-    const ports = testPorts({ backend: mem, zfs: zfs.program, stdout });
+  it(
+    'keeps what it backed up, exit 0, when stdout fails with EPIPE on the success lines',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
+      const mem = bucketWithFirstBackup();
+      const stdout = brokenPipeSink(0);
+      const ports = testPorts({ backend: mem, zfs: zfs.program, stdout });
+      injected('output failure');
 
-    expect(await runBackup(options(), ports)).toBe(EXIT.OK);
-    await settled();
-    expect(stdout.failedWrites()).toBe(2);
-    expect(stdout.unhandledErrors()).toBe(0);
-    expect(mem.objects.size).toBe(3);
-    expect(mem.pending.size).toBe(0);
-  });
+      expect(await runBackup(options(), ports)).toBe(EXIT.OK);
+      await settled();
+      expect(stdout.failedWrites()).toBe(2);
+      expect(stdout.unhandledErrors()).toBe(0);
+      expect(mem.objects.size).toBe(3);
+      expect(mem.pending.size).toBe(0);
+    },
+  );
 });
 
 describe('runBackup success lines', () => {

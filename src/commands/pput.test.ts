@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT, UsageError, type Z3Error } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
+import { injected } from '../testing/faults.js';
 import { parseMetadata, putStream, type PputOptions } from './pput.js';
 import { testPorts } from './testing/ports.js';
 
@@ -24,24 +25,29 @@ describe('parseMetadata', () => {
 });
 
 describe('putStream', () => {
-  it('refuses an empty key as a usage error (exit 2), writing nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'z3-pput-test-'));
-    const file = join(dir, 'input');
-    writeFileSync(file, 'some bytes');
-    const fd = openSync(file, 'r');
-    try {
-      const mem = new MemBackend();
-      const ports = testPorts({ backend: mem, zfs: 'zfs' });
-      const failure = await putStream(pputOptions('', fd), ports).catch((e: unknown) => e);
-      expect(failure).toBeInstanceOf(UsageError);
-      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-      expect((failure as Error).message).toBe('the key must not be empty');
-      expect(mem.objects.size + mem.pending.size).toBe(0);
-    } finally {
-      closeSync(fd);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    'refuses an empty key as a usage error (exit 2), writing nothing',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      const dir = mkdtempSync(join(tmpdir(), 'z3-pput-test-'));
+      const file = join(dir, 'input');
+      writeFileSync(file, 'some bytes');
+      const fd = openSync(file, 'r');
+      try {
+        const mem = new MemBackend();
+        const ports = testPorts({ backend: mem, zfs: 'zfs' });
+        const failure = await putStream(pputOptions('', fd), ports).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(UsageError);
+        expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+        expect((failure as Error).message).toBe('the key must not be empty');
+        expect(mem.objects.size + mem.pending.size).toBe(0);
+      } finally {
+        closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 function pputOptions(name: string, fileDescriptor: number): PputOptions {

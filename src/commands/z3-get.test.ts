@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT, UsageError, type Z3Error } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
+import { injected } from '../testing/faults.js';
 import { testPorts } from './testing/ports.js';
 import { getToStdout, type GetOptions } from './z3-get.js';
 
@@ -13,11 +14,16 @@ function options(name: string): GetOptions {
 }
 
 describe('getToStdout', () => {
-  it('refuses an empty key as a usage error (exit 2) before any request', async () => {
-    const ports = testPorts({ backend: new MemBackend(), zfs: 'zfs' });
-    const failure = await getToStdout(options(''), ports).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(UsageError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-    expect((failure as Error).message).toBe('the key must not be empty');
-  });
+  it(
+    'refuses an empty key as a usage error (exit 2) before any request',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      const ports = testPorts({ backend: new MemBackend(), zfs: 'zfs' });
+      const failure = await getToStdout(options(''), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(UsageError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Error).message).toBe('the key must not be empty');
+    },
+  );
 });
