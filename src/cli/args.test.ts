@@ -10,6 +10,7 @@ import {
   sizeArg,
   wholeNumberArg,
 } from './args.js';
+import { injected } from '../testing/faults.js';
 
 const PPUT_OPTIONS = [
   '--chunk-size',
@@ -190,33 +191,42 @@ describe('parseCommandLine', () => {
     });
   });
 
-  it('turns unknown options into UsageError with commander suggestion as hint', async () => {
-    const err = await usageErrorAsync(() =>
-      parseCommandLine(z3Program(), ['backup', '--ful', '--compresor', 'x']),
-    );
-    expect(err.message).toBe("unknown option '--compresor'");
-    expect(err.hint).toBe('Did you mean --compressor?');
-    expect(err.exitCode).toBe(2);
-  });
+  it(
+    'turns unknown options into UsageError with commander suggestion as hint',
+    { tags: ['faults'] },
+    async () => {
+      const err = await usageErrorAsync(() =>
+        parseCommandLine(z3Program(), ['backup', '--ful', '--compresor', 'x']),
+      );
+      expect(err.message).toBe("unknown option '--compresor'");
+      expect(err.hint).toBe('Did you mean --compressor?');
+      expect(err.exitCode).toBe(2);
+      injected('bad input');
+    },
+  );
 
-  it('reports a missing subcommand instead of exiting 0', async () => {
+  it('reports a missing subcommand instead of exiting 0', { tags: ['faults'] }, async () => {
     const program = z3Program();
     program.configureOutput({ writeErr: () => undefined });
     const err = await usageErrorAsync(() => parseCommandLine(program, []));
     expect(err.message).toBe('missing command: expected one of backup, restore, status');
+    expect(err.exitCode).toBe(2);
+    injected('bad input');
   });
 
-  it('reports missing and excess arguments with a --help hint', async () => {
+  it('reports missing and excess arguments with a --help hint', { tags: ['faults'] }, async () => {
     const missing = await usageErrorAsync(() => parseCommandLine(z3Program(), ['restore']));
     expect(missing.message).toBe("missing required argument 'snapshot'");
     expect(missing.hint).toBe('run "z3 restore --help" for usage');
     const excess = await usageErrorAsync(() => parseCommandLine(z3Program(), ['status', 'extra']));
     expect(excess.message).toMatch(/^too many arguments for 'status'/);
+    injected('bad input', 2);
   });
 
-  it('reports ambiguous prefixes before commander runs', async () => {
+  it('reports ambiguous prefixes before commander runs', { tags: ['faults'] }, async () => {
     const err = await usageErrorAsync(() => parseCommandLine(z3Program(), ['--s', 'x', 'status']));
     expect(err.message).toBe('ambiguous option: --s could match --s3-prefix, --snapshot-prefix');
+    injected('bad input');
   });
 
   it('returns true after help or version output', async () => {
@@ -234,30 +244,36 @@ describe('parseCommandLine', () => {
     expect(out.join('')).toContain('Usage: z3 backup');
   });
 
-  it('reports invalid option arguments from wholeNumberArg and sizeArg', async () => {
-    const run = (argv: string[]): Promise<boolean> => {
-      const program = new Command('pput')
-        .option('--file-descriptor <n>', 'fd', wholeNumberArg(0, 1000))
-        .option('--estimated <size>', 'size', sizeArg())
-        .action(() => undefined);
-      return parseCommandLine(program, argv);
-    };
-    expect((await usageErrorAsync(() => run(['--file', 'x']))).message).toBe(
-      "option '--file-descriptor <n>' argument 'x' is invalid. expected a whole number from 0 to 1000",
-    );
-    expect((await usageErrorAsync(() => run(['--est', '5Q']))).message).toBe(
-      "option '--estimated <size>' argument '5Q' is invalid. expected a size like 256M",
-    );
-    expect(await run(['--file-d', '3', '--estimated=1.5G'])).toBe(false);
-  });
+  it(
+    'reports invalid option arguments from wholeNumberArg and sizeArg',
+    { tags: ['faults'] },
+    async () => {
+      const run = (argv: string[]): Promise<boolean> => {
+        const program = new Command('pput')
+          .option('--file-descriptor <n>', 'fd', wholeNumberArg(0, 1000))
+          .option('--estimated <size>', 'size', sizeArg())
+          .action(() => undefined);
+        return parseCommandLine(program, argv);
+      };
+      expect((await usageErrorAsync(() => run(['--file', 'x']))).message).toBe(
+        "option '--file-descriptor <n>' argument 'x' is invalid. expected a whole number from 0 to 1000",
+      );
+      expect((await usageErrorAsync(() => run(['--est', '5Q']))).message).toBe(
+        "option '--estimated <size>' argument '5Q' is invalid. expected a size like 256M",
+      );
+      expect(await run(['--file-d', '3', '--estimated=1.5G'])).toBe(false);
+      injected('bad input', 2);
+    },
+  );
 });
 
 describe('option parsers', () => {
-  it('wholeNumberArg accepts the range only', () => {
+  it('wholeNumberArg accepts the range only', { tags: ['faults'] }, () => {
     const parse = wholeNumberArg(1, 10);
     expect(parse(' 7 ')).toBe(7);
     for (const bad of ['0', '11', '1.5', '', 'x', '-1'])
       expect(() => parse(bad)).toThrow(/whole number from 1 to 10/);
+    injected('bad input', 6);
   });
 
   it('sizeArg returns bytes', () => {

@@ -8,6 +8,7 @@ import { runPput } from './pput-program.js';
 import { runZ3Get } from './z3-get-program.js';
 import type { MainContext } from './run-main.js';
 import { runZ3 } from './z3-program.js';
+import { injected } from '../testing/faults.js';
 
 type Main = (ctx: MainContext) => Promise<number>;
 
@@ -37,20 +38,30 @@ describe('--backup-dir', () => {
     vi.unstubAllEnvs();
   });
 
-  it.each(PROGRAMS)('%s: is BACKUP_DIR, validated and named as the flag', async (_, main, argv) => {
-    const err = await configError(
-      main,
-      argv.map((a) => (a === '%' ? 'relative/dir' : a)),
-    );
-    expect(err.message).toBe('--backup-dir BACKUP_DIR: expected an absolute directory path');
-  });
+  it.each(PROGRAMS)(
+    '%s: is BACKUP_DIR, validated and named as the flag',
+    { tags: ['faults'] },
+    async (_, main, argv) => {
+      const err = await configError(
+        main,
+        argv.map((a) => (a === '%' ? 'relative/dir' : a)),
+      );
+      expect(err.message).toBe('--backup-dir BACKUP_DIR: expected an absolute directory path');
+      injected('bad input');
+    },
+  );
 
-  it.each(PROGRAMS)('%s: conflicts with BUCKET from the environment', async (_, main, argv) => {
-    vi.stubEnv('BUCKET', 'b');
-    const err = await configError(
-      main,
-      argv.map((a) => (a === '%' ? '/mnt/backup' : a)),
-    );
-    expect(err.message).toBe('BUCKET (environment) and BACKUP_DIR (--backup-dir) are both set');
-  });
+  it.each(PROGRAMS)(
+    '%s: conflicts with BUCKET from the environment',
+    { tags: ['faults'] },
+    async (_, main, argv) => {
+      vi.stubEnv('BUCKET', 'b');
+      const err = await configError(
+        main,
+        argv.map((a) => (a === '%' ? '/mnt/backup' : a)),
+      );
+      expect(err.message).toBe('BUCKET (environment) and BACKUP_DIR (--backup-dir) are both set');
+      injected('bad input');
+    },
+  );
 });

@@ -8,6 +8,7 @@ import { runSshSync } from './ssh-sync-program.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { MainContext } from './run-main.js';
 import { runZ3 } from './z3-program.js';
+import { injected } from '../testing/faults.js';
 
 const ENV = {
   Z3_CONFIG: '/dev/null',
@@ -46,16 +47,19 @@ describe('a missing program', () => {
 
   it.each([[['status']], [['backup']], [['backup', '--dry-run']], [['restore', 'snap']]])(
     'z3 %j: zfs, exit 2, with the package',
+    { tags: ['faults'] },
     async (argv) => {
       const err = await usageError(runZ3, argv);
       expect(err.message).toMatch(/^(not installed: )?'zfs'/);
       expect(err.hint).toMatch(/apt-get install zfsutils-linux/);
+      injected('bad input'); // zfs not on PATH
     },
   );
 
-  it('z3_ssh_sync: zfs and ssh, exit 2, with the packages', async () => {
+  it('z3_ssh_sync: zfs and ssh, exit 2, with the packages', { tags: ['faults'] }, async () => {
     const err = await usageError(runSshSync, ['host']);
     expect(err.message).toBe("not installed: 'zfs', 'ssh'");
     expect(err.hint).toBe('apt-get install zfsutils-linux openssh-client');
+    injected('bad input', 2); // zfs and ssh not on PATH
   });
 });

@@ -46,7 +46,7 @@ async function commands(): Promise<Command[]> {
     await programOf(runZ3Get, ['key']),
     await programOf(runSshSync, ['host']),
   ];
-  expect(z3.commands.map((c) => c.name())).toEqual(['status', 'backup', 'restore']);
+  expect(z3.commands.map((c) => c.name())).toEqual(['status', 'backup', 'restore', 'prune']);
   return [...z3.commands, ...others];
 }
 

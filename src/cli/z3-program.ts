@@ -8,6 +8,7 @@ import { runRestore } from '../commands/restore.js';
 import { UsageError } from '../errors.js';
 import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
+import { addPruneCommand } from './prune-command.js';
 
 /**
  * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
@@ -45,8 +46,13 @@ function globalFlags(cmd: Command): GlobalFlags {
 
 function buildProgram(ctx: MainContext, setExit: (code: number) => void): Command {
   const program = new Command('z3')
-    .description('ZFS to S3 backup: status, backup and restore of zfs snapshots in an S3 bucket')
-    .option('--s3-prefix <S3_PREFIX>', 'key prefix in the bucket (default z3-backup/)')
+    .description(
+      'ZFS to S3 backup: status, backup, restore and prune of zfs snapshots in an S3 bucket',
+    )
+    .option(
+      '--s3-prefix <S3_PREFIX>',
+      "key prefix in the bucket (default z3-backup/; / = Python z3's empty prefix, keys /<fs@snap>)",
+    )
     .option('--filesystem <FILESYSTEM>', 'the ZFS dataset to operate on')
     .option('--dataset <FILESYSTEM>', 'same as --filesystem')
     .option(
@@ -91,7 +97,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
-      'wait for a running backup of the same dataset and target (default: exit 2 at once)',
+      'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
+        'the locks are in LOCK_DIR)',
     )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
@@ -152,5 +159,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
         );
       },
     );
+
+  addPruneCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

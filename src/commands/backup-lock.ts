@@ -13,7 +13,9 @@ import type { CommandPorts } from './ports.js';
 export const BACKUP_BUSY_HINT = 'wait for it, or pass --wait';
 
 /**
- * The lock request of a backup of `filesystem` into `storage` under S3_PREFIX. The lock file's
+ * The lock request of a backup (or, with `command: 'prune'`, a prune: the same lock, so that a
+ * prune never deletes a parent a running backup is about to use) of `filesystem` into `storage`
+ * under S3_PREFIX. The lock file's
  * name is a digest of the target's identity (endpoint and bucket, or the directory), the
  * normalised prefix and the dataset, so runs into different buckets or prefixes, or of other
  * datasets, never wait for each other.
@@ -25,9 +27,16 @@ export function backupLockRequest(input: {
   wait: boolean;
   quiet: boolean;
   ports: Pick<CommandPorts, 'signal' | 'stderr'>;
+  /**
+   * The command taking the lock (default `backup`). A prune describes itself as `z3 backup or
+   * prune`: a busy lock's message names the requester's description, and what holds the lock
+   * may be either.
+   */
+  command?: 'backup' | 'prune' | undefined;
 }): LockRequest {
   const { settings, storage, filesystem, ports } = input;
-  const description = `z3 backup of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;
+  const what = input.command === 'prune' ? 'backup or prune' : 'backup';
+  const description = `z3 ${what} of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;
   return {
     dir: settings.lockDir,
     name: lockName('backup', [storage.identity, settings.s3Prefix, filesystem]),

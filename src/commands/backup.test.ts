@@ -16,6 +16,7 @@ import {
 } from '../errors.js';
 import { acquireLock, LockBusyError, type HeldLock } from '../lock/acquire.js';
 import { lockName } from '../lock/name.js';
+import { injected } from '../testing/faults.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { storageOf } from '../storage/open.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
@@ -74,23 +75,30 @@ describe('runBackup', () => {
     expect(mem.pending.size).toBe(0);
   });
 
-  it('commits nothing when zfs send dies mid-stream (the commit gate), exit 4', async () => {
-    zfs = createScriptedZfs({
-      datasets: { 'tank/data': SNAPS.slice(0, 1) },
-      sends: { 'tank/data@snap-1': { size: 20_000_000, failAfter: 7_000_000, exitCode: 2 } },
-    });
-    const backend = new FaultyBackend(new MemBackend({ limits: smallParts() }));
-    const ports = testPorts({ backend, zfs: zfs.program });
-    const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(CommandFailedError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.COMMAND_FAILED);
-    expect((failure as Error).message).toMatch(/zfs send .*tank\/data@snap-1.*exit(ed with)? .*2/);
-    const mem = backend.inner as MemBackend;
-    expect(mem.objects.size).toBe(0);
-    expect(mem.pending.size).toBe(0);
-    expect(backend.ops('complete')).toHaveLength(0);
-    expect(backend.ops('abort')).toHaveLength(1);
-  });
+  it(
+    'commits nothing when zfs send dies mid-stream (the commit gate), exit 4',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({
+        datasets: { 'tank/data': SNAPS.slice(0, 1) },
+        sends: { 'tank/data@snap-1': { size: 20_000_000, failAfter: 7_000_000, exitCode: 2 } },
+      });
+      const backend = new FaultyBackend(new MemBackend({ limits: smallParts() }));
+      const ports = testPorts({ backend, zfs: zfs.program });
+      const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(CommandFailedError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect((failure as Error).message).toMatch(
+        /zfs send .*tank\/data@snap-1.*exit(ed with)? .*2/,
+      );
+      const mem = backend.inner as MemBackend;
+      expect(mem.objects.size).toBe(0);
+      expect(mem.pending.size).toBe(0);
+      expect(backend.ops('complete')).toHaveLength(0);
+      expect(backend.ops('abort')).toHaveLength(1);
+      injected('stage death');
+    },
+  );
 
   it('prints the pipeline on --dry-run and sends nothing', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
@@ -108,7 +116,7 @@ describe('runBackup', () => {
     expect(mem.objects.size).toBe(1);
   });
 
-  it('refuses to extend a broken chain: exit 3, nothing sent', async () => {
+  it('refuses to extend a broken chain: exit 3, nothing sent', { tags: ['faults'] }, async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
     const mem = new MemBackend();
     mem.put('z3-backup/tank/data@snap-2', Buffer.from('x'), { parent: 'tank/data@snap-1' });
@@ -118,6 +126,7 @@ describe('runBackup', () => {
     expect((failure as Z3Error).exitCode).toBe(EXIT.INTEGRITY);
     expect(zfs.state().calls!.filter((c) => c[0] === 'send')).toEqual([]);
     expect(mem.objects.size).toBe(1);
+    injected('corrupt data'); // a stored incremental whose parent is missing
   });
 
   it('has nothing to do when the newest snapshot is already stored', async () => {
@@ -180,77 +189,100 @@ describe('runBackup lock (one run per dataset and target)', () => {
     expect(seen).toEqual({ atLock: [0, 0], atRelease: 1 });
   });
 
-  it('releases the lock when the backup fails, and when the listing fails', async () => {
-    const { backend, env } = setUp();
-    const dying = createScriptedZfs({
-      datasets: { 'tank/data': SNAPS.slice(0, 1) },
-      sends: { 'tank/data@snap-1': { size: 9000, failAfter: 10, exitCode: 2 } },
-    });
-    try {
-      const ports = testPorts({ backend, zfs: dying.program, env });
-      await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow(CommandFailedError);
+  it(
+    'releases the lock when the backup fails, and when the listing fails',
+    { tags: ['faults'] },
+    async () => {
+      const { backend, env } = setUp();
+      const dying = createScriptedZfs({
+        datasets: { 'tank/data': SNAPS.slice(0, 1) },
+        sends: { 'tank/data@snap-1': { size: 9000, failAfter: 10, exitCode: 2 } },
+      });
+      try {
+        const ports = testPorts({ backend, zfs: dying.program, env });
+        await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow(
+          CommandFailedError,
+        );
+        injected('stage death');
+        expect(ports.locks.map((l) => l.releases)).toEqual([1]);
+      } finally {
+        dying.cleanup();
+      }
+      backend.script = (call) => {
+        if (call.op === 'list') throw new StorageError('listing refused');
+      };
+      const ports = testPorts({ backend, zfs: zfs.program, env });
+      await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow('listing refused');
+      injected('S3 error');
       expect(ports.locks.map((l) => l.releases)).toEqual([1]);
-    } finally {
-      dying.cleanup();
-    }
-    backend.script = (call) => {
-      if (call.op === 'list') throw new StorageError('listing refused');
-    };
-    const ports = testPorts({ backend, zfs: zfs.program, env });
-    await expect(runBackup(options({ mode: 'full' }), ports)).rejects.toThrow('listing refused');
-    expect(ports.locks.map((l) => l.releases)).toEqual([1]);
-  });
+    },
+  );
 
-  it('refuses with exit 2 while another run holds the lock, before reading anything', async () => {
-    const { backend, mem, env } = setUp();
-    const other = await holdBackupLock(backend);
-    try {
-      const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
-      const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
-      expect(failure).toBeInstanceOf(LockBusyError);
-      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-      expect((failure as Z3Error).message).toBe(
-        `another z3 backup of tank/data to test-bucket/z3-backup/ is running (pid ${process.pid})`,
-      );
-      expect((failure as Z3Error).hint).toBe('wait for it, or pass --wait');
-      expect([backend.calls.length, zfs.state().calls!.length, mem.objects.size]).toEqual([
-        0, 0, 0,
-      ]);
-    } finally {
-      other.release();
-    }
-  });
+  it(
+    'refuses with exit 2 while another run holds the lock, before reading anything',
+    { tags: ['faults'] },
+    async () => {
+      const { backend, mem, env } = setUp();
+      const other = await holdBackupLock(backend);
+      injected('concurrent writer');
+      try {
+        const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
+        const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(LockBusyError);
+        expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+        expect((failure as Z3Error).message).toBe(
+          `another z3 backup of tank/data to test-bucket/z3-backup/ is running (pid ${process.pid})`,
+        );
+        expect((failure as Z3Error).hint).toBe('wait for it, or pass --wait');
+        expect([backend.calls.length, zfs.state().calls!.length, mem.objects.size]).toEqual([
+          0, 0, 0,
+        ]);
+      } finally {
+        other.release();
+      }
+    },
+  );
 
-  it('with --wait, says whom it waits for, then backs up once the other run is done', async () => {
-    const { backend, mem, env } = setUp();
-    const other = await holdBackupLock(backend);
-    const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
-    const run = runBackup(options({ mode: 'full', wait: true, quiet: false }), ports);
-    await until(() => ports.err().includes('waiting'));
-    expect(ports.err()).toBe(
-      `z3: waiting for another z3 backup of tank/data to test-bucket/z3-backup/ (pid ${process.pid}) to finish\n`,
-    );
-    expect(backend.calls).toEqual([]);
-    other.release();
-    expect(await run).toBe(EXIT.OK);
-    expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
-  });
-
-  it('with --wait, stops waiting on SIGTERM (exit 130) and sends nothing', async () => {
-    const { backend, env } = setUp();
-    const other = await holdBackupLock(backend);
-    try {
+  it(
+    'with --wait, says whom it waits for, then backs up once the other run is done',
+    { tags: ['faults'] },
+    async () => {
+      const { backend, mem, env } = setUp();
+      const other = await holdBackupLock(backend);
+      injected('concurrent writer');
       const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
       const run = runBackup(options({ mode: 'full', wait: true, quiet: false }), ports);
       await until(() => ports.err().includes('waiting'));
-      ports.controller.abort(new InterruptedError('interrupted by SIGTERM'));
-      const failure = await run.catch((e: unknown) => e);
-      expect((failure as Z3Error).exitCode).toBe(EXIT.INTERRUPTED);
+      expect(ports.err()).toBe(
+        `z3: waiting for another z3 backup of tank/data to test-bucket/z3-backup/ (pid ${process.pid}) to finish\n`,
+      );
       expect(backend.calls).toEqual([]);
-    } finally {
       other.release();
-    }
-  });
+      expect(await run).toBe(EXIT.OK);
+      expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
+    },
+  );
+
+  it(
+    'with --wait, stops waiting on SIGTERM (exit 130) and sends nothing',
+    { tags: ['faults'] },
+    async () => {
+      const { backend, env } = setUp();
+      const other = await holdBackupLock(backend);
+      injected('concurrent writer');
+      try {
+        const ports = testPorts({ backend, zfs: zfs.program, env, lock: acquireLock });
+        const run = runBackup(options({ mode: 'full', wait: true, quiet: false }), ports);
+        await until(() => ports.err().includes('waiting'));
+        ports.controller.abort(new InterruptedError('interrupted by SIGTERM'));
+        const failure = await run.catch((e: unknown) => e);
+        expect((failure as Z3Error).exitCode).toBe(EXIT.INTERRUPTED);
+        expect(backend.calls).toEqual([]);
+      } finally {
+        other.release();
+      }
+    },
+  );
 
   it('takes no lock on --dry-run, so it runs while a backup holds it', async () => {
     const { backend, env } = setUp();

@@ -8,6 +8,7 @@ import { MemBackend } from '../storage/mem/backend.js';
 import { runRestore, type RestoreOptions } from './restore.js';
 import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
+import { injected } from '../testing/faults.js';
 
 function options(over: Partial<RestoreOptions> = {}): RestoreOptions {
   return {
@@ -102,24 +103,38 @@ describe('runRestore', () => {
     expect(zfs.state().received).toEqual([]);
   });
 
-  it('refuses a full stream into an existing dataset without --force, before receiving', async () => {
-    zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@unrelated'] } });
-    const ports = testPorts({ backend: mem, zfs: zfs.program });
-    const failure = await runRestore(options(), ports).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(UsageError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-    expect(zfs.state().received).toEqual([]);
-  });
+  it(
+    'refuses a full stream into an existing dataset without --force, before receiving',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@unrelated'] } });
+      const ports = testPorts({ backend: mem, zfs: zfs.program });
+      const failure = await runRestore(options(), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(UsageError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect(zfs.state().received).toEqual([]);
+      injected('bad input');
+    },
+  );
 
-  it('fails with exit 5 and receives nothing more when an object cannot be read', async () => {
-    zfs = createScriptedZfs({ datasets: {} });
-    const broken = Object.assign(Object.create(mem) as MemBackend, {
-      readRange: () => Promise.reject(new StorageError('reading: AccessDenied (HTTP 403)')),
-    });
-    const ports = testPorts({ backend: broken, zfs: zfs.program });
-    const failure = await runRestore(options(), ports).catch((e: unknown) => e);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.STORAGE);
-    expect((failure as Error).message).toContain('AccessDenied');
-    expect(zfs.state().received).toEqual([]);
-  });
+  it(
+    'fails with exit 5 and receives nothing more when an object cannot be read',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({ datasets: {} });
+      let refused = 0;
+      const broken = Object.assign(Object.create(mem) as MemBackend, {
+        readRange: () => {
+          refused += 1;
+          return Promise.reject(new StorageError('reading: AccessDenied (HTTP 403)'));
+        },
+      });
+      const ports = testPorts({ backend: broken, zfs: zfs.program });
+      const failure = await runRestore(options(), ports).catch((e: unknown) => e);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.STORAGE);
+      expect((failure as Error).message).toContain('AccessDenied');
+      expect(zfs.state().received).toEqual([]);
+      injected('S3 error', refused);
+    },
+  );
 });

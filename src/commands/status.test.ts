@@ -1,9 +1,18 @@
 /** `z3 status` on the memory backend with a scripted `zfs list`. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
+import { injected } from '../testing/faults.js';
+import { storageOf } from '../storage/open.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { runStatus } from './status.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
@@ -86,6 +95,71 @@ describe('runStatus', () => {
     // exit 3: setup()'s snap-3 is broken
     expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.INTEGRITY);
     expect(ports.err()).toBe(`z3: warning: ${config} [fs:tank/dta]: no such dataset\n`);
+  });
+
+  describe('with a metadata cache someone else can write', () => {
+    /** Status over `mem` with CACHE_DIR = `dir`, warnings to the captured stderr. */
+    function cachedPorts(mem: MemBackend, dir: string): ReturnType<typeof testPorts> {
+      const ports = testPorts({ backend: mem, zfs: zfs.program });
+      const warn = (m: string): void => void ports.stderr.write(`z3: warning: ${m}\n`);
+      const cache = { dir, endpoint: undefined, bucket: 'test-bucket', warn };
+      return { ...ports, openStorage: () => storageOf(mem, 'test-bucket', cache) };
+    }
+
+    /** Run status once to fill the cache, then claim in it that snap-3 is a full backup. */
+    async function poisonedCache(mem: MemBackend): Promise<{ dir: string; file: string }> {
+      const dir = mkdtempSync(join(tmpdir(), 'z3-status-cache-'));
+      // exit 3: setup()'s snap-3 has a missing parent
+      expect(await runStatus({ ...flags, json: true }, cachedPorts(mem, dir))).toBe(EXIT.INTEGRITY);
+      const file = join(dir, readdirSync(dir)[0]!);
+      const cache = JSON.parse(readFileSync(file, 'utf8')) as {
+        entries: Record<string, { metadata: Record<string, string> }>;
+      };
+      cache.entries['z3-backup/tank/data@snap-3']!.metadata = { isfull: 'true', size: '1' };
+      writeFileSync(file, JSON.stringify(cache));
+      return { dir, file };
+    }
+
+    const healthOf = (out: string, name: string): unknown =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((r) => r['name'] === name)?.['health'];
+
+    it(
+      'a world-writable CACHE_DIR is refused, so its entries cannot heal a broken chain',
+      { tags: ['faults'] },
+      async () => {
+        const { mem } = setup();
+        const { dir } = await poisonedCache(mem);
+        chmodSync(dir, 0o777);
+        injected('corrupt data');
+        const ports = cachedPorts(mem, dir);
+        // still broken (exit 3): the poisoned entry did not heal it
+        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
+        expect(healthOf(ports.out(), 'snap-3')).toBe('missing parent');
+        expect(ports.err()).toMatch(
+          new RegExp(`^z3: warning: CACHE_DIR ${dir} is world-writable .*chmod 700 ${dir}.*\\n$`),
+        );
+      },
+    );
+
+    it(
+      'a cache file owned by another user is ignored even in a 0700 CACHE_DIR',
+      { tags: ['faults'] },
+      async () => {
+        const { mem } = setup();
+        const { dir, file } = await poisonedCache(mem);
+        chmodSync(dir, 0o700);
+        chownSync(file, 4242, 4242);
+        injected('corrupt data');
+        const ports = cachedPorts(mem, dir);
+        // still broken (exit 3): the poisoned entry did not heal it
+        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
+        expect(healthOf(ports.out(), 'snap-3')).toBe('missing parent');
+      },
+    );
   });
 });
 

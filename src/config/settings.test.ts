@@ -285,6 +285,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       sshOptions: [],
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
+      retention: {},
       configFile: undefined,
     } satisfies Settings);
   });
@@ -432,6 +433,17 @@ describe('resolveSettings values', () => {
     );
   });
 
+  it('S3_PREFIX beginning with / (keys beginning with /) is for buckets only', () => {
+    const env = { BACKUP_DIR: '/mnt/backup' };
+    expect(configError(() => resolveSettings(sources(undefined, env), { s3Prefix: '/' }))).toBe(
+      '--s3-prefix S3_PREFIX: a prefix beginning with / is for buckets only ' +
+        '(a local directory cannot hold keys beginning with /); with BACKUP_DIR leave it out',
+    );
+    expect(resolveSettings(sources(undefined, { BUCKET: 'b' }), { s3Prefix: '/' }).s3Prefix).toBe(
+      '/',
+    );
+  });
+
   it.each([
     // [case, config file, environment, flags]
     ['both in [main]', '[main]\nBUCKET = b\nBACKUP_DIR = /d\n', {}, {}],
@@ -478,7 +490,8 @@ describe('resolveSettings values', () => {
     ['/lead', '/lead/'],
     // spec 13.8: the original gave "/"; keys now sit at the bucket root
     ['', ''],
-    ['/', ''],
+    // ...and "/" names the original's empty prefix: keys beginning with "/"
+    ['/', '/'],
   ])('normalizePrefix(%j) → %j', (raw, normalized) => {
     expect(normalizePrefix(raw)).toBe(normalized);
     expect(resolveSettings(sources(undefined), { s3Prefix: raw })).toMatchObject({

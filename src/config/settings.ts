@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
+import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
@@ -36,6 +37,13 @@ export const CONFIG_KEYS = [
   'SSH_OPTIONS',
   'CACHE_DIR',
   'LOCK_DIR',
+  'KEEP_LAST',
+  'KEEP_HOURLY',
+  'KEEP_DAILY',
+  'KEEP_WEEKLY',
+  'KEEP_MONTHLY',
+  'KEEP_YEARLY',
+  'KEEP_WITHIN',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -57,6 +65,13 @@ export interface SettingFlags {
   storageClass?: string | undefined;
   sshOptions?: string | undefined;
   backupDir?: string | undefined;
+  keepLast?: string | undefined;
+  keepHourly?: string | undefined;
+  keepDaily?: string | undefined;
+  keepWeekly?: string | undefined;
+  keepMonthly?: string | undefined;
+  keepYearly?: string | undefined;
+  keepWithin?: string | undefined;
 }
 
 /**
@@ -75,6 +90,13 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
   backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
+  keepLast: { key: 'KEEP_LAST', option: '--keep-last' },
+  keepHourly: { key: 'KEEP_HOURLY', option: '--keep-hourly' },
+  keepDaily: { key: 'KEEP_DAILY', option: '--keep-daily' },
+  keepWeekly: { key: 'KEEP_WEEKLY', option: '--keep-weekly' },
+  keepMonthly: { key: 'KEEP_MONTHLY', option: '--keep-monthly' },
+  keepYearly: { key: 'KEEP_YEARLY', option: '--keep-yearly' },
+  keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
 };
 
 /**
@@ -134,6 +156,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
   const s3KeyId = optional(lookup('S3_KEY_ID'));
   const s3Secret = optional(lookup('S3_SECRET'));
   const target = parseTarget(lookup);
+  checkPrefixFitsTarget(lookup('S3_PREFIX'), target.backupDir);
   return {
     bucket: target.bucket,
     backupDir: target.backupDir,
@@ -160,6 +183,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
+    retention: parseRetention(lookup),
     configFile: describeConfigFile(sources),
   };
 }
@@ -342,6 +366,20 @@ function parseTarget(lookup: Lookup): {
     );
   }
   return { bucket, backupDir };
+}
+
+/**
+ * A local directory stores keys as paths and cannot hold one beginning with `/`; such a prefix
+ * (`/`, the original's empty prefix) only makes sense for a bucket written by the original.
+ */
+function checkPrefixFitsTarget(raw: RawValue | undefined, backupDir: string | undefined): void {
+  if (raw === undefined || backupDir === undefined || !raw.value.startsWith('/')) return;
+  throw invalid(
+    raw,
+    'S3_PREFIX',
+    'a prefix beginning with / is for buckets only (a local directory cannot hold keys ' +
+      'beginning with /); with BACKUP_DIR leave it out',
+  );
 }
 
 const CACHE_OFF_WORDS = ['off', 'none'];

@@ -1,3 +1,5 @@
+import type { RetentionPolicy } from '../plan/retention.js';
+
 /**
  * The resolved settings of one run (for one dataset). Produced only by `resolveSettings`
  * (src/config/settings.ts) from the layers flag > environment > [fs:<dataset>] > [main] >
@@ -23,7 +25,11 @@ export interface Settings {
   s3Region: string | undefined;
   /** S3_FORCE_PATH_STYLE; defaults to true when HOST is set. */
   s3ForcePathStyle: boolean;
-  /** S3_PREFIX normalised as spec 4.2: trailing slashes stripped, exactly one `/` appended; an empty prefix is `""` (keys at the bucket root). */
+  /**
+   * S3_PREFIX normalised as spec 4.2: trailing slashes stripped, exactly one `/` appended; an
+   * empty prefix is `""` (keys at the bucket root), and `/` stays `/` (the original's empty
+   * prefix: keys beginning with `/`).
+   */
   s3Prefix: string;
   /** S3_PREFIX exactly as given (the status title shows it so). */
   s3PrefixRaw: string;
@@ -66,6 +72,11 @@ export interface Settings {
    * `<tmpdir>/z3-<uid>`. Created 0700 when the lock is taken, refused when others can write it.
    */
   lockDir: string;
+  /**
+   * The retention policy of `z3 prune` (KEEP_LAST … KEEP_YEARLY, KEEP_WITHIN); `{}` when no
+   * KEEP_* is set anywhere, which prune refuses.
+   */
+  retention: RetentionPolicy;
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, EXIT, InterruptedError, Z3Error } from '../errors.js';
+import { injected } from '../testing/faults.js';
 import { acquireLock, LockBusyError, type LockRequest } from './acquire.js';
 import type { LockHolder } from './holder.js';
 import { prepareLockDir } from './lock-dir.js';
@@ -51,61 +52,81 @@ describe('acquireLock', () => {
     return holder;
   };
 
-  it('refuses a second holder with exit 2, naming the first one by pid', async () => {
-    const first = await hold();
-    const failure = await acquireLock(request()).catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(LockBusyError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-    expect((failure as Z3Error).message).toBe(
-      `another z3 backup of tank/data to bucket/z3-backup/ is running (pid ${first.pid})`,
-    );
-    expect((failure as Z3Error).hint).toBe('wait for it, or pass --wait');
-    expect(readFileSync(join(dir, NAME), 'utf8')).toBe(`${first.pid}\n${DESCRIPTION}\n`);
-  });
+  it(
+    'refuses a second holder with exit 2, naming the first one by pid',
+    { tags: ['faults'] },
+    async () => {
+      const first = await hold();
+      injected('concurrent writer');
+      const failure = await acquireLock(request()).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(LockBusyError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Z3Error).message).toBe(
+        `another z3 backup of tank/data to bucket/z3-backup/ is running (pid ${first.pid})`,
+      );
+      expect((failure as Z3Error).hint).toBe('wait for it, or pass --wait');
+      expect(readFileSync(join(dir, NAME), 'utf8')).toBe(`${first.pid}\n${DESCRIPTION}\n`);
+    },
+  );
 
-  it('is free again once the holder is killed -9, even with a process it spawned still alive', async () => {
-    const first = await hold(true);
-    expect(first.grandchildPid).toBeGreaterThan(0);
-    try {
-      await first.killHard();
-      const lock = await acquireLock(request());
+  it(
+    'is free again once the holder is killed -9, even with a process it spawned still alive',
+    { tags: ['faults'] },
+    async () => {
+      const first = await hold(true);
+      expect(first.grandchildPid).toBeGreaterThan(0);
+      try {
+        await first.killHard();
+        injected('kill -9');
+        const lock = await acquireLock(request());
+        expect(readFileSync(lock.path, 'utf8')).toBe(`${process.pid}\n${DESCRIPTION}\n`);
+        lock.release();
+      } finally {
+        process.kill(first.grandchildPid!, 'SIGKILL');
+      }
+    },
+  );
+
+  it(
+    'with wait, says who it waits for and takes the lock when the holder releases it',
+    { tags: ['faults'] },
+    async () => {
+      const first = await hold();
+      injected('concurrent writer');
+      const told: LockHolder[] = [];
+      const waiting = acquireLock(request({ wait: true, onWait: (h) => told.push(h) }));
+      await until(() => told.length === 1);
+      expect(told[0]).toEqual({ pid: first.pid, description: DESCRIPTION });
+      await first.release();
+      const lock = await waiting;
       expect(readFileSync(lock.path, 'utf8')).toBe(`${process.pid}\n${DESCRIPTION}\n`);
       lock.release();
-    } finally {
-      process.kill(first.grandchildPid!, 'SIGKILL');
-    }
-  });
+      expect(readFileSync(lock.path, 'utf8')).toBe('');
+      lock.release();
+      (await acquireLock(request())).release();
+    },
+  );
 
-  it('with wait, says who it waits for and takes the lock when the holder releases it', async () => {
-    const first = await hold();
-    const told: LockHolder[] = [];
-    const waiting = acquireLock(request({ wait: true, onWait: (h) => told.push(h) }));
-    await until(() => told.length === 1);
-    expect(told[0]).toEqual({ pid: first.pid, description: DESCRIPTION });
-    await first.release();
-    const lock = await waiting;
-    expect(readFileSync(lock.path, 'utf8')).toBe(`${process.pid}\n${DESCRIPTION}\n`);
-    lock.release();
-    expect(readFileSync(lock.path, 'utf8')).toBe('');
-    lock.release();
-    (await acquireLock(request())).release();
-  });
-
-  it('stops waiting when the signal is aborted, with its reason (exit 130), holding nothing', async () => {
-    const first = await hold();
-    const controller = new AbortController();
-    let isWaiting = false;
-    const waiting = acquireLock(
-      request({ wait: true, signal: controller.signal, onWait: () => (isWaiting = true) }),
-    ).catch((e: unknown) => e);
-    await until(() => isWaiting);
-    controller.abort(new InterruptedError('interrupted by SIGTERM'));
-    const failure = await waiting;
-    expect(failure).toBeInstanceOf(InterruptedError);
-    expect((failure as Z3Error).exitCode).toBe(EXIT.INTERRUPTED);
-    await first.release();
-    (await acquireLock(request())).release();
-  });
+  it(
+    'stops waiting when the signal is aborted, with its reason (exit 130), holding nothing',
+    { tags: ['faults'] },
+    async () => {
+      const first = await hold();
+      injected('concurrent writer');
+      const controller = new AbortController();
+      let isWaiting = false;
+      const waiting = acquireLock(
+        request({ wait: true, signal: controller.signal, onWait: () => (isWaiting = true) }),
+      ).catch((e: unknown) => e);
+      await until(() => isWaiting);
+      controller.abort(new InterruptedError('interrupted by SIGTERM'));
+      const failure = await waiting;
+      expect(failure).toBeInstanceOf(InterruptedError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.INTERRUPTED);
+      await first.release();
+      (await acquireLock(request())).release();
+    },
+  );
 
   it('holds one lock per name: another dataset is not blocked', async () => {
     await hold();

@@ -10,6 +10,7 @@ import {
   isCompressorName,
 } from './compressors.js';
 import { startPipeline } from './runner.js';
+import { injected } from '../testing/faults.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -53,26 +54,31 @@ describe('compressor table', () => {
     expect(decompressorStage('xz', 'k')?.label).toBe('decompressor for xz');
   });
 
-  it('rejects unknown names: UsageError from config, IntegrityError from metadata', () => {
-    expect(isCompressorName('pigz1')).toBe(true);
-    expect(isCompressorName('bzip2')).toBe(false);
-    expect(() => compressorStage('bzip2', { gpgRecipient: 'x' })).toThrow(UsageError);
-    expect(() => compressorStage('bzip2', { gpgRecipient: 'x' })).toThrow(
-      "COMPRESSOR: unknown compressor 'bzip2'",
-    );
-    const err = (() => {
-      try {
-        decompressorStage('brotli', 'z3-backup/tank/fs@snap');
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toBe(
-      "object z3-backup/tank/fs@snap has unknown compressor 'brotli'",
-    );
-    expect((err as IntegrityError).exitCode).toBe(EXIT.INTEGRITY);
-  });
+  it(
+    'rejects unknown names: UsageError from config, IntegrityError from metadata',
+    { tags: ['faults'] },
+    () => {
+      expect(isCompressorName('pigz1')).toBe(true);
+      expect(isCompressorName('bzip2')).toBe(false);
+      expect(() => compressorStage('bzip2', { gpgRecipient: 'x' })).toThrow(UsageError);
+      expect(() => compressorStage('bzip2', { gpgRecipient: 'x' })).toThrow(
+        "COMPRESSOR: unknown compressor 'bzip2'",
+      );
+      const err = (() => {
+        try {
+          decompressorStage('brotli', 'z3-backup/tank/fs@snap');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toBe(
+        "object z3-backup/tank/fs@snap has unknown compressor 'brotli'",
+      );
+      expect((err as IntegrityError).exitCode).toBe(EXIT.INTEGRITY);
+      injected('bad input', 2); // bzip2 in the config, brotli in an object's metadata
+    },
+  );
 });
 
 describe('compressor round trips through the runner', () => {

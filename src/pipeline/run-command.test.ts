@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from './run-command.js';
 import { ProgramNotFoundError, StageFailedError } from './stage-error.js';
+import { injected } from '../testing/faults.js';
 
 const STAGE = fileURLToPath(new URL('../../test/fixtures/stage.sh', import.meta.url));
 
@@ -24,7 +25,7 @@ describe('runCommand', () => {
     );
   });
 
-  it('rejects with exit status and stderr tail', async () => {
+  it('rejects with exit status and stderr tail', { tags: ['faults'] }, async () => {
     const err = await runCommand([
       STAGE,
       'stderr:cannot open tank/x: dataset does not exist',
@@ -37,17 +38,19 @@ describe('runCommand', () => {
     expect(failed.message).toMatch(
       /exited with code 1: cannot open tank\/x: dataset does not exist$/,
     );
+    injected('stage death');
   });
 
   it('rejects a missing program before spawning', async () => {
     await expect(runCommand(['z3-no-such-program'])).rejects.toThrow(ProgramNotFoundError);
   });
 
-  it('is killed on abort and rejects with the reason', async () => {
+  it('is killed on abort and rejects with the reason', { tags: ['faults'] }, async () => {
     const controller = new AbortController();
     const reason = new Error('stop');
     setTimeout(() => controller.abort(reason), 50);
     await expect(runCommand(['sleep', '30'], { signal: controller.signal })).rejects.toBe(reason);
+    injected('signal');
   });
 
   it('passes extra environment', async () => {

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { CommandFailedError, EXIT, StorageError } from '../errors.js';
 import { startPipeline } from './runner.js';
 import { ProgramNotFoundError, StageFailedError } from './stage-error.js';
+import { injected } from '../testing/faults.js';
 
 const STAGE = fileURLToPath(new URL('../../test/fixtures/stage.sh', import.meta.url));
 const MiB = 1024 * 1024;
@@ -120,59 +121,82 @@ describe('startPipeline: data path', () => {
 });
 
 describe('startPipeline: which stage is blamed', () => {
-  it('a first stage that exits 1 after writing data, not the stages after it', async () => {
-    const p = startPipeline({
-      stages: [
-        {
-          argv: [STAGE, `write:${MiB}`, 'stderr:noise', 'stderr:cannot send: I/O error', 'exit:1'],
-        },
-        { argv: ['pigz', '-1'] },
-        { argv: ['pigz', '-d'] },
-      ],
-      input: 'ignore',
-      output: 'pipe',
-    });
-    const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
-    expect(err).toBeInstanceOf(StageFailedError);
-    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
-    expect(err.stageIndex).toBe(0);
-    expect(err.exitStatus).toBe(1);
-    expect(err.message).toBe(
-      `${STAGE} write:${MiB} stderr:noise 'stderr:cannot send: I/O error' exit:1 exited with code 1: noise; cannot send: I/O error`,
-    );
-  });
+  it(
+    'a first stage that exits 1 after writing data, not the stages after it',
+    { tags: ['faults'] },
+    async () => {
+      const p = startPipeline({
+        stages: [
+          {
+            argv: [
+              STAGE,
+              `write:${MiB}`,
+              'stderr:noise',
+              'stderr:cannot send: I/O error',
+              'exit:1',
+            ],
+          },
+          { argv: ['pigz', '-1'] },
+          { argv: ['pigz', '-d'] },
+        ],
+        input: 'ignore',
+        output: 'pipe',
+      });
+      const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
+      expect(err).toBeInstanceOf(StageFailedError);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect(err.stageIndex).toBe(0);
+      expect(err.exitStatus).toBe(1);
+      expect(err.message).toBe(
+        `${STAGE} write:${MiB} stderr:noise 'stderr:cannot send: I/O error' exit:1 exited with code 1: noise; cannot send: I/O error`,
+      );
+      injected('stage death');
+    },
+  );
 
-  it('the upstream failure, when the downstream then fails on the truncated input', async () => {
-    const p = startPipeline({
-      stages: [
-        { argv: [STAGE, 'write:65536', 'stderr:upstream broke', 'exit:1'] },
-        { argv: [STAGE, 'drain', 'stderr:unexpected end of input', 'exit:2'] },
-      ],
-      input: 'ignore',
-      output: 'pipe',
-    });
-    const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
-    expect(err.stageIndex).toBe(0);
-    expect(err.message).toContain('upstream broke');
-  });
+  it(
+    'the upstream failure, when the downstream then fails on the truncated input',
+    { tags: ['faults'] },
+    async () => {
+      const p = startPipeline({
+        stages: [
+          { argv: [STAGE, 'write:65536', 'stderr:upstream broke', 'exit:1'] },
+          { argv: [STAGE, 'drain', 'stderr:unexpected end of input', 'exit:2'] },
+        ],
+        input: 'ignore',
+        output: 'pipe',
+      });
+      const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
+      expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect(err.message).toContain('upstream broke');
+      injected('stage death', 2);
+    },
+  );
 
-  it('a middle stage that exits non-zero, not the upstream stage that then dies of SIGPIPE', async () => {
-    const p = startPipeline({
-      stages: [
-        { argv: ['cat', '/dev/zero'] },
-        { argv: [STAGE, 'read:65536', 'stderr:middle broke', 'exit:3'] },
-        { argv: ['cat'] },
-      ],
-      input: 'ignore',
-      output: 'pipe',
-    });
-    const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
-    expect(err.stageIndex).toBe(1);
-    expect(err.exitStatus).toBe(3);
-    expect(err.message).toMatch(/exited with code 3: middle broke$/);
-  });
+  it(
+    'a middle stage that exits non-zero, not the upstream stage that then dies of SIGPIPE',
+    { tags: ['faults'] },
+    async () => {
+      const p = startPipeline({
+        stages: [
+          { argv: ['cat', '/dev/zero'] },
+          { argv: [STAGE, 'read:65536', 'stderr:middle broke', 'exit:3'] },
+          { argv: ['cat'] },
+        ],
+        input: 'ignore',
+        output: 'pipe',
+      });
+      const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
+      expect(err.stageIndex).toBe(1);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect(err.exitStatus).toBe(3);
+      expect(err.message).toMatch(/exited with code 3: middle broke$/);
+      injected('stage death');
+    },
+  );
 
-  it('a stage killed by a signal mid-stream', async () => {
+  it('a stage killed by a signal mid-stream', { tags: ['faults'] }, async () => {
     const p = startPipeline({
       stages: [
         { argv: [STAGE, `write:${4 * MiB}`, 'kill:KILL'] },
@@ -184,26 +208,34 @@ describe('startPipeline: which stage is blamed', () => {
     });
     const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
     expect(err.stageIndex).toBe(0);
+    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
     expect(err.signal).toBe('SIGKILL');
     expect(err.message).toBe(`${STAGE} write:${4 * MiB} kill:KILL was killed by SIGKILL`);
+    injected('kill -9');
   });
 
-  it('the last stage, killed by SIGPIPE, when the reader of `output` goes away', async () => {
-    const p = startPipeline({
-      stages: [{ argv: ['cat', '/dev/zero'] }],
-      input: 'ignore',
-      output: 'pipe',
-    });
-    const out = p.output!;
-    await new Promise((resolve) => out.once('data', resolve));
-    out.destroy();
-    const err = await rejection(p.done);
-    expect(err.stageIndex).toBe(0);
-    // SIGPIPE, or ECONNRESET when unread data was left in the socketpair Node uses as a pipe.
-    expect(err.message).toMatch(
-      /^cat \/dev\/zero (was killed by SIGPIPE \(a later stage stopped reading its output\)|exited with code 1: .*Connection reset by peer)$/,
-    );
-  });
+  it(
+    'the last stage, killed by SIGPIPE, when the reader of `output` goes away',
+    { tags: ['faults'] },
+    async () => {
+      const p = startPipeline({
+        stages: [{ argv: ['cat', '/dev/zero'] }],
+        input: 'ignore',
+        output: 'pipe',
+      });
+      const out = p.output!;
+      await new Promise((resolve) => out.once('data', resolve));
+      out.destroy();
+      const err = await rejection(p.done);
+      expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      // SIGPIPE, or ECONNRESET when unread data was left in the socketpair Node uses as a pipe.
+      expect(err.message).toMatch(
+        /^cat \/dev\/zero (was killed by SIGPIPE \(a later stage stopped reading its output\)|exited with code 1: .*Connection reset by peer)$/,
+      );
+      injected('output failure');
+    },
+  );
 
   it('keeps only the tail of a long stderr', async () => {
     const lines = Array.from({ length: 100 }, (_, i) => `stderr:line ${i}`);
@@ -222,26 +254,31 @@ describe('startPipeline: which stage is blamed', () => {
 });
 
 describe('startPipeline: missing programs, abort, kill', () => {
-  it('a missing program is "command not found" before anything is spawned', async () => {
-    const marker = join(mkdtempSync(join(tmpdir(), 'z3-runner-')), 'spawned');
-    const start = (): unknown =>
-      startPipeline({
-        stages: [{ argv: [STAGE, `touch:${marker}`] }, { argv: ['z3-no-such-program', '-x'] }],
-        input: 'ignore',
-        output: 'pipe',
-      });
-    expect(start).toThrow(ProgramNotFoundError);
-    expect(start).toThrow('z3-no-such-program: command not found');
-    try {
-      start();
-    } catch (err) {
-      expect((err as CommandFailedError).exitCode).toBe(EXIT.COMMAND_FAILED);
-    }
-    await sleep(200);
-    expect(existsSync(marker)).toBe(false);
-  });
+  it(
+    'a missing program is "command not found" before anything is spawned',
+    { tags: ['faults'] },
+    async () => {
+      const marker = join(mkdtempSync(join(tmpdir(), 'z3-runner-')), 'spawned');
+      const start = (): unknown =>
+        startPipeline({
+          stages: [{ argv: [STAGE, `touch:${marker}`] }, { argv: ['z3-no-such-program', '-x'] }],
+          input: 'ignore',
+          output: 'pipe',
+        });
+      expect(start).toThrow(ProgramNotFoundError);
+      expect(start).toThrow('z3-no-such-program: command not found');
+      try {
+        start();
+      } catch (err) {
+        expect((err as CommandFailedError).exitCode).toBe(EXIT.COMMAND_FAILED);
+      }
+      await sleep(200);
+      expect(existsSync(marker)).toBe(false);
+      injected('stage death');
+    },
+  );
 
-  it('abort kills every stage and done rejects with the reason', async () => {
+  it('abort kills every stage and done rejects with the reason', { tags: ['faults'] }, async () => {
     const controller = new AbortController();
     const p = startPipeline({
       stages: [{ argv: ['cat', '/dev/zero'] }, { argv: ['cat'] }, { argv: [STAGE, 'drain'] }],
@@ -253,6 +290,7 @@ describe('startPipeline: missing programs, abort, kill', () => {
     setTimeout(() => controller.abort(reason), 100);
     const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
     expect(err).toBe(reason);
+    injected('signal');
   });
 
   it('an already aborted signal throws before spawning', () => {
@@ -280,28 +318,34 @@ describe('startPipeline: missing programs, abort, kill', () => {
     expect(await rejection(p.done)).toBe(reason);
   });
 
-  it('kill() after a stage failed reports that stage, not the kill', async () => {
-    // The second stage ignores SIGTERM for a while, so the pipeline is still running at kill().
-    const stubborn = [
-      process.execPath,
-      '-e',
-      "process.on('SIGTERM', () => {}); setTimeout(() => {}, 1500)",
-    ];
-    const p = startPipeline({
-      stages: [{ argv: [STAGE, 'stderr:real cause', 'exit:1'] }, { argv: stubborn }],
-      input: 'ignore',
-      output: 'pipe',
-    });
-    p.output!.resume();
-    const settled = rejection(p.done);
-    await sleep(300);
-    p.kill(new Error('upload failed'));
-    const err = await settled;
-    expect(err.stageIndex).toBe(0);
-    expect(err.message).toContain('real cause');
-  });
+  it(
+    'kill() after a stage failed reports that stage, not the kill',
+    { tags: ['faults'] },
+    async () => {
+      // The second stage ignores SIGTERM for a while, so the pipeline is still running at kill().
+      const stubborn = [
+        process.execPath,
+        '-e',
+        "process.on('SIGTERM', () => {}); setTimeout(() => {}, 1500)",
+      ];
+      const p = startPipeline({
+        stages: [{ argv: [STAGE, 'stderr:real cause', 'exit:1'] }, { argv: stubborn }],
+        input: 'ignore',
+        output: 'pipe',
+      });
+      p.output!.resume();
+      const settled = rejection(p.done);
+      await sleep(300);
+      p.kill(new Error('upload failed'));
+      const err = await settled;
+      expect(err.stageIndex).toBe(0);
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect(err.message).toContain('real cause');
+      injected('stage death');
+    },
+  );
 
-  it('kills the other stages after one failed, so done settles', async () => {
+  it('kills the other stages after one failed, so done settles', { tags: ['faults'] }, async () => {
     const p = startPipeline({
       stages: [{ argv: ['sleep', '30'] }, { argv: [STAGE, 'stderr:bad', 'exit:1'] }],
       input: 'ignore',
@@ -310,6 +354,8 @@ describe('startPipeline: missing programs, abort, kill', () => {
     p.output!.resume();
     const err = await rejection(p.done);
     expect(err.stageIndex).toBe(1);
+    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+    injected('stage death');
   });
 });
 
@@ -325,17 +371,22 @@ describe('startPipeline: the in-process input', () => {
     await Promise.all([collect(p.output), p.done]);
   });
 
-  it('a first stage that fails is the cause, not EPIPE on its stdin', async () => {
-    const p = startPipeline({
-      stages: [{ argv: [STAGE, 'read:1024', 'stderr:bad stream', 'exit:1'] }],
-      input: source(16 * MiB),
-      output: 'pipe',
-    });
-    const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
-    expect(err.message).toMatch(/exited with code 1: bad stream$/);
-  });
+  it(
+    'a first stage that fails is the cause, not EPIPE on its stdin',
+    { tags: ['faults'] },
+    async () => {
+      const p = startPipeline({
+        stages: [{ argv: [STAGE, 'read:1024', 'stderr:bad stream', 'exit:1'] }],
+        input: source(16 * MiB),
+        output: 'pipe',
+      });
+      const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
+      expect(err.message).toMatch(/exited with code 1: bad stream$/);
+      injected('stage death');
+    },
+  );
 
-  it('an error of the input stream itself is reported as is', async () => {
+  it('an error of the input stream itself is reported as is', { tags: ['faults'] }, async () => {
     const broken = new StorageError('GET failed: connection reset', { isRetryable: true });
     const p = startPipeline({
       stages: [{ argv: ['cat'] }, { argv: ['cat'] }],
@@ -344,9 +395,10 @@ describe('startPipeline: the in-process input', () => {
     });
     const [, err] = await Promise.all([collect(p.output), rejection(p.done)]);
     expect(err).toBe(broken);
+    injected('S3 reset/timeout');
   });
 
-  it('a failing output Writable is reported, wrapped', async () => {
+  it('a failing output Writable is reported, wrapped', { tags: ['faults'] }, async () => {
     const sink = new Writable({
       write(_chunk, _enc, cb) {
         cb(new Error('ENOSPC: no space left on device'));
@@ -360,5 +412,6 @@ describe('startPipeline: the in-process input', () => {
     expect(err.message).toBe(
       'writing the output of cat /dev/zero failed: ENOSPC: no space left on device',
     );
+    injected('output failure');
   });
 });

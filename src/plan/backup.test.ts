@@ -10,6 +10,7 @@ import {
   originalLocal,
 } from './testing.js';
 import type { LocalSnapshot, RemoteSnapshot } from './types.js';
+import { injected } from '../testing/faults.js';
 
 function plan(
   local: LocalSnapshot[],
@@ -125,26 +126,37 @@ describe('planBackup failures', () => {
       localSnapshots('pool/fs@snap_4_mp', 'pool/fs@snap_new'),
       "Broken snapshot detected pool/fs@snap_4_mp, reason: 'missing parent'",
     ],
-  ])('meeting %s is an IntegrityError (exit 3)', (_, local, message) => {
+  ])('meeting %s is an IntegrityError (exit 3)', { tags: ['faults'] }, (_, local, message) => {
     const run = (): BackupPlan => plan(local, originalBucket());
     expect(run).toThrow(IntegrityError);
     expect(run).toThrow(message);
     expect(() => run()).toThrow(expect.objectContaining({ exitCode: EXIT.INTEGRITY }));
+    injected('corrupt data');
   });
 
-  it('refuses an incremental with no base on S3 and says to use --full (exit 2)', () => {
-    const run = (): BackupPlan => plan(localSnapshots('pool/fs@s1', 'pool/fs@s2'), []);
-    expect(run).toThrow(UsageError);
-    expect(run).toThrow('no backup of pool/fs on S3 to base an incremental on');
-    expect(run).toThrow(expect.objectContaining({ hint: "run 'z3 backup --full' first" }));
-  });
+  it(
+    'refuses an incremental with no base on S3 and says to use --full (exit 2)',
+    { tags: ['faults'] },
+    () => {
+      const run = (): BackupPlan => plan(localSnapshots('pool/fs@s1', 'pool/fs@s2'), []);
+      expect(run).toThrow(UsageError);
+      expect(run).toThrow('no backup of pool/fs on S3 to base an incremental on');
+      expect(run).toThrow(expect.objectContaining({ hint: "run 'z3 backup --full' first" }));
+      injected('bad input');
+    },
+  );
 
-  it('refuses a --snapshot that is not a selected local snapshot (exit 2)', () => {
-    const run = (): BackupPlan => plan(originalLocal(), originalBucket(), { snapshot: 'nope' });
-    expect(run).toThrow(UsageError);
-    expect(run).toThrow('Failed to get the snapshot pool/fs@nope');
-    expect(() => plan([], [], { snapshot: 'nope', mode: 'full' })).toThrow(UsageError);
-  });
+  it(
+    'refuses a --snapshot that is not a selected local snapshot (exit 2)',
+    { tags: ['faults'] },
+    () => {
+      const run = (): BackupPlan => plan(originalLocal(), originalBucket(), { snapshot: 'nope' });
+      expect(run).toThrow(UsageError);
+      expect(run).toThrow('Failed to get the snapshot pool/fs@nope');
+      expect(() => plan([], [], { snapshot: 'nope', mode: 'full' })).toThrow(UsageError);
+      injected('bad input', 2);
+    },
+  );
 
   it.each(['incremental', 'full'] as const)(
     'with no selected snapshot, %s returns the soft "nothing to backup" result',

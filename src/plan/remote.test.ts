@@ -16,7 +16,8 @@ describe('normalizePrefix', () => {
     ['a/b', 'a/b/'],
     ['/lead', '/lead/'],
     ['', ''],
-    ['/', ''],
+    ['/', '/'],
+    ['///', '/'],
   ])('%j → %j', (raw, normalized) => {
     expect(normalizePrefix(raw)).toBe(normalized);
     expect(normalizePrefix(normalized)).toBe(normalized);
@@ -30,6 +31,15 @@ describe('keys', () => {
     );
     expect(snapshotKey('z3-backup/', 'pool/fs@s')).toBe('z3-backup/pool/fs@s');
     expect(snapshotKey('', 'pool/fs@s')).toBe('pool/fs@s');
+  });
+
+  it('with S3_PREFIX = / reaches the keys of the original with an empty prefix (/pool/fs@s)', () => {
+    expect(snapshotKey('/', 'pool/fs@s')).toBe('/pool/fs@s');
+    expect(listingPrefix('/', 'pool/fs', 'snap')).toBe('/pool/fs@snap');
+    const listed = [object('/pool/fs@s1', { isfull: 'true' }), object('pool/fs@s2', {})];
+    expect(parseRemoteSnapshots('/', listed).map((s) => [s.name, s.key])).toEqual([
+      ['pool/fs@s1', '/pool/fs@s1'],
+    ]);
   });
 
   it('lists one dataset and snapshot prefix', () => {

@@ -10,13 +10,14 @@ import type { RemoteSnapshot } from './types.js';
  * Normalise S3_PREFIX: strip every trailing `/`, then append exactly one (`z3-backup` and
  * `z3-backup/` name the same place). Idempotent.
  *
- * Deliberate difference from the original: a prefix that is empty (or only slashes) gives `''`,
- * i.e. keys at the bucket root (`pool/fs@snap`), where the original produced `/` and keys like
- * `/pool/fs@snap` (spec 13.8).
+ * Deliberate difference from the original: an empty prefix gives `''`, i.e. keys at the bucket
+ * root (`pool/fs@snap`), where the original produced `/` and keys like `/pool/fs@snap` (spec
+ * 13.8). Those buckets stay reachable: a prefix of only slashes (`/`) gives `/`, the original's
+ * empty prefix (it normalised `/` the same way), so its keys begin with `/` as they did.
  */
 export function normalizePrefix(prefix: string): string {
-  const stripped = prefix.replace(/\/+$/, '');
-  return stripped === '' ? '' : `${stripped}/`;
+  if (prefix === '') return '';
+  return `${prefix.replace(/\/+$/, '')}/`;
 }
 
 /** The object key of snapshot `<dataset>@<snapshot>`: `<prefix>/<dataset>@<snapshot>`. `prefix` may be raw or normalised. */
@@ -59,6 +60,9 @@ export function parseRemoteSnapshots(
       compressor: meta['compressor'],
       size: parseSize(meta['size']),
       objectSize: object.size,
+      creation: meta['creation'],
+      lastModified: object.lastModified,
+      storageClass: object.storageClass,
     });
   }
   return snapshots;

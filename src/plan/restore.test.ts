@@ -10,6 +10,7 @@ import {
   originalBucket,
 } from './testing.js';
 import type { LocalSnapshot, RemoteSnapshot } from './types.js';
+import { injected } from '../testing/faults.js';
 
 function restore(
   snapshot: string,
@@ -84,19 +85,27 @@ describe('planRestore chains', () => {
 describe('planRestore --force and existing datasets', () => {
   const existing = localSnapshots('pool/fs@other');
 
-  it('refuses a full stream into an existing dataset without --force (exit 2)', () => {
-    const run = (): RestorePlan => restore('snap_3', existing);
-    expect(run).toThrow(UsageError);
-    expect(run).toThrow('restore: pool/fs already exists; a full stream would have to replace it');
-    expect(run).toThrow(
-      expect.objectContaining({
-        hint: 'use --force to roll it back and overwrite (zfs receive -F)',
-      }),
-    );
-  });
+  it(
+    'refuses a full stream into an existing dataset without --force (exit 2)',
+    { tags: ['faults'] },
+    () => {
+      const run = (): RestorePlan => restore('snap_3', existing);
+      expect(run).toThrow(UsageError);
+      expect(run).toThrow(
+        'restore: pool/fs already exists; a full stream would have to replace it',
+      );
+      expect(run).toThrow(
+        expect.objectContaining({
+          hint: 'use --force to roll it back and overwrite (zfs receive -F)',
+        }),
+      );
+      injected('bad input');
+    },
+  );
 
-  it('refuses even when the existing dataset has no snapshots', () => {
+  it('refuses even when the existing dataset has no snapshots', { tags: ['faults'] }, () => {
     expect(() => restore('snap_1_f', [], { targetExists: true })).toThrow(UsageError);
+    injected('bad input');
   });
 
   it('allows it with --force', () => {
@@ -125,34 +134,42 @@ describe('planRestore failures', () => {
     ['snap_5', "Broken snapshot detected pool/fs@snap_5, reason: 'parent broken'"],
     ['snap_6_cycle', "Broken snapshot detected pool/fs@snap_6_cycle, reason: 'cycle detected'"],
     ['snap_0', "Broken snapshot detected pool/fs@snap_0, reason: 'missing parent'"],
-  ])('restoring %s is an IntegrityError (exit 3)', (snapshot, message) => {
+  ])('restoring %s is an IntegrityError (exit 3)', { tags: ['faults'] }, (snapshot, message) => {
     const run = (): RestorePlan => restore(snapshot, localSnapshots('pool/fs@snap_1_f'));
     expect(run).toThrow(IntegrityError);
     expect(run).toThrow(message);
     expect(run).toThrow(expect.objectContaining({ exitCode: EXIT.INTEGRITY }));
+    injected('corrupt data');
   });
 
-  it('refuses a snapshot that is not on S3 (exit 2)', () => {
+  it('refuses a snapshot that is not on S3 (exit 2)', { tags: ['faults'] }, () => {
     const run = (): RestorePlan => restore('snap_8', []);
     expect(run).toThrow(UsageError);
     expect(run).toThrow('no such snapshot "pool/fs@snap_8"');
+    injected('bad input');
   });
 
-  it.each(['', 'pool/fs@x'])('refuses --target %j', (target) => {
+  it.each(['', 'pool/fs@x'])('refuses --target %j', { tags: ['faults'] }, (target) => {
     expect(() => restore('snap_1_f', [], { target })).toThrow(UsageError);
+    injected('bad input');
   });
 
-  it('never loops or guesses when handed a health map that disagrees with the listing', () => {
-    const remote = [
-      incrementalBackup('pool/fs@a', 'pool/fs@b'),
-      incrementalBackup('pool/fs@b', 'pool/fs@a'),
-    ];
-    const allOk = new Map(remote.map((r) => [r.name, 'ok' as const]));
-    expect(() => restore('a', [], { remote, health: allOk })).toThrow("reason: 'cycle detected'");
-    const orphan = [incrementalBackup('pool/fs@c', 'pool/fs@gone'), fullBackup('pool/fs@f')];
-    const orphanOk = new Map(orphan.map((r) => [r.name, 'ok' as const]));
-    expect(() => restore('c', [], { remote: orphan, health: orphanOk })).toThrow(
-      "reason: 'missing parent'",
-    );
-  });
+  it(
+    'never loops or guesses when handed a health map that disagrees with the listing',
+    { tags: ['faults'] },
+    () => {
+      const remote = [
+        incrementalBackup('pool/fs@a', 'pool/fs@b'),
+        incrementalBackup('pool/fs@b', 'pool/fs@a'),
+      ];
+      const allOk = new Map(remote.map((r) => [r.name, 'ok' as const]));
+      expect(() => restore('a', [], { remote, health: allOk })).toThrow("reason: 'cycle detected'");
+      const orphan = [incrementalBackup('pool/fs@c', 'pool/fs@gone'), fullBackup('pool/fs@f')];
+      const orphanOk = new Map(orphan.map((r) => [r.name, 'ok' as const]));
+      expect(() => restore('c', [], { remote: orphan, health: orphanOk })).toThrow(
+        "reason: 'missing parent'",
+      );
+      injected('corrupt data', 2); // a cycle and an orphan, both called ok
+    },
+  );
 });

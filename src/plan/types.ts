@@ -29,6 +29,12 @@ export interface RemoteSnapshot {
   size: number | undefined;
   /** Content length of the object in bytes (compressed, as stored). */
   objectSize: number;
+  /** Raw metadata `creation` (the snapshot's creation, seconds since the epoch); undefined if absent. */
+  creation?: string | undefined;
+  /** The object's LastModified (ISO 8601) from the listing; undefined or `""` when unknown. */
+  lastModified?: string | undefined;
+  /** The object's storage class from the listing (S3: `STANDARD` when the server says none); undefined when unknown. */
+  storageClass?: string | undefined;
 }
 
 /** Why a remote snapshot cannot be restored; the strings are shown as-is by `z3 status` (spec 4.5). */

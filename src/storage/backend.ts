@@ -19,6 +19,10 @@ export interface ObjectInfo {
   etag: string;
   /** User metadata (S3: `x-amz-meta-*` without the prefix); keys lower-case. */
   metadata: Record<string, string>;
+  /** LastModified (ISO 8601) where the info comes from a listing (`listWithMetadata`); a stat may leave it undefined. */
+  lastModified?: string | undefined;
+  /** Storage class where the info comes from a listing that reports one; undefined otherwise. */
+  storageClass?: string | undefined;
 }
 
 /** One entry of a listing (no user metadata: `stat` gives that). */
@@ -29,6 +33,8 @@ export interface ListedObject {
   etag: string;
   /** Last modification as an ISO 8601 string (`""` when the backend gives none). */
   lastModified: string;
+  /** Storage class (S3: `STANDARD`, `STANDARD_IA`, `GLACIER`, …); undefined when the backend has none. */
+  storageClass?: string | undefined;
 }
 
 /** A write that was started and neither completed nor aborted (S3: a pending multipart upload). */

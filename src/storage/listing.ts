@@ -49,6 +49,11 @@ export async function listWithMetadata(
   const stat = backend.features.statBulk ?? ((key: string) => backend.stat(key));
   const stats = await mapBounded(misses, STAT_CONCURRENCY, (i) => stat(listed[i]!.key));
   misses.forEach((i, n) => (infos[i] = stats[n]));
+  // The listing's own fields, which a stat or the cache does not carry (prune reads them).
+  infos.forEach((info, i) => {
+    const { lastModified, storageClass } = listed[i]!;
+    if (info !== undefined) infos[i] = { ...info, lastModified, storageClass };
+  });
   if (cachePath !== undefined && cache !== undefined) {
     await saveCache(cachePath, listed, infos, cache.warn);
   }

@@ -1,4 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +20,7 @@ import {
   type CachedMetadata,
 } from './metadata-cache.js';
 import type { ListedObject } from './backend.js';
+import { injected } from '../testing/faults.js';
 
 const LISTED: ListedObject = {
   key: 'z3/tank@s1',
@@ -128,5 +139,35 @@ describe('metadata cache', () => {
     };
     writeFileSync(path, JSON.stringify({ version: 1, entries }));
     expect([...(await readMetadataCache(path)).keys()]).toEqual(['good']);
+  });
+
+  it.each([
+    ['owned by another user', (path: string) => chownSync(path, 4242, 4242)],
+    ['group-writable', (path: string) => chmodSync(path, 0o660)],
+    ['world-writable', (path: string) => chmodSync(path, 0o606)],
+  ])('reads a file %s as empty', { tags: ['faults'] }, async (_name, spoil) => {
+    const path = metadataCachePath(scope());
+    await writeMetadataCache(path, new Map([[LISTED.key, ENTRY]]));
+    spoil(path);
+    injected('corrupt data');
+    expect((await readMetadataCache(path)).size).toBe(0);
+  });
+
+  it('reads a symbolic link as empty', async () => {
+    const path = metadataCachePath(scope());
+    await writeMetadataCache(path, new Map([[LISTED.key, ENTRY]]));
+    const link = join(dir, 'z3', 'link.json');
+    symlinkSync(path, link);
+    expect((await readMetadataCache(link)).size).toBe(0);
+  });
+
+  it('refuses to write into a directory others can write', { tags: ['faults'] }, async () => {
+    const path = metadataCachePath(scope());
+    await writeMetadataCache(path, new Map([[LISTED.key, ENTRY]]));
+    chmodSync(join(dir, 'z3'), 0o777);
+    injected('bad input');
+    await expect(writeMetadataCache(path, new Map())).rejects.toThrow(/world-writable/);
+    chmodSync(join(dir, 'z3'), 0o700);
+    expect((await readMetadataCache(path)).size).toBe(1);
   });
 });

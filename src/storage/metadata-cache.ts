@@ -8,11 +8,16 @@
  * the objects of that run's listing, so deleted objects drop out. The cache is an optimisation
  * only: a missing, unreadable, corrupt or other-version file reads as empty, and a failure to
  * write it is for the caller to report as a warning, never a failure of the command.
+ *
+ * Who may write it is ./cache-trust.ts: a file another user owns or could write reads as empty,
+ * and the cache is written only into a directory of this user's that nobody else can write.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ListedObject, ObjectInfo } from './backend.js';
+import { cacheDirProblem, untrustedBecause } from './cache-trust.js';
 
 /** Bumped when the file layout changes; a file of another version is ignored and rebuilt. */
 const CACHE_VERSION = 1;
@@ -45,13 +50,15 @@ export function metadataCachePath(scope: MetadataCacheScope): string {
 
 /**
  * The entries of the cache file at `path`; empty when the file is missing, unreadable, not
- * JSON or of another version. Malformed entries are dropped one by one. Never throws.
+ * JSON, of another version, a symbolic link, or owned or writable by another user (checked on
+ * the open file, so it cannot be swapped between check and read). Malformed entries are dropped
+ * one by one. Never throws.
  */
 export async function readMetadataCache(path: string): Promise<Map<string, CachedMetadata>> {
   const entries = new Map<string, CachedMetadata>();
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
+    parsed = JSON.parse(await readOwnFile(path));
   } catch {
     return entries;
   }
@@ -98,6 +105,9 @@ export async function writeMetadataCache(
   entries: ReadonlyMap<string, CachedMetadata>,
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  // Created by someone else since the run checked it (it did not exist then): write nothing.
+  const problem = await cacheDirProblem(dirname(path));
+  if (problem !== undefined) throw new Error(problem);
   const body = JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(entries) });
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -106,6 +116,19 @@ export async function writeMetadataCache(
   } catch (err) {
     await unlink(temp).catch(() => undefined);
     throw err;
+  }
+}
+
+/** The text of `path` if it is a regular file only this user can write; throws otherwise. */
+async function readOwnFile(path: string): Promise<string> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const stats = await file.stat();
+    const why = stats.isFile() ? untrustedBecause(stats) : 'not a regular file';
+    if (why !== undefined) throw new Error(`${path} is ${why}`);
+    return await file.readFile('utf8');
+  } finally {
+    await file.close();
   }
 }
 

@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import type { Settings } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Backend, ObjectInfo } from './backend.js';
+import { cacheDirProblem } from './cache-trust.js';
 import { listWithMetadata, type MetadataCacheOptions } from './listing.js';
 import { createLocalBackend } from './local/backend.js';
 import { createS3Backend } from './s3/backend.js';
@@ -63,12 +64,29 @@ export function openStorage(settings: Settings, options: OpenStorageOptions): St
  * backend's kind and location.
  */
 export function storageOf(backend: Backend, name: string, cache?: MetadataCacheOptions): Storage {
+  const trustedCache = cache === undefined ? undefined : checkCacheDirOnce(cache);
   return {
     backend,
     name,
     identity: `${backend.kind} ${backend.location}`,
-    listWithMetadata: (prefix) => listWithMetadata(backend, prefix, cache),
+    listWithMetadata: async (prefix) => listWithMetadata(backend, prefix, await trustedCache?.()),
   };
+}
+
+/**
+ * The cache options once CACHE_DIR has been checked (./cache-trust.ts), or undefined when it must
+ * not be used; the check and its warning happen once per storage, however many listings follow.
+ */
+function checkCacheDirOnce(
+  cache: MetadataCacheOptions,
+): () => Promise<MetadataCacheOptions | undefined> {
+  let checked: Promise<MetadataCacheOptions | undefined> | undefined;
+  return () =>
+    (checked ??= cacheDirProblem(cache.dir).then((problem) => {
+      if (problem === undefined) return cache;
+      cache.warn(problem);
+      return undefined;
+    }));
 }
 
 /** The bucket of this run, or a config error that says where to set it. */

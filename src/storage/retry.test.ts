@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InterruptedError, StorageError, UsageError } from '../errors.js';
 import { withRetry } from './retry.js';
+import { injected } from '../testing/faults.js';
 
 const retryable = (): StorageError => new StorageError('503', { isRetryable: true });
 
@@ -16,7 +17,7 @@ function recorder(): { delays: number[]; sleep: (ms: number) => Promise<void> } 
 }
 
 describe('withRetry', () => {
-  it('retries retryable errors up to `attempts` in total', async () => {
+  it('retries retryable errors up to `attempts` in total', { tags: ['faults'] }, async () => {
     const { delays, sleep } = recorder();
     let calls = 0;
     const result = await withRetry(
@@ -30,9 +31,10 @@ describe('withRetry', () => {
     expect(result).toBe('ok');
     expect(calls).toBe(3);
     expect(delays).toEqual([499, 999]); // full jitter below 500 ms, then 1 s
+    injected('S3 error', calls - 1);
   });
 
-  it('gives up after `attempts` and rethrows the last error', async () => {
+  it('gives up after `attempts` and rethrows the last error', { tags: ['faults'] }, async () => {
     const { sleep } = recorder();
     let calls = 0;
     const err = retryable();
@@ -46,9 +48,10 @@ describe('withRetry', () => {
       ),
     ).rejects.toBe(err);
     expect(calls).toBe(3);
+    injected('S3 error', calls);
   });
 
-  it('never retries permanent errors or non-storage errors', async () => {
+  it('never retries permanent errors or non-storage errors', { tags: ['faults'] }, async () => {
     for (const err of [new StorageError('403'), new UsageError('x'), new Error('bug')]) {
       let calls = 0;
       await expect(
@@ -62,6 +65,7 @@ describe('withRetry', () => {
       ).rejects.toBe(err);
       expect(calls).toBe(1);
     }
+    injected('S3 error'); // the 403; the other two are not storage errors
   });
 
   it('caps delays at maxDelayMs', async () => {
@@ -78,7 +82,7 @@ describe('withRetry', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(300);
   });
 
-  it('stops waiting when the signal aborts, with its reason', async () => {
+  it('stops waiting when the signal aborts, with its reason', { tags: ['faults'] }, async () => {
     const controller = new AbortController();
     const reason = new InterruptedError('interrupted by SIGTERM');
     const pending = withRetry(() => Promise.reject(retryable()), {
@@ -89,5 +93,6 @@ describe('withRetry', () => {
     });
     setTimeout(() => controller.abort(reason), 10);
     await expect(pending).rejects.toBe(reason);
+    injected('signal');
   });
 });

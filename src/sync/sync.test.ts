@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT, type Z3Error } from '../errors.js';
 import { syncSnapshots, type SyncOptions } from './sync.js';
+import { injected } from '../testing/faults.js';
 
 const FAKE_ZFS = `#!/bin/sh
 # toy zfs: $FAKEZFS_ROOT/<host>/<dataset with / as %> lists the snapshot names, oldest first
@@ -213,45 +214,62 @@ describe('syncSnapshots, push', () => {
     expect(snapshotsOf('remote', 'backup/data')).toEqual(['daily-1']);
   });
 
-  it('no local snapshots with the prefix → exit 2 "No snapshots exist locally!"', async () => {
-    given('local', 'tank/data', ['manual']);
-    const err = await failure(options());
-    expect(err.message).toBe('No snapshots exist locally!');
-    expect(err.exitCode).toBe(EXIT.USAGE);
-    expect(err.hint).toContain('daily-');
-  });
+  it(
+    'no local snapshots with the prefix → exit 2 "No snapshots exist locally!"',
+    { tags: ['faults'] },
+    async () => {
+      given('local', 'tank/data', ['manual']);
+      const err = await failure(options());
+      expect(err.message).toBe('No snapshots exist locally!');
+      expect(err.exitCode).toBe(EXIT.USAGE);
+      expect(err.hint).toContain('daily-');
+      injected('bad input');
+    },
+  );
 
-  it('a local dataset that does not exist → exit 2', async () => {
+  it('a local dataset that does not exist → exit 2', { tags: ['faults'] }, async () => {
     const err = await failure(options());
     expect(err.message).toBe('tank/data: dataset does not exist');
     expect(err.exitCode).toBe(EXIT.USAGE);
+    injected('bad input');
   });
 
-  it('destination latest not on the source → exit 3, nothing sent', async () => {
-    given('local', 'tank/data', ['daily-0', 'daily-1']);
-    given('remote', 'backup/data', ['daily-0', 'daily-9']);
-    const err = await failure(options());
-    expect(err.message).toBe("Latest snapshot on destination doesn't exist on source!");
-    expect(err.exitCode).toBe(EXIT.INTEGRITY);
-    expect(sshCalls()).toHaveLength(1);
-  });
+  it(
+    'destination latest not on the source → exit 3, nothing sent',
+    { tags: ['faults'] },
+    async () => {
+      given('local', 'tank/data', ['daily-0', 'daily-1']);
+      given('remote', 'backup/data', ['daily-0', 'daily-9']);
+      const err = await failure(options());
+      expect(err.message).toBe("Latest snapshot on destination doesn't exist on source!");
+      expect(err.exitCode).toBe(EXIT.INTEGRITY);
+      expect(sshCalls()).toHaveLength(1);
+      injected('corrupt data'); // the destination diverged from the source
+    },
+  );
 
-  it('a failing remote receive → exit 4 naming ssh with the remote stderr tail', async () => {
-    given('local', 'tank/data', DAILY);
-    given('remote', 'backup/data', []); // exists, no snapshots: a full receive refuses it
-    const err = await failure(options());
-    expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
-    expect(err.message).toContain("ssh -C -p 2222 user@nas 'sudo zfs receive backup/data'");
-    expect(err.message).toContain("destination 'backup/data' exists");
-  });
+  it(
+    'a failing remote receive → exit 4 naming ssh with the remote stderr tail',
+    { tags: ['faults'] },
+    async () => {
+      given('local', 'tank/data', DAILY);
+      given('remote', 'backup/data', []); // exists, no snapshots: a full receive refuses it
+      const err = await failure(options());
+      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+      expect(err.message).toContain("ssh -C -p 2222 user@nas 'sudo zfs receive backup/data'");
+      expect(err.message).toContain("destination 'backup/data' exists");
+      injected('stage death');
+    },
+  );
 
-  it('a failing local send → exit 4 naming zfs send', async () => {
+  it('a failing local send → exit 4 naming zfs send', { tags: ['faults'] }, async () => {
     given('local', 'tank/data', DAILY);
     process.env['FAKEZFS_FAIL_SEND'] = '1';
     const err = await failure(options());
     expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
     expect(err.message).toMatch(/^zfs send tank\/data@daily-4 exited with code 1: .*I\/O error/);
     expect(snapshotsOf('remote', 'backup/data')).toBeUndefined();
+    injected('stage death');
   });
 });
 
@@ -269,20 +287,26 @@ describe('syncSnapshots, pull', () => {
     expect(snapshotsOf('local', 'tank/data')).toEqual(['daily-1', 'daily-2', 'daily-3', 'daily-4']);
   });
 
-  it('a remote dataset that does not exist is an error, not an empty source', async () => {
-    const err = await failure(options({ direction: 'pull' }));
-    expect(err.message).toBe('user@nas:backup/data: dataset does not exist');
-    expect(err.exitCode).toBe(EXIT.USAGE);
-  });
+  it(
+    'a remote dataset that does not exist is an error, not an empty source',
+    { tags: ['faults'] },
+    async () => {
+      const err = await failure(options({ direction: 'pull' }));
+      expect(err.message).toBe('user@nas:backup/data: dataset does not exist');
+      expect(err.exitCode).toBe(EXIT.USAGE);
+      injected('bad input');
+    },
+  );
 
-  it('no remote snapshots → exit 2', async () => {
+  it('no remote snapshots → exit 2', { tags: ['faults'] }, async () => {
     given('remote', 'backup/data', []);
     const err = await failure(options({ direction: 'pull' }));
     expect(err.message).toBe('No snapshots exist on the remote!');
     expect(err.exitCode).toBe(EXIT.USAGE);
+    injected('bad input');
   });
 
-  it('a remote without sudo gets a hint to use --no-sudo', async () => {
+  it('a remote without sudo gets a hint to use --no-sudo', { tags: ['faults'] }, async () => {
     writeScripts(join(root, 'bin'), {
       sudo: '#!/bin/sh\necho "sh: sudo: not found" >&2\nexit 127\n',
     });
@@ -294,19 +318,25 @@ describe('syncSnapshots, pull', () => {
     } finally {
       writeScripts(join(root, 'bin'), { sudo: '#!/bin/sh\nexec "$@"\n' });
     }
+    injected('stage death');
   });
 
-  it('ssh itself failing (exit 255) is exit 4, never "does not exist"', async () => {
-    writeScripts(join(root, 'bin'), {
-      ssh: '#!/bin/sh\necho "ssh: connect to host nas port 22: Connection refused; dataset does not exist" >&2\nexit 255\n',
-    });
-    try {
-      const err = await failure(options());
-      expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
-      expect(err.message).toContain('Connection refused');
-      expect(err.hint).toContain('ssh could not connect');
-    } finally {
-      writeScripts(join(root, 'bin'), { ssh: FAKE_SSH });
-    }
-  });
+  it(
+    'ssh itself failing (exit 255) is exit 4, never "does not exist"',
+    { tags: ['faults'] },
+    async () => {
+      writeScripts(join(root, 'bin'), {
+        ssh: '#!/bin/sh\necho "ssh: connect to host nas port 22: Connection refused; dataset does not exist" >&2\nexit 255\n',
+      });
+      try {
+        const err = await failure(options());
+        expect(err.exitCode).toBe(EXIT.COMMAND_FAILED);
+        expect(err.message).toContain('Connection refused');
+        expect(err.hint).toContain('ssh could not connect');
+      } finally {
+        writeScripts(join(root, 'bin'), { ssh: FAKE_SSH });
+      }
+      injected('stage death');
+    },
+  );
 });

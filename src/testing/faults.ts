@@ -13,7 +13,7 @@
  *     injected('S3 error', backend.faultsInjected);
  *   });
  */
-import { getCurrentTest } from 'vitest/suite';
+import { TestRunner } from 'vitest';
 
 /** The kinds of fault the ledger counts, in the order the table prints them. */
 export const FAULT_KINDS = [
@@ -46,7 +46,7 @@ declare module 'vitest' {
  *   would be counted but `npm run test:faults` would not run it).
  */
 export function injected(kind: FaultKind, count = 1): void {
-  const test = getCurrentTest();
+  const test = TestRunner.getCurrentTest();
   if (test === undefined) throw new Error(`injected('${kind}') called outside a running test`);
   if (!(test.tags ?? []).includes(FAULTS_TAG)) {
     throw new Error(`test "${test.name}" injects faults but lacks { tags: ['${FAULTS_TAG}'] }`);

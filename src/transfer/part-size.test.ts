@@ -8,6 +8,7 @@ import {
   MAX_PART_SIZE as LARGEST_PART,
   partSizeFor,
 } from './part-size.js';
+import { injected } from '../testing/faults.js';
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
@@ -55,11 +56,12 @@ describe('choosePartSize', () => {
     expect(choosePartSize({ chunkSize: 256 * MIB, estimated: 500 * GIB })).toBe(56_377_083);
   });
 
-  it('refuses an estimate above 5 TiB up front', () => {
+  it('refuses an estimate above 5 TiB up front', { tags: ['faults'] }, () => {
     expect(choosePartSize({ chunkSize: 5 * MIB, estimated: MAX_OBJECT_SIZE })).toBeGreaterThan(0);
     expect(() => choosePartSize({ chunkSize: 5 * MIB, estimated: MAX_OBJECT_SIZE + 1 })).toThrow(
       /--estimated .*5 TiB/,
     );
+    injected('bad input');
   });
 });
 
@@ -98,19 +100,25 @@ describe('the largest part a Node.js Buffer holds', () => {
     expect(LARGEST_PART).toBeLessThanOrEqual(5 * GIB);
   });
 
-  it('refuses a backup whose estimate needs a larger part, before it starts (exit 2)', () => {
-    const input = { chunkSize: 256 * MIB, isChunkSizeSet: false, maxPartSize: 4 * GIB };
-    expect(backupPartSize({ ...input, estimate: 37 * TIB })).toBe(partSizeFor(37 * TIB));
-    let error: unknown;
-    try {
-      backupPartSize({ ...input, estimate: 38 * TIB });
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as UsageError).message).toBe(
-      `a stream of about ${38 * TIB} bytes is too large for one object: it needs parts of ` +
-        `${partSizeFor(38 * TIB)} bytes, above the ${4 * GIB} bytes this Node.js can hold in one buffer`,
-    );
-  });
+  it(
+    'refuses a backup whose estimate needs a larger part, before it starts (exit 2)',
+    { tags: ['faults'] },
+    () => {
+      const input = { chunkSize: 256 * MIB, isChunkSizeSet: false, maxPartSize: 4 * GIB };
+      expect(backupPartSize({ ...input, estimate: 37 * TIB })).toBe(partSizeFor(37 * TIB));
+      let error: unknown;
+      try {
+        backupPartSize({ ...input, estimate: 38 * TIB });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toBe(
+        `a stream of about ${38 * TIB} bytes is too large for one object: it needs parts of ` +
+          `${partSizeFor(38 * TIB)} bytes, above the ${4 * GIB} bytes this Node.js can hold in one buffer`,
+      );
+      expect((error as UsageError).exitCode).toBe(2);
+      injected('bad input');
+    },
+  );
 });

@@ -15,6 +15,7 @@ import { S3_LIMITS } from '../storage/limits.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend, type FaultScript } from '../storage/wrappers/faulty.js';
 import { withRetries } from '../storage/wrappers/retrying.js';
+import { injected } from '../testing/faults.js';
 import { PartPool } from './part-pool.js';
 import { EmptyUploadError, uploadStream, type UploadStreamOptions } from './uploader.js';
 
@@ -146,73 +147,95 @@ describe('uploadStream', () => {
     expect(mem.objects.get('k')?.data.equals(data)).toBe(true);
   });
 
-  it('retries a part that fails twice with a retryable error (through the retry wrapper)', async () => {
-    const { mem, faulty } = storage(({ op, chunk, attempt }) => {
-      if (op === 'writeChunk' && chunk === 3 && attempt <= 2) {
-        throw new StorageError('503', { isRetryable: true });
+  it(
+    'retries a part that fails twice with a retryable error (through the retry wrapper)',
+    { tags: ['faults'] },
+    async () => {
+      const { mem, faulty } = storage(({ op, chunk, attempt }) => {
+        if (op === 'writeChunk' && chunk === 3 && attempt <= 2) {
+          throw new StorageError('503', { isRetryable: true });
+        }
+      });
+      const data = randomBytes(55);
+      const result = await uploadStream(options(retrying(faulty), chunked(data, [7])));
+      expect(sends(faulty, 3)).toBe(3);
+      expect(sends(faulty, 2)).toBe(1);
+      const md5s = [0, 1, 2, 3, 4, 5].map((i) => md5(data.subarray(i * 10, i * 10 + 10)));
+      expect(result.etag).toBe(multipartEtag(md5s));
+      expect(mem.objects.get('k')?.data.equals(data)).toBe(true);
+      injected('S3 error', faulty.thrown);
+    },
+  );
+
+  it(
+    'aborts when a part keeps failing after MAX_RETRIES attempts',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage(({ op, chunk }) => {
+        if (op === 'writeChunk' && chunk === 2) {
+          throw new StorageError('503 again', { isRetryable: true });
+        }
+      });
+      await expect(
+        uploadStream(options(retrying(s.faulty), chunked(randomBytes(100), [10]))),
+      ).rejects.toThrow('503 again');
+      expect(sends(s.faulty, 2)).toBe(3);
+      expectAbortedNothingCommitted(s);
+      injected('S3 error', s.faulty.thrown);
+    },
+  );
+
+  it(
+    'aborts at once on a permanent error and cancels the other parts',
+    { tags: ['faults'] },
+    async () => {
+      const denied = new StorageError('uploading part 2: AccessDenied (HTTP 403)');
+      const s = storage(async ({ op, chunk, signal }) => {
+        if (op !== 'writeChunk') return;
+        if (chunk === 2) throw denied;
+        await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()));
+        throw new Error('request aborted');
+      });
+      await expect(
+        uploadStream(options(retrying(s.faulty), chunked(randomBytes(100), [10]))),
+      ).rejects.toBe(denied);
+      expect(sends(s.faulty, 2)).toBe(1);
+      expect(s.faulty.ops('writeChunk').every((c) => c.signal?.aborted === true)).toBe(true);
+      expectAbortedNothingCommitted(s);
+      // the other parts' 'request aborted' is the cancellation, not a fault
+      injected('S3 error', sends(s.faulty, 2));
+    },
+  );
+
+  it(
+    'aborts when the source fails, and destroys a Readable source',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage();
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield randomBytes(25);
+        await Promise.resolve();
+        throw new Error('read EIO');
       }
-    });
-    const data = randomBytes(55);
-    const result = await uploadStream(options(retrying(faulty), chunked(data, [7])));
-    expect(sends(faulty, 3)).toBe(3);
-    expect(sends(faulty, 2)).toBe(1);
-    const md5s = [0, 1, 2, 3, 4, 5].map((i) => md5(data.subarray(i * 10, i * 10 + 10)));
-    expect(result.etag).toBe(multipartEtag(md5s));
-    expect(mem.objects.get('k')?.data.equals(data)).toBe(true);
-  });
+      await expect(uploadStream(options(s.faulty, failing()))).rejects.toThrow(
+        'reading the input failed: read EIO',
+      );
+      expectAbortedNothingCommitted(s);
 
-  it('aborts when a part keeps failing after MAX_RETRIES attempts', async () => {
-    const s = storage(({ op, chunk }) => {
-      if (op === 'writeChunk' && chunk === 2) {
-        throw new StorageError('503 again', { isRetryable: true });
-      }
-    });
-    await expect(
-      uploadStream(options(retrying(s.faulty), chunked(randomBytes(100), [10]))),
-    ).rejects.toThrow('503 again');
-    expect(sends(s.faulty, 2)).toBe(3);
-    expectAbortedNothingCommitted(s);
-  });
+      const s2 = storage(({ op }) => {
+        if (op === 'writeChunk') throw new StorageError('403');
+      });
+      const stream = new Readable({ read() {} });
+      stream.push(randomBytes(30));
+      await expect(uploadStream(options(s2.faulty, stream))).rejects.toThrow('403');
+      expect(stream.destroyed).toBe(true);
+      expectAbortedNothingCommitted(s2);
+      injected('stage death');
+      injected('S3 error', s2.faulty.thrown);
+    },
+  );
 
-  it('aborts at once on a permanent error and cancels the other parts', async () => {
-    const denied = new StorageError('uploading part 2: AccessDenied (HTTP 403)');
-    const s = storage(async ({ op, chunk, signal }) => {
-      if (op !== 'writeChunk') return;
-      if (chunk === 2) throw denied;
-      await new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve()));
-      throw new Error('request aborted');
-    });
-    await expect(
-      uploadStream(options(retrying(s.faulty), chunked(randomBytes(100), [10]))),
-    ).rejects.toBe(denied);
-    expect(sends(s.faulty, 2)).toBe(1);
-    expect(s.faulty.ops('writeChunk').every((c) => c.signal?.aborted === true)).toBe(true);
-    expectAbortedNothingCommitted(s);
-  });
-
-  it('aborts when the source fails, and destroys a Readable source', async () => {
-    const s = storage();
-    async function* failing(): AsyncGenerator<Uint8Array> {
-      yield randomBytes(25);
-      await Promise.resolve();
-      throw new Error('read EIO');
-    }
-    await expect(uploadStream(options(s.faulty, failing()))).rejects.toThrow(
-      'reading the input failed: read EIO',
-    );
-    expectAbortedNothingCommitted(s);
-
-    const s2 = storage(({ op }) => {
-      if (op === 'writeChunk') throw new StorageError('403');
-    });
-    const stream = new Readable({ read() {} });
-    stream.push(randomBytes(30));
-    await expect(uploadStream(options(s2.faulty, stream))).rejects.toThrow('403');
-    expect(stream.destroyed).toBe(true);
-    expectAbortedNothingCommitted(s2);
-  });
-
-  it('destroys the source when the writer cannot be opened', async () => {
+  it('destroys the source when the writer cannot be opened', { tags: ['faults'] }, async () => {
     const refused = new StorageError('NoSuchBucket', { isNotFound: true });
     const s = storage(({ op }) => {
       if (op === 'openWriter') throw refused;
@@ -222,28 +245,35 @@ describe('uploadStream', () => {
     await expect(uploadStream(options(s.faulty, stream))).rejects.toBe(refused);
     expect(stream.destroyed).toBe(true);
     expect(s.faulty.ops('writeChunk')).toHaveLength(0);
+    expect(s.mem.objects.size).toBe(0);
+    injected('S3 error', s.faulty.thrown);
   });
 
-  it('aborts when the commit gate rejects, with the gate’s error', async () => {
-    const s = storage();
-    const stageFailed = new Error('zfs send exited 1');
-    let gateCalledAfterParts = false;
-    let pendingChunkSize: number | undefined;
-    await expect(
-      uploadStream(
-        options(s.faulty, chunked(randomBytes(35), [5]), {
-          beforeComplete: () => {
-            gateCalledAfterParts = s.faulty.ops('writeChunk').length === 4;
-            pendingChunkSize = [...s.mem.pending.values()][0]?.chunkSize;
-            return Promise.reject(stageFailed);
-          },
-        }),
-      ),
-    ).rejects.toBe(stageFailed);
-    expect(gateCalledAfterParts).toBe(true);
-    expect(pendingChunkSize).toBe(10);
-    expectAbortedNothingCommitted(s);
-  });
+  it(
+    'aborts when the commit gate rejects, with the gate’s error',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage();
+      const stageFailed = new Error('zfs send exited 1');
+      let gateCalledAfterParts = false;
+      let pendingChunkSize: number | undefined;
+      await expect(
+        uploadStream(
+          options(s.faulty, chunked(randomBytes(35), [5]), {
+            beforeComplete: () => {
+              gateCalledAfterParts = s.faulty.ops('writeChunk').length === 4;
+              pendingChunkSize = [...s.mem.pending.values()][0]?.chunkSize;
+              return Promise.reject(stageFailed);
+            },
+          }),
+        ),
+      ).rejects.toBe(stageFailed);
+      expect(gateCalledAfterParts).toBe(true);
+      expect(pendingChunkSize).toBe(10);
+      expectAbortedNothingCommitted(s);
+      injected('stage death');
+    },
+  );
 
   it('commits only after the gate resolves', async () => {
     const { mem, faulty } = storage();
@@ -260,33 +290,43 @@ describe('uploadStream', () => {
     expect(mem.objects.has('k')).toBe(true);
   });
 
-  it('aborts when the commit fails, with the backend’s error (e.g. its ETag check)', async () => {
-    const mismatch = new IntegrityError('k: stored ETag "x-2", expected "y-2"');
-    const s = storage(({ op, isAfter }) => {
-      if (op === 'complete' && isAfter !== true) throw mismatch;
-    });
-    const err = await uploadStream(options(s.faulty, chunked(randomBytes(15), [15]))).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toBe(mismatch);
-    expect((err as IntegrityError).exitCode).toBe(3);
-    expect(s.faulty.ops('abort')).toHaveLength(1);
-    expect(s.mem.pending.size).toBe(0);
-    expect(s.mem.objects.size).toBe(0);
-  });
+  it(
+    'aborts when the commit fails, with the backend’s error (e.g. its ETag check)',
+    { tags: ['faults'] },
+    async () => {
+      const mismatch = new IntegrityError('k: stored ETag "x-2", expected "y-2"');
+      const s = storage(({ op, isAfter }) => {
+        if (op === 'complete' && isAfter !== true) throw mismatch;
+      });
+      const err = await uploadStream(options(s.faulty, chunked(randomBytes(15), [15]))).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBe(mismatch);
+      expect((err as IntegrityError).exitCode).toBe(3);
+      expect(s.faulty.ops('abort')).toHaveLength(1);
+      expect(s.mem.pending.size).toBe(0);
+      expect(s.mem.objects.size).toBe(0);
+      injected('corrupt data', s.faulty.thrown);
+    },
+  );
 
-  it('with ifNoneMatch, leaves an object another writer committed first and aborts', async () => {
-    const s = storage();
-    s.mem.put('k', Buffer.from('the other run'));
-    const err = await uploadStream(
-      options(s.faulty, chunked(randomBytes(15), [15]), { ifNoneMatch: true }),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CommitConflictError);
-    expect((err as CommitConflictError).exitCode).toBe(3);
-    expect(s.faulty.ops('abort')).toHaveLength(1);
-    expect(s.mem.pending.size).toBe(0);
-    expect(s.mem.objects.get('k')?.data.toString()).toBe('the other run');
-  });
+  it(
+    'with ifNoneMatch, leaves an object another writer committed first and aborts',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage();
+      s.mem.put('k', Buffer.from('the other run'));
+      const err = await uploadStream(
+        options(s.faulty, chunked(randomBytes(15), [15]), { ifNoneMatch: true }),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommitConflictError);
+      expect((err as CommitConflictError).exitCode).toBe(3);
+      expect(s.faulty.ops('abort')).toHaveLength(1);
+      expect(s.mem.pending.size).toBe(0);
+      expect(s.mem.objects.get('k')?.data.toString()).toBe('the other run');
+      injected('concurrent writer');
+    },
+  );
 
   it('without ifNoneMatch, replaces the object at the key (pput may, on purpose)', async () => {
     const s = storage();
@@ -295,28 +335,33 @@ describe('uploadStream', () => {
     expect(s.mem.objects.get('k')?.data.equals(randomBytes(15))).toBe(true);
   });
 
-  it('aborts on the signal mid-upload and rejects with its reason', async () => {
-    const controller = new AbortController();
-    const reason = new InterruptedError('interrupted by SIGTERM');
-    const s = storage(async ({ op, chunk, signal }) => {
-      if (op !== 'writeChunk') return;
-      if (chunk === 3) controller.abort(reason);
-      if (signal?.aborted === true) throw new Error('request aborted');
-      await new Promise((r) => setTimeout(r, 5));
-    });
-    async function* endless(): AsyncGenerator<Uint8Array> {
-      for (;;) {
-        yield randomBytes(10);
-        await new Promise((r) => setTimeout(r, 1));
+  it(
+    'aborts on the signal mid-upload and rejects with its reason',
+    { tags: ['faults'] },
+    async () => {
+      const controller = new AbortController();
+      const reason = new InterruptedError('interrupted by SIGTERM');
+      const s = storage(async ({ op, chunk, signal }) => {
+        if (op !== 'writeChunk') return;
+        if (chunk === 3) controller.abort(reason);
+        if (signal?.aborted === true) throw new Error('request aborted');
+        await new Promise((r) => setTimeout(r, 5));
+      });
+      async function* endless(): AsyncGenerator<Uint8Array> {
+        for (;;) {
+          yield randomBytes(10);
+          await new Promise((r) => setTimeout(r, 1));
+        }
       }
-    }
-    await expect(
-      uploadStream(options(retrying(s.faulty), endless(), { signal: controller.signal })),
-    ).rejects.toBe(reason);
-    expectAbortedNothingCommitted(s);
-  });
+      await expect(
+        uploadStream(options(retrying(s.faulty), endless(), { signal: controller.signal })),
+      ).rejects.toBe(reason);
+      expectAbortedNothingCommitted(s);
+      injected('signal');
+    },
+  );
 
-  it('aborts on the signal while the source is stalled', async () => {
+  it('aborts on the signal while the source is stalled', { tags: ['faults'] }, async () => {
     const s = storage();
     const controller = new AbortController();
     const stream = new Readable({ read() {} });
@@ -327,38 +372,52 @@ describe('uploadStream', () => {
     ).rejects.toBeInstanceOf(InterruptedError);
     expect(stream.destroyed).toBe(true);
     expectAbortedNothingCommitted(s);
+    injected('signal');
   });
 
-  it('aborts when the signal fires while the writer is being opened', async () => {
-    const controller = new AbortController();
-    const s = storage(({ op }) => {
-      if (op === 'openWriter') controller.abort(new InterruptedError());
-    });
-    await expect(
-      uploadStream(options(s.faulty, chunked(randomBytes(25), [5]), { signal: controller.signal })),
-    ).rejects.toBeInstanceOf(InterruptedError);
-    expect(s.faulty.ops('openWriter')).toHaveLength(1);
-    expect(s.faulty.ops('writeChunk')).toHaveLength(0);
-    expectAbortedNothingCommitted(s);
-  });
+  it(
+    'aborts when the signal fires while the writer is being opened',
+    { tags: ['faults'] },
+    async () => {
+      const controller = new AbortController();
+      const s = storage(({ op }) => {
+        if (op === 'openWriter') controller.abort(new InterruptedError());
+      });
+      await expect(
+        uploadStream(
+          options(s.faulty, chunked(randomBytes(25), [5]), { signal: controller.signal }),
+        ),
+      ).rejects.toBeInstanceOf(InterruptedError);
+      expect(s.faulty.ops('openWriter')).toHaveLength(1);
+      expect(s.faulty.ops('writeChunk')).toHaveLength(0);
+      expectAbortedNothingCommitted(s);
+      injected('signal');
+    },
+  );
 
-  it('refuses zero bytes: aborts and throws the original message with exit code 1', async () => {
-    const s = storage();
-    const err = await uploadStream(options(s.faulty, chunked(Buffer.alloc(0), [1]))).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(EmptyUploadError);
-    expect(err).toBeInstanceOf(InternalError);
-    expect((err as Error).message).toBe("Error: Can't upload zero bytes!");
-    expect((err as InternalError).exitCode).toBe(1);
-    expectAbortedNothingCommitted(s);
-  });
+  it(
+    'refuses zero bytes: aborts and throws the original message with exit code 1',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage();
+      const err = await uploadStream(options(s.faulty, chunked(Buffer.alloc(0), [1]))).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(EmptyUploadError);
+      expect(err).toBeInstanceOf(InternalError);
+      expect((err as Error).message).toBe("Error: Can't upload zero bytes!");
+      expect((err as InternalError).exitCode).toBe(1);
+      expectAbortedNothingCommitted(s);
+      injected('bad input');
+    },
+  );
 
   it.each([
     ['below', 10, { ...S3_LIMITS, minPartSize: 11 }],
     ['above', 10, { ...S3_LIMITS, minPartSize: 1, maxPartSize: 9 }],
   ])(
     'refuses a part size %s the backend’s limits before opening a writer',
+    { tags: ['faults'] },
     async (_, partSize, limits) => {
       const s = storage(undefined, limits);
       const err = await uploadStream(
@@ -369,27 +428,33 @@ describe('uploadStream', () => {
         /^part size .*\(10 bytes\) is outside the limits/,
       );
       expect(s.faulty.calls).toHaveLength(0);
+      injected('bad input');
     },
   );
 
-  it('stops before the part limit: part N+1 aborts, N parts succeed', async () => {
-    const limits = { ...SMALL_PARTS, maxParts: 3, maxObjectSize: 1000 };
-    const ok = storage(undefined, limits);
-    await uploadStream(options(ok.faulty, chunked(randomBytes(30), [4])));
-    expect(ok.mem.objects.has('k')).toBe(true);
+  it(
+    'stops before the part limit: part N+1 aborts, N parts succeed',
+    { tags: ['faults'] },
+    async () => {
+      const limits = { ...SMALL_PARTS, maxParts: 3, maxObjectSize: 1000 };
+      const ok = storage(undefined, limits);
+      await uploadStream(options(ok.faulty, chunked(randomBytes(30), [4])));
+      expect(ok.mem.objects.has('k')).toBe(true);
 
-    const s = storage(undefined, limits);
-    const err = await uploadStream(options(s.faulty, chunked(randomBytes(31), [4]))).catch(
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(UsageError);
-    expect((err as UsageError).message).toMatch(/more than 3 parts/);
-    expect((err as UsageError).hint).toMatch(/--estimated/);
-    expect(sends(s.faulty, 4)).toBe(0);
-    expectAbortedNothingCommitted(s);
-  });
+      const s = storage(undefined, limits);
+      const err = await uploadStream(options(s.faulty, chunked(randomBytes(31), [4]))).catch(
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as UsageError).message).toMatch(/more than 3 parts/);
+      expect((err as UsageError).hint).toMatch(/--estimated/);
+      expect(sends(s.faulty, 4)).toBe(0);
+      expectAbortedNothingCommitted(s);
+      injected('bad input');
+    },
+  );
 
-  it('stops before the object size limit', async () => {
+  it('stops before the object size limit', { tags: ['faults'] }, async () => {
     const s = storage(undefined, { ...SMALL_PARTS, maxObjectSize: 50 });
     const err = await uploadStream(options(s.faulty, chunked(randomBytes(51), [7]))).catch(
       (e: unknown) => e,
@@ -399,22 +464,29 @@ describe('uploadStream', () => {
       /exceeds 50 bytes, the storage's object size limit/,
     );
     expectAbortedNothingCommitted(s);
+    injected('bad input');
   });
 
-  it('says so when aborting fails too, keeping the exit code and naming the pending write', async () => {
-    const s = storage(({ op }) => {
-      if (op === 'writeChunk') throw new StorageError('uploading part 1: AccessDenied');
-      if (op === 'abort') throw new StorageError('abort: AccessDenied (HTTP 403)');
-    });
-    const err = await uploadStream(
-      options(retrying(s.faulty), chunked(randomBytes(15), [15])),
-    ).catch((e: unknown) => e);
-    const [pendingId] = [...s.mem.pending.keys()];
-    expect((err as StorageError).message).toMatch(/AccessDenied; aborting the upload failed too/);
-    expect((err as StorageError).exitCode).toBe(5);
-    expect((err as StorageError).hint).toMatch(/left pending/);
-    expect((err as StorageError).hint).toContain(`upload ${pendingId ?? '?'} of k`);
-  });
+  it(
+    'says so when aborting fails too, keeping the exit code and naming the pending write',
+    { tags: ['faults'] },
+    async () => {
+      const s = storage(({ op }) => {
+        if (op === 'writeChunk') throw new StorageError('uploading part 1: AccessDenied');
+        if (op === 'abort') throw new StorageError('abort: AccessDenied (HTTP 403)');
+      });
+      const err = await uploadStream(
+        options(retrying(s.faulty), chunked(randomBytes(15), [15])),
+      ).catch((e: unknown) => e);
+      const [pendingId] = [...s.mem.pending.keys()];
+      expect((err as StorageError).message).toMatch(/AccessDenied; aborting the upload failed too/);
+      expect((err as StorageError).exitCode).toBe(5);
+      expect((err as StorageError).hint).toMatch(/left pending/);
+      expect((err as StorageError).hint).toContain(`upload ${pendingId ?? '?'} of k`);
+      expect(s.mem.objects.size).toBe(0);
+      injected('S3 error', s.faulty.thrown);
+    },
+  );
 });
 
 describe('memory bound', () => {

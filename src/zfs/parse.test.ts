@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandFailedError } from '../errors.js';
 import { parseSendEstimate, parseZfsList } from './parse.js';
+import { injected } from '../testing/faults.js';
 
 describe('parseZfsList', () => {
   it('parses -H -p lines in order', () => {
@@ -49,13 +50,18 @@ describe('parseZfsList', () => {
     ]);
   });
 
-  it('rejects lines of another shape (human-readable sizes, missing columns)', () => {
-    expect(() => parseZfsList('tank/fs@a\t12\t1.5K\t20K\n')).toThrow(CommandFailedError);
-    expect(() => parseZfsList('tank/fs@a  12  0  20\n')).toThrow(
-      'unexpected output from zfs list, line 1',
-    );
-    expect(() => parseZfsList('ok@a\t1\t2\t3\n\t1\t2\t3\n')).toThrow('line 2');
-  });
+  it(
+    'rejects lines of another shape (human-readable sizes, missing columns)',
+    { tags: ['faults'] },
+    () => {
+      expect(() => parseZfsList('tank/fs@a\t12\t1.5K\t20K\n')).toThrow(CommandFailedError);
+      expect(() => parseZfsList('tank/fs@a  12  0  20\n')).toThrow(
+        'unexpected output from zfs list, line 1',
+      );
+      expect(() => parseZfsList('ok@a\t1\t2\t3\n\t1\t2\t3\n')).toThrow('line 2');
+      injected('corrupt data', 3); // unexpected zfs list output
+    },
+  );
 });
 
 describe('parseSendEstimate', () => {

@@ -7,6 +7,7 @@ import { CommandFailedError, UsageError } from '../errors.js';
 import { runCommand, type CommandRunner } from '../pipeline/run-command.js';
 import { StageFailedError } from '../pipeline/stage-error.js';
 import { datasetExists, estimateSendSize, listSnapshots, sendEstimateArgv } from './zfs.js';
+import { injected } from '../testing/faults.js';
 
 // A fake `zfs` (test/fixtures/zfs-shim/zfs) replays canned output and records its argv.
 const SHIM_BIN = fileURLToPath(new URL('../../test/fixtures/zfs-shim', import.meta.url));
@@ -52,15 +53,16 @@ describe('listSnapshots', () => {
     expect((await listSnapshots('tank/fs', { run })).map((s) => s.name)).toEqual(['tank/fs@a']);
   });
 
-  it('a missing dataset is a UsageError saying so', async () => {
+  it('a missing dataset is a UsageError saying so', { tags: ['faults'] }, async () => {
     respond({ stderr: "cannot open 'tank/nope': dataset does not exist\n", exit: 1 });
     const err = await listSnapshots('tank/nope', { run }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).message).toBe("dataset 'tank/nope' does not exist");
     expect((err as UsageError).cause).toBeInstanceOf(StageFailedError);
+    injected('bad input');
   });
 
-  it('any other failure is the command failure', async () => {
+  it('any other failure is the command failure', { tags: ['faults'] }, async () => {
     respond({
       stderr:
         'The ZFS modules are not loaded.\nTry running /sbin/modprobe zfs as root to load them.\n',
@@ -69,6 +71,7 @@ describe('listSnapshots', () => {
     await expect(listSnapshots('tank/fs', { run })).rejects.toThrow(
       /^zfs list .* exited with code 1: The ZFS modules are not loaded\.; Try running/,
     );
+    injected('stage death');
   });
 });
 
@@ -81,9 +84,10 @@ describe('datasetExists', () => {
     expect(await datasetExists('tank/x', { run })).toBe(false);
   });
 
-  it('throws on other failures', async () => {
+  it('throws on other failures', { tags: ['faults'] }, async () => {
     respond({ stderr: 'permission denied\n', exit: 2 });
     await expect(datasetExists('tank/fs', { run })).rejects.toThrow(CommandFailedError);
+    injected('stage death');
   });
 });
 
@@ -102,7 +106,7 @@ describe('estimateSendSize', () => {
     );
   });
 
-  it('fails clearly without a size line, or when zfs fails', async () => {
+  it('fails clearly without a size line, or when zfs fails', { tags: ['faults'] }, async () => {
     respond({ stdout: 'total estimated size is 3.53M\n' });
     await expect(estimateSendSize(sendEstimateArgv({ snapshot: 't@a' }), { run })).rejects.toThrow(
       'zfs send -nvP t@a printed no size estimate',
@@ -111,6 +115,8 @@ describe('estimateSendSize', () => {
     await expect(estimateSendSize(sendEstimateArgv({ snapshot: 't@zz' }), { run })).rejects.toThrow(
       StageFailedError,
     );
+    injected('corrupt data'); // no size line
+    injected('stage death');
   });
 });
 

@@ -24,6 +24,7 @@ import {
   treeOf,
   z3Run,
 } from './z3-helpers.js';
+import { injected } from '../../src/testing/faults.js';
 
 const POOL = 'z3e2e';
 const OTHER_POOL = 'z3e2eb';
@@ -154,81 +155,96 @@ describe('names with spaces and colons', () => {
 });
 
 describe('restore --force and --target', () => {
-  it('refuses a diverged dataset without --force, then rolls it back with --force', async () => {
-    const dataset = `${POOL}/diverge`;
-    await vm().shOk(`zfs create ${dataset}`);
-    const snaps = await makeHistory(dataset, 3);
-    const run = await z3Run('force', dataset);
-    expectOk(await run.z3(['backup', '--full', '--snapshot', snapOf(snaps[0]!)]));
-    expectOk(await run.z3(['backup']));
-    const wanted = await treeOf(`/${dataset}`);
+  it(
+    'refuses a diverged dataset without --force, then rolls it back with --force',
+    { tags: ['faults'] },
+    async () => {
+      const dataset = `${POOL}/diverge`;
+      await vm().shOk(`zfs create ${dataset}`);
+      const snaps = await makeHistory(dataset, 3);
+      const run = await z3Run('force', dataset);
+      expectOk(await run.z3(['backup', '--full', '--snapshot', snapOf(snaps[0]!)]));
+      expectOk(await run.z3(['backup']));
+      const wanted = await treeOf(`/${dataset}`);
 
-    // diverge: go back to the first snapshot, write other data, take an unrelated snapshot
-    await vm().shOk(`zfs rollback -r '${snaps[0]!}'`);
-    await writeRandomFiles(dataset, 2, 64, { prefix: 'diverged-' });
-    await vm().shOk(`zfs snapshot ${dataset}@local-only`);
+      // diverge: go back to the first snapshot, write other data, take an unrelated snapshot
+      await vm().shOk(`zfs rollback -r '${snaps[0]!}'`);
+      await writeRandomFiles(dataset, 2, 64, { prefix: 'diverged-' });
+      await vm().shOk(`zfs snapshot ${dataset}@local-only`);
 
-    const refused = await run.z3(['restore', snapOf(snaps[2]!)]);
-    expect(refused.code).toBe(4);
-    expect(refused.stderr).toMatch(/zfs receive/);
-    const forced = await run.z3(['restore', snapOf(snaps[2]!), '--force']);
-    expectOk(forced);
-    expect(await treeOf(`/${dataset}`)).toEqual(wanted);
-  });
+      const refused = await run.z3(['restore', snapOf(snaps[2]!)]);
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(/zfs receive/);
+      const forced = await run.z3(['restore', snapOf(snaps[2]!), '--force']);
+      expectOk(forced);
+      expect(await treeOf(`/${dataset}`)).toEqual(wanted);
+      injected('corrupt data'); // the target diverged from the backed-up chain
+    },
+  );
 
-  it('refuses a full stream into an existing dataset without --force', async () => {
-    const dataset = `${POOL}/fullexists`;
-    await vm().shOk(`zfs create ${dataset}`);
-    const snaps = await makeHistory(dataset, 1);
-    const run = await z3Run('fullexists', dataset);
-    expectOk(await run.z3(['backup', '--full']));
-    const target = `${OTHER_POOL}/exists`;
-    await vm().shOk(`zfs create ${target}`);
-    const r = await run.z3(['restore', snapOf(snaps[0]!), '--target', target]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--force/);
-    expect(await listSnapshots(target)).toEqual([]);
-  });
+  it(
+    'refuses a full stream into an existing dataset without --force',
+    { tags: ['faults'] },
+    async () => {
+      const dataset = `${POOL}/fullexists`;
+      await vm().shOk(`zfs create ${dataset}`);
+      const snaps = await makeHistory(dataset, 1);
+      const run = await z3Run('fullexists', dataset);
+      expectOk(await run.z3(['backup', '--full']));
+      const target = `${OTHER_POOL}/exists`;
+      await vm().shOk(`zfs create ${target}`);
+      const r = await run.z3(['restore', snapOf(snaps[0]!), '--target', target]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--force/);
+      expect(await listSnapshots(target)).toEqual([]);
+      injected('bad input');
+    },
+  );
 });
 
 describe('a broken chain', () => {
-  it('shows missing parent / parent broken; backup and restore refuse with exit 3', async () => {
-    const dataset = `${POOL}/broken`;
-    await vm().shOk(`zfs create ${dataset}`);
-    const snaps = await makeHistory(dataset, 4, 64);
-    const run = await z3Run('broken', dataset);
-    expectOk(await run.z3(['backup', '--full', '--snapshot', snapOf(snaps[0]!)]));
-    expectOk(await run.z3(['backup']));
-    await run.backend.remove(`${run.prefix}/${snaps[1]!}`);
+  it(
+    'shows missing parent / parent broken; backup and restore refuse with exit 3',
+    { tags: ['faults'] },
+    async () => {
+      const dataset = `${POOL}/broken`;
+      await vm().shOk(`zfs create ${dataset}`);
+      const snaps = await makeHistory(dataset, 4, 64);
+      const run = await z3Run('broken', dataset);
+      expectOk(await run.z3(['backup', '--full', '--snapshot', snapOf(snaps[0]!)]));
+      expectOk(await run.z3(['backup']));
+      await run.backend.remove(`${run.prefix}/${snaps[1]!}`);
 
-    // exit 3: a broken chain is what monitoring alerts on
-    const rows = await run.status(3);
-    expect(rows.map((r) => [r['name'], r['health']])).toEqual([
-      [snapOf(snaps[0]!), 'ok'],
-      [snapOf(snaps[1]!), null],
-      [snapOf(snaps[2]!), 'missing parent'],
-      [snapOf(snaps[3]!), 'parent broken'],
-    ]);
-    const table = await run.z3(['status']);
-    expect(table.stdout).toMatch(/missing parent/);
-    expect(table.code).toBe(3);
+      // exit 3: a broken chain is what monitoring alerts on
+      const rows = await run.status(3);
+      expect(rows.map((r) => [r['name'], r['health']])).toEqual([
+        [snapOf(snaps[0]!), 'ok'],
+        [snapOf(snaps[1]!), null],
+        [snapOf(snaps[2]!), 'missing parent'],
+        [snapOf(snaps[3]!), 'parent broken'],
+      ]);
+      const table = await run.z3(['status']);
+      expect(table.stdout).toMatch(/missing parent/);
+      expect(table.code).toBe(3);
 
-    await writeRandomFiles(dataset, 1, 16, { prefix: 'late-' });
-    await vm().shOk(`zfs snapshot ${dataset}@${SNAP_PREFIX}-5`);
-    const backup = await run.z3(['backup']);
-    expect(backup.code).toBe(3);
-    expect(backup.stderr).toContain(
-      `Broken snapshot detected ${snaps[3]!}, reason: 'parent broken'`,
-    );
-    const restore = await run.z3([
-      'restore',
-      snapOf(snaps[3]!),
-      '--target',
-      `${OTHER_POOL}/nochain`,
-    ]);
-    expect(restore.code).toBe(3);
-    expect(restore.stderr).toMatch(/Broken snapshot detected/);
-  });
+      await writeRandomFiles(dataset, 1, 16, { prefix: 'late-' });
+      await vm().shOk(`zfs snapshot ${dataset}@${SNAP_PREFIX}-5`);
+      const backup = await run.z3(['backup']);
+      expect(backup.code).toBe(3);
+      expect(backup.stderr).toContain(
+        `Broken snapshot detected ${snaps[3]!}, reason: 'parent broken'`,
+      );
+      const restore = await run.z3([
+        'restore',
+        snapOf(snaps[3]!),
+        '--target',
+        `${OTHER_POOL}/nochain`,
+      ]);
+      expect(restore.code).toBe(3);
+      expect(restore.stderr).toMatch(/Broken snapshot detected/);
+      injected('corrupt data'); // an object of the chain removed
+    },
+  );
 });
 
 describe('a pipeline stage that dies', () => {
@@ -237,6 +253,7 @@ describe('a pipeline stage that dies', () => {
     ['a compressor exiting 1', 'pigz'],
   ])(
     '%s: exit 4, no object, no pending upload, status unchanged, next backup works',
+    { tags: ['faults'] },
     async (_what, culprit) => {
       const dataset = `${POOL}/dies-${culprit}`;
       await vm().shOk(`zfs create ${dataset}`);
@@ -260,6 +277,7 @@ describe('a pipeline stage that dies', () => {
       const retry = await run.z3(['backup']);
       expectOk(retry);
       expect((await run.status()).map((r) => r['health'])).toEqual(['ok', 'ok']);
+      injected(culprit === 'zfs' ? 'kill -9' : 'stage death');
     },
   );
 });

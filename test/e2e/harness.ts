@@ -45,6 +45,10 @@ export interface RunOptions {
   input?: string | Buffer;
   /** The process gets SIGTERM (then SIGKILL 5 s later) and the promise rejects. Default 300 s. */
   timeoutMs?: number;
+  /** Told the process id once it is started (a test that must name the process, e.g. a lock holder). */
+  onSpawn?: (pid: number) => void;
+  /** Told each piece of stderr as it arrives (a test that waits for what a running process says). */
+  onStderr?: (text: string) => void;
 }
 
 /** Quote one word for the guest's POSIX shell (the tool's own quoting, src/ui/shell-quote.ts). */
@@ -70,10 +74,14 @@ export function runProcess(
   const stdio: StdioOptions = [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio });
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
-    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    child.stderr?.on('data', (b: Buffer) => {
+      err.push(b);
+      options.onStderr?.(b.toString('utf8'));
+    });
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, destroyPool, listSnapshots, requireVm, runCli, vm } from './harness.js';
 import { expectOk, faultDir, makeHistory, pathWith, SNAP_PREFIX, treeOf } from './z3-helpers.js';
+import { injected } from '../../src/testing/faults.js';
 
 const POOL = 'z3e2eloc';
 const PREFIX = 'z3-backup';
@@ -77,22 +78,27 @@ describe('a local-directory target (BACKUP_DIR)', () => {
     expect(await listSnapshots(dataset)).toEqual(snaps);
   });
 
-  it('a send that dies mid-stream leaves nothing that lists as a backup', async () => {
-    const dataset = `${POOL}/dies`;
-    await vm().shOk(`zfs create ${dataset}`);
-    const [snap] = await makeHistory(dataset, 1, 2048);
-    const r = await z3(dataset, ['backup', '--full'], pathWith(faultDir('zfs', 300_000)));
-    expect(r.code).toBe(4);
-    expect(existsSync(join(backupDir, PREFIX, snap!))).toBe(false);
-    expect(filesUnder(join(backupDir, PREFIX, POOL)).filter((f) => f.startsWith('dies'))).toEqual(
-      [],
-    );
-    const status = await z3(dataset, ['status', '--json']);
-    expectOk(status);
-    // listed locally only: no stored object, so no type and no health
-    const row = JSON.parse(status.stdout.trim()) as Record<string, unknown>;
-    expect([row['name'], row['health']]).toEqual([`${SNAP_PREFIX}-1`, null]);
-    expectOk(await z3(dataset, ['backup', '--full']));
-    expect(existsSync(join(backupDir, PREFIX, snap!))).toBe(true);
-  });
+  it(
+    'a send that dies mid-stream leaves nothing that lists as a backup',
+    { tags: ['faults'] },
+    async () => {
+      const dataset = `${POOL}/dies`;
+      await vm().shOk(`zfs create ${dataset}`);
+      const [snap] = await makeHistory(dataset, 1, 2048);
+      const r = await z3(dataset, ['backup', '--full'], pathWith(faultDir('zfs', 300_000)));
+      expect(r.code).toBe(4);
+      expect(existsSync(join(backupDir, PREFIX, snap!))).toBe(false);
+      expect(filesUnder(join(backupDir, PREFIX, POOL)).filter((f) => f.startsWith('dies'))).toEqual(
+        [],
+      );
+      const status = await z3(dataset, ['status', '--json']);
+      expectOk(status);
+      // listed locally only: no stored object, so no type and no health
+      const row = JSON.parse(status.stdout.trim()) as Record<string, unknown>;
+      expect([row['name'], row['health']]).toEqual([`${SNAP_PREFIX}-1`, null]);
+      expectOk(await z3(dataset, ['backup', '--full']));
+      expect(existsSync(join(backupDir, PREFIX, snap!))).toBe(true);
+      injected('kill -9'); // zfs send, SIGKILL after 300 kB
+    },
+  );
 });

@@ -20,6 +20,7 @@ import {
   writeRandomFiles,
   type ProcessResult,
 } from './harness.js';
+import { injected } from '../../src/testing/faults.js';
 
 const SRC = 'z3syncsrc';
 const DST = 'z3syncdst';
@@ -173,36 +174,51 @@ describe('z3_ssh_sync', () => {
     expect(await checksumTree(`/${remote}`)).toEqual(await checksumTree(`/${local}`));
   });
 
-  it('a remote zfs receive failure (parent missing) is exit 4 with the remote stderr', async () => {
-    const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/missing/data`]);
-    expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(
-      /^z3_ssh_sync: ssh .*'zfs receive z3syncdst\/missing\/data' exited with code 1: .*does not exist/m,
-    );
-    expect((await vm().sh(`zfs list ${DST}/missing`)).code).toBe(1);
-  });
+  it(
+    'a remote zfs receive failure (parent missing) is exit 4 with the remote stderr',
+    { tags: ['faults'] },
+    async () => {
+      const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/missing/data`]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(
+        /^z3_ssh_sync: ssh .*'zfs receive z3syncdst\/missing\/data' exited with code 1: .*does not exist/m,
+      );
+      expect((await vm().sh(`zfs list ${DST}/missing`)).code).toBe(1);
+      injected('stage death');
+    },
+  );
 
-  it('a modified destination (receive refuses the incremental) is exit 4', async () => {
-    await vm().shOk(`touch /${DST}/data/local-change`);
-    await snapshot(`${SRC}/data@daily-6`);
-    const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/data`]);
-    expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/zfs receive z3syncdst\/data' exited with code 1: .*modified/);
-    expect(snapNames(await listSnapshots(`${DST}/data`)).at(-1)).toBe('daily-5');
-    await vm().shOk(`zfs rollback ${DST}/data@daily-5`);
-  });
+  it(
+    'a modified destination (receive refuses the incremental) is exit 4',
+    { tags: ['faults'] },
+    async () => {
+      await vm().shOk(`touch /${DST}/data/local-change`);
+      await snapshot(`${SRC}/data@daily-6`);
+      const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/data`]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/zfs receive z3syncdst\/data' exited with code 1: .*modified/);
+      expect(snapNames(await listSnapshots(`${DST}/data`)).at(-1)).toBe('daily-5');
+      await vm().shOk(`zfs rollback ${DST}/data@daily-5`);
+      injected('corrupt data'); // the destination was modified
+    },
+  );
 
-  it('a destination whose latest snapshot is not on the source is exit 3; nothing is sent', async () => {
-    await snapshot(`${DST}/data@daily-99`);
-    const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/data`]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toContain(
-      "z3_ssh_sync: Latest snapshot on destination doesn't exist on source!",
-    );
-    expect(snapNames(await listSnapshots(`${DST}/data`)).at(-1)).toBe('daily-99');
-  });
+  it(
+    'a destination whose latest snapshot is not on the source is exit 3; nothing is sent',
+    { tags: ['faults'] },
+    async () => {
+      await snapshot(`${DST}/data@daily-99`);
+      const r = await sync(['--dataset', `${SRC}/data`, '--remote-dataset', `${DST}/data`]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(
+        "z3_ssh_sync: Latest snapshot on destination doesn't exist on source!",
+      );
+      expect(snapNames(await listSnapshots(`${DST}/data`)).at(-1)).toBe('daily-99');
+      injected('corrupt data'); // the destination diverged
+    },
+  );
 
-  it('no snapshot with the prefix is exit 2', async () => {
+  it('no snapshot with the prefix is exit 2', { tags: ['faults'] }, async () => {
     const r = await sync([
       '--dataset',
       `${SRC}/data`,
@@ -213,5 +229,6 @@ describe('z3_ssh_sync', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('z3_ssh_sync: No snapshots exist locally!');
+    injected('bad input');
   });
 });

@@ -21,6 +21,7 @@ import { withRetries } from '../../src/storage/wrappers/retrying.js';
 import { uploadStream, type UploadStreamOptions } from '../../src/transfer/uploader.js';
 import { MiB, readBack, sha256 } from './pput-helpers.js';
 import { useTestBucket } from '../s3-env.js';
+import { injected } from '../../src/testing/faults.js';
 
 /** MAX_RETRIES as pput's default, with short waits. */
 const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
@@ -88,94 +89,115 @@ describe('two writers of one key (real S3)', () => {
     });
   }
 
-  it("the delayed-HEAD race: B commits after A's Complete, A's check leaves B's object", async () => {
-    const key = `${prefix}/delayed-head`;
-    const [a, b] = [otherWriter(), otherWriter()];
-    const [dataA, dataB] = [bytesOf(6 * MiB, 0xa), bytesOf(7 * MiB, 0xb)];
-    const hold = holdRequest(a, 'HeadObjectCommand', 'CompleteMultipartUploadCommand');
-    try {
-      const runA = upload(a, key, dataA).catch((e: unknown) => e);
-      await hold.reached; // A committed; its verification HEAD waits
-      await upload(b, key, dataB);
-      hold.release();
-      const error = await runA;
-      expect(error).toBeInstanceOf(IntegrityError);
-      expect((error as IntegrityError).exitCode).toBe(3);
-      expect((error as IntegrityError).message).toMatch(
-        /delayed-head: the object at the key is not what this write sent \(the server reports ETag "[0-9a-f]{32}-2" and 7340032 bytes, expected "[0-9a-f]{32}-2" and 6291456 bytes\); it was left in place: /,
-      );
-      expect(await readBack(backend.client, backend.bucket, key)).toMatchObject({
-        sha256: sha256(dataB),
-        size: dataB.byteLength,
-      });
-      expect(await backend.listPending(key)).toEqual([]);
-    } finally {
-      a.client.destroy();
-      b.client.destroy();
-    }
-  });
+  it(
+    "the delayed-HEAD race: B commits after A's Complete, A's check leaves B's object",
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/delayed-head`;
+      const [a, b] = [otherWriter(), otherWriter()];
+      const [dataA, dataB] = [bytesOf(6 * MiB, 0xa), bytesOf(7 * MiB, 0xb)];
+      const hold = holdRequest(a, 'HeadObjectCommand', 'CompleteMultipartUploadCommand');
+      try {
+        const runA = upload(a, key, dataA).catch((e: unknown) => e);
+        await hold.reached; // A committed; its verification HEAD waits
+        await upload(b, key, dataB);
+        hold.release();
+        const error = await runA;
+        expect(error).toBeInstanceOf(IntegrityError);
+        expect((error as IntegrityError).exitCode).toBe(3);
+        expect((error as IntegrityError).message).toMatch(
+          /delayed-head: the object at the key is not what this write sent \(the server reports ETag "[0-9a-f]{32}-2" and 7340032 bytes, expected "[0-9a-f]{32}-2" and 6291456 bytes\); it was left in place: /,
+        );
+        expect(await readBack(backend.client, backend.bucket, key)).toMatchObject({
+          sha256: sha256(dataB),
+          size: dataB.byteLength,
+        });
+        expect(await backend.listPending(key)).toEqual([]);
+      } finally {
+        a.client.destroy();
+        b.client.destroy();
+      }
+      injected('concurrent writer');
+    },
+  );
 
   // A cleanup aborted A's upload, B committed, then A completes. AWS answers NoSuchUpload, Ceph
   // RGW 16.2 answers 500 "This multipart completion is already in progress" (for an unknown
   // upload id too); a server answering 200 would reach the ownership check. Whatever the
   // answer, A fails and B's object survives.
-  it("A's upload aborted by a cleanup, B committed: A's complete fails, B's object stays", async () => {
-    const key = `${prefix}/aborted-under`;
-    const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
-    const body = bytesOf(MiB, 0xa);
-    const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
-    await backend.abortPending({ key, id: writer.id });
-    const dataB = bytesOf(2 * MiB, 0xb);
-    await upload(backend, key, dataB);
-    const error = await writer.complete([chunk]).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Z3Error);
-    if (error instanceof IntegrityError) expect(error.message).toMatch(/; it was left in place: /);
-    expect((await readBack(backend.client, backend.bucket, key)).sha256).toBe(sha256(dataB));
-  });
+  it(
+    "A's upload aborted by a cleanup, B committed: A's complete fails, B's object stays",
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/aborted-under`;
+      const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
+      const body = bytesOf(MiB, 0xa);
+      const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
+      await backend.abortPending({ key, id: writer.id });
+      const dataB = bytesOf(2 * MiB, 0xb);
+      await upload(backend, key, dataB);
+      const error = await writer.complete([chunk]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Z3Error);
+      if (error instanceof IntegrityError)
+        expect(error.message).toMatch(/; it was left in place: /);
+      expect((await readBack(backend.client, backend.bucket, key)).sha256).toBe(sha256(dataB));
+      injected('concurrent writer');
+    },
+  );
 
-  it('ifNoneMatch: a run that finishes second fails with the conflict error, exit 3', async () => {
-    const key = `${prefix}/second`;
-    const dataA = bytesOf(MiB, 0xa);
-    await upload(backend, key, dataA, { ifNoneMatch: true });
-    const error = await upload(backend, key, bytesOf(MiB, 0xb), { ifNoneMatch: true }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(CommitConflictError);
-    expect((error as CommitConflictError).exitCode).toBe(3);
-    expect((await readBack(backend.client, backend.bucket, key)).sha256).toBe(sha256(dataA));
-    expect(await backend.listPending(key)).toEqual([]);
-  });
+  it(
+    'ifNoneMatch: a run that finishes second fails with the conflict error, exit 3',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/second`;
+      const dataA = bytesOf(MiB, 0xa);
+      await upload(backend, key, dataA, { ifNoneMatch: true });
+      const error = await upload(backend, key, bytesOf(MiB, 0xb), { ifNoneMatch: true }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CommitConflictError);
+      expect((error as CommitConflictError).exitCode).toBe(3);
+      expect((await readBack(backend.client, backend.bucket, key)).sha256).toBe(sha256(dataA));
+      expect(await backend.listPending(key)).toEqual([]);
+      injected('concurrent writer');
+    },
+  );
 
   // The race the HEAD before the Complete cannot close: B commits between A's HEAD and A's
   // Complete. Only If-None-Match on the Complete closes it, on servers that honour it; what this
   // server does is probed first, and the backend must match it.
-  it("ifNoneMatch: B commits between A's check and A's Complete", async () => {
-    const key = `${prefix}/race`;
-    const isHonoured = await honoursIfNoneMatch(backend, `${prefix}/probe`);
-    const [a, b] = [otherWriter(), otherWriter()];
-    const [dataA, dataB] = [bytesOf(MiB, 0xa), bytesOf(2 * MiB, 0xb)];
-    const hold = holdRequest(a, 'CompleteMultipartUploadCommand');
-    try {
-      const runA = upload(a, key, dataA, { ifNoneMatch: true }).catch((e: unknown) => e);
-      await hold.reached; // A's HEAD found nothing; its Complete waits
-      await upload(b, key, dataB, { ifNoneMatch: true });
-      hold.release();
-      const outcome = await runA;
-      const stored = await readBack(backend.client, backend.bucket, key);
-      if (isHonoured) {
-        expect(outcome).toBeInstanceOf(CommitConflictError);
-        expect(stored.sha256).toBe(sha256(dataB));
-      } else {
-        // Ceph RGW 16: the header is ignored and A replaces B (documented in s3/writer.ts).
-        expect(outcome).toMatchObject({ size: dataA.byteLength });
-        expect(stored.sha256).toBe(sha256(dataA));
+  it(
+    "ifNoneMatch: B commits between A's check and A's Complete",
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/race`;
+      const isHonoured = await honoursIfNoneMatch(backend, `${prefix}/probe`);
+      const [a, b] = [otherWriter(), otherWriter()];
+      const [dataA, dataB] = [bytesOf(MiB, 0xa), bytesOf(2 * MiB, 0xb)];
+      const hold = holdRequest(a, 'CompleteMultipartUploadCommand');
+      try {
+        const runA = upload(a, key, dataA, { ifNoneMatch: true }).catch((e: unknown) => e);
+        await hold.reached; // A's HEAD found nothing; its Complete waits
+        await upload(b, key, dataB, { ifNoneMatch: true });
+        hold.release();
+        const outcome = await runA;
+        const stored = await readBack(backend.client, backend.bucket, key);
+        if (isHonoured) {
+          expect(outcome).toBeInstanceOf(CommitConflictError);
+          expect(stored.sha256).toBe(sha256(dataB));
+        } else {
+          // Ceph RGW 16: the header is ignored and A replaces B (documented in s3/writer.ts).
+          expect(outcome).toMatchObject({ size: dataA.byteLength });
+          expect(stored.sha256).toBe(sha256(dataA));
+        }
+        expect(await backend.listPending(key)).toEqual([]);
+      } finally {
+        a.client.destroy();
+        b.client.destroy();
       }
-      expect(await backend.listPending(key)).toEqual([]);
-    } finally {
-      a.client.destroy();
-      b.client.destroy();
-    }
-  });
+      injected('concurrent writer');
+    },
+  );
 });
 
 /**

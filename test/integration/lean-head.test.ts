@@ -15,6 +15,7 @@ import type { ObjectInfo } from '../../src/storage/backend.js';
 import { createS3Backend, type S3Backend } from '../../src/storage/s3/backend.js';
 import { ensureBucket, testS3, uniquePrefix } from '../s3-env.js';
 import { removeAllUnder } from '../s3-env.js';
+import { injected } from '../../src/testing/faults.js';
 
 /** The backend's lean HEAD (features.statBulk), which every S3Backend has. */
 function leanHead(backend: S3Backend, key: string): Promise<ObjectInfo | undefined> {
@@ -96,18 +97,23 @@ describe('lean HEAD (real S3)', () => {
     }
   });
 
-  it('reports bad credentials as a permanent error with a hint, without the secret', async () => {
-    const bad = createS3Backend({ ...s3.connection, s3Secret: 'not-the-secret-0123' }, s3.bucket);
-    const err = await leanHead(bad, objects[0]?.key ?? '').catch((e: unknown) => e);
-    bad.client.destroy();
-    expect(err).toBeInstanceOf(StorageError);
-    expect((err as StorageError).isRetryable).toBe(false);
-    expect((err as StorageError).message).toMatch(
-      /^reading metadata of .*: Forbidden \(HTTP 403\)$/,
-    );
-    expect((err as StorageError).hint).toMatch(/S3_KEY_ID/);
-    expect((err as StorageError).message).not.toContain('not-the-secret');
-  });
+  it(
+    'reports bad credentials as a permanent error with a hint, without the secret',
+    { tags: ['faults'] },
+    async () => {
+      const bad = createS3Backend({ ...s3.connection, s3Secret: 'not-the-secret-0123' }, s3.bucket);
+      const err = await leanHead(bad, objects[0]?.key ?? '').catch((e: unknown) => e);
+      bad.client.destroy();
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).isRetryable).toBe(false);
+      expect((err as StorageError).message).toMatch(
+        /^reading metadata of .*: Forbidden \(HTTP 403\)$/,
+      );
+      expect((err as StorageError).hint).toMatch(/S3_KEY_ID/);
+      expect((err as StorageError).message).not.toContain('not-the-secret');
+      injected('bad input'); // a wrong S3_SECRET
+    },
+  );
 });
 
 describe('lean HEAD (scripted server)', () => {
@@ -156,17 +162,22 @@ describe('lean HEAD (scripted server)', () => {
     expect(seen).toBe(1);
   });
 
-  it('makes one attempt: a 503 is a retryable StorageError for the retry wrapper', async () => {
-    answers = [503, 200];
-    seen = 0;
-    const err = await leanHead(scripted(), 'a/b').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect((err as StorageError).isRetryable).toBe(true);
-    expect((err as StorageError).message).toBe(
-      'reading metadata of b/a/b: ServiceUnavailable (HTTP 503)',
-    );
-    expect(seen).toBe(1);
-  });
+  it(
+    'makes one attempt: a 503 is a retryable StorageError for the retry wrapper',
+    { tags: ['faults'] },
+    async () => {
+      answers = [503, 200];
+      seen = 0;
+      const err = await leanHead(scripted(), 'a/b').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).isRetryable).toBe(true);
+      expect((err as StorageError).message).toBe(
+        'reading metadata of b/a/b: ServiceUnavailable (HTTP 503)',
+      );
+      expect(seen).toBe(1);
+      injected('S3 error', seen);
+    },
+  );
 });
 
 /** `expected`, with `_` in names as `-` where the server answered so (Ceph RGW). */

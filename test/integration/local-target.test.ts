@@ -21,6 +21,7 @@ import {
   spawnPput,
   Z3_GET,
 } from './pput-helpers.js';
+import { injected } from '../../src/testing/faults.js';
 
 describe('pput and z3_get with --backup-dir (built CLIs)', () => {
   const s3 = testS3();
@@ -88,25 +89,31 @@ describe('pput and z3_get with --backup-dir (built CLIs)', () => {
     expect(empty.stderr).toContain("Can't upload zero bytes!");
   });
 
-  it('leaves no object and no temporary when interrupted midway (SIGTERM → 130)', async () => {
-    const child = spawnPput(s3, ['--backup-dir', dir, '--chunk-size', '5M', 'cut/obj'], env());
-    const done = finished(child);
-    child.stdin.on('error', () => undefined); // EPIPE once it is gone
-    // 6 MiB now (one chunk written), then nothing more until the signal
-    child.stdin.write(Buffer.alloc(6 * MiB, 7));
-    for (let i = 0; i < 200 && !hasTemporary(dir); i++) await sleep(25);
-    expect(hasTemporary(dir)).toBe(true);
-    child.kill('SIGTERM');
-    const r = await done;
-    expect(r.code, r.stderr).toBe(130);
-    const files = readdirSync(dir, { recursive: true }).map(String);
-    expect(files.filter((f) => f.includes('obj'))).toEqual([]);
-  });
+  it(
+    'leaves no object and no temporary when interrupted midway (SIGTERM → 130)',
+    { tags: ['faults'] },
+    async () => {
+      const child = spawnPput(s3, ['--backup-dir', dir, '--chunk-size', '5M', 'cut/obj'], env());
+      const done = finished(child);
+      child.stdin.on('error', () => undefined); // EPIPE once it is gone
+      // 6 MiB now (one chunk written), then nothing more until the signal
+      child.stdin.write(Buffer.alloc(6 * MiB, 7));
+      for (let i = 0; i < 200 && !hasTemporary(dir); i++) await sleep(25);
+      expect(hasTemporary(dir)).toBe(true);
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(130);
+      const files = readdirSync(dir, { recursive: true }).map(String);
+      expect(files.filter((f) => f.includes('obj'))).toEqual([]);
+      injected('signal');
+    },
+  );
 
-  it('refuses BUCKET and BACKUP_DIR together, naming both', async () => {
+  it('refuses BUCKET and BACKUP_DIR together, naming both', { tags: ['faults'] }, async () => {
     const r = await runPput(s3, ['--backup-dir', dir, 'k'], Buffer.from('x'), { CACHE_DIR: 'off' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/BUCKET .* and BACKUP_DIR .* are both set/);
+    injected('bad input');
   });
 });
 

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListPartsCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { injected } from '../../src/testing/faults.js';
 import { useTestBucket } from '../s3-env.js';
 import {
   MiB,
@@ -44,6 +45,7 @@ describe('pput interrupted (built CLI, real S3)', () => {
     ['SIGHUP', true],
   ] as const)(
     '%s after the first part → exit 130, nothing left (input trickling: %s)',
+    { tags: ['faults'] },
     async (signal, trickle) => {
       const key = `${prefix}/${signal}`;
       const child = spawnPput(s3, ['-s', '5M', '--concurrency', '2', key]);
@@ -68,6 +70,7 @@ describe('pput interrupted (built CLI, real S3)', () => {
       expect(result.stdout).toBe('');
       expect(ourLines(result.stderr)).toContain(`pput: interrupted by ${signal}`);
       await expectNothingLeft(backend, key);
+      injected('signal');
     },
   );
 });

@@ -22,6 +22,7 @@ import {
   runPput,
   sha256,
 } from './pput-helpers.js';
+import { injected } from '../../src/testing/faults.js';
 
 describe('pput (built CLI, real S3)', () => {
   const { s3, prefix, client, backend } = useTestBucket('pput');
@@ -137,13 +138,14 @@ describe('pput (built CLI, real S3)', () => {
     expect(got.sha256).toBe(sha256(data));
   });
 
-  it('refuses zero bytes: exit 1, no object, no pending upload', async () => {
+  it('refuses zero bytes: exit 1, no object, no pending upload', { tags: ['faults'] }, async () => {
     const key = `${prefix}/empty`;
     const result = await runPput(s3, ['-s', '5M', key], Buffer.alloc(0));
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(ourLines(result.stderr)).toContain("pput: Error: Can't upload zero bytes!");
     await expectNothingLeft(backend, key);
+    injected('bad input');
   });
 
   it.each([
@@ -152,10 +154,15 @@ describe('pput (built CLI, real S3)', () => {
     [['-s', '5M', '--estimated', '1G', 'k'], 'pput: option'],
     [['--progress', '--quiet', 'k'], 'pput: option'],
     [['-s', '1M', 'k'], 'pput: --chunk-size CHUNK_SIZE'],
-  ])('refuses %j with exit 2 before reading anything', async (args, message) => {
-    const result = await runPput(s3, args, Buffer.from('x'));
-    expect(result.code).toBe(2);
-    expect(ourLines(result.stderr).join('\n')).toContain(message);
-    expect(await backend.listPending(`${prefix}/`)).toEqual([]);
-  });
+  ])(
+    'refuses %j with exit 2 before reading anything',
+    { tags: ['faults'] },
+    async (args, message) => {
+      const result = await runPput(s3, args, Buffer.from('x'));
+      expect(result.code).toBe(2);
+      expect(ourLines(result.stderr).join('\n')).toContain(message);
+      expect(await backend.listPending(`${prefix}/`)).toEqual([]);
+      injected('bad input');
+    },
+  );
 });

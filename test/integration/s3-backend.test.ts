@@ -11,6 +11,7 @@ import type { ChunkWriter, WrittenChunk } from '../../src/storage/backend.js';
 import { md5, multipartEtag } from '../../src/storage/etag.js';
 import { createS3Backend } from '../../src/storage/s3/backend.js';
 import { useTestBucket } from '../s3-env.js';
+import { injected } from '../../src/testing/faults.js';
 
 const MiB = 1024 * 1024;
 
@@ -82,29 +83,34 @@ describe('S3Backend chunk writer (real S3)', () => {
 
   // Deleted only where the server's Complete answer proves the object is this write's (AWS
   // returns its ETag); Ceph RGW 16 returns none, so there it is left in place and said so.
-  it('a committed object whose size is not the sum of the chunks: an IntegrityError', async () => {
-    const key = `${prefix}/short`;
-    const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
-    const chunks = await writeAll(writer, twoParts());
-    const lying = chunks.map((c) => (c.number === 2 ? { ...c, size: c.size + 1 } : c));
-    const err = await writer.complete(lying).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    const mismatch =
-      'the server reports ETag "[0-9a-f]{32}-2" and 5242884 bytes, expected "[0-9a-f]{32}-2" and 5242885 bytes';
-    const message = (err as IntegrityError).message;
-    if (message.endsWith('the object was deleted')) {
-      expect(message).toMatch(new RegExp(`/short: ${mismatch}; the object was deleted$`));
-      expect(await backend.stat(key)).toBeUndefined();
-    } else {
-      expect(message).toMatch(
-        new RegExp(
-          `/short: the object at the key is not what this write sent \\(${mismatch}\\); ` +
-            "it was left in place: the server's answer to this write's commit carried no ETag",
-        ),
-      );
-      expect((await backend.stat(key))?.size).toBe(5 * MiB + 4);
-    }
-  });
+  it(
+    'a committed object whose size is not the sum of the chunks: an IntegrityError',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/short`;
+      const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
+      const chunks = await writeAll(writer, twoParts());
+      const lying = chunks.map((c) => (c.number === 2 ? { ...c, size: c.size + 1 } : c));
+      const err = await writer.complete(lying).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      const mismatch =
+        'the server reports ETag "[0-9a-f]{32}-2" and 5242884 bytes, expected "[0-9a-f]{32}-2" and 5242885 bytes';
+      const message = (err as IntegrityError).message;
+      if (message.endsWith('the object was deleted')) {
+        expect(message).toMatch(new RegExp(`/short: ${mismatch}; the object was deleted$`));
+        expect(await backend.stat(key)).toBeUndefined();
+      } else {
+        expect(message).toMatch(
+          new RegExp(
+            `/short: the object at the key is not what this write sent \\(${mismatch}\\); ` +
+              "it was left in place: the server's answer to this write's commit carried no ETag",
+          ),
+        );
+        expect((await backend.stat(key))?.size).toBe(5 * MiB + 4);
+      }
+      injected('corrupt data');
+    },
+  );
 
   it('aborts twice without error and leaves nothing', async () => {
     const key = `${prefix}/aborted`;
@@ -133,7 +139,7 @@ describe('S3Backend chunk writer (real S3)', () => {
     expect(await backend.listPending(`${prefix}/pending/`)).toEqual([]);
   });
 
-  it('refuses a chunk whose MD5 does not match, permanently', async () => {
+  it('refuses a chunk whose MD5 does not match, permanently', { tags: ['faults'] }, async () => {
     const key = `${prefix}/bad-md5`;
     const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
     const chunk = { number: 1, body: Buffer.from('x'), md5: md5(Buffer.from('y')) };
@@ -141,6 +147,9 @@ describe('S3Backend chunk writer (real S3)', () => {
     await writer.abort();
     expect(err.isRetryable).toBe(false);
     expect(err.message).toMatch(/^uploading part 1 of .*\/bad-md5: \w+ \(HTTP 400\)/);
+    expect(await backend.stat(key)).toBeUndefined();
+    expect(await backend.listPending(key)).toEqual([]);
+    injected('corrupt data');
   });
 
   it('writes with no storage class (the server default) on any server', async () => {
@@ -150,7 +159,7 @@ describe('S3Backend chunk writer (real S3)', () => {
     expect((await backend.stat(key))?.size).toBe(1);
   });
 
-  it(`refuses ${REFUSED_CLASS} with a hint naming the setting`, async () => {
+  it(`refuses ${REFUSED_CLASS} with a hint naming the setting`, { tags: ['faults'] }, async () => {
     const open = backend.openWriter({
       key: `${prefix}/sc`,
       metadata: {},
@@ -161,6 +170,7 @@ describe('S3Backend chunk writer (real S3)', () => {
     expect(err.isRetryable).toBe(false);
     expect(err.message).toMatch(/^starting upload to .*\/sc: Invalid(StorageClass|Argument)/);
     expect(err.hint).toMatch(new RegExp(`storage class ${REFUSED_CLASS}: set .*S3_STORAGE_CLASS`));
+    injected('bad input');
   });
 });
 
@@ -243,25 +253,31 @@ describe('S3Backend errors (real S3)', () => {
     expect(err.isRetryable).toBe(false);
   });
 
-  it('does not take a missing bucket for a missing key', async () => {
+  it('does not take a missing bucket for a missing key', { tags: ['faults'] }, async () => {
     const none = createS3Backend(s3.connection, `${s3.bucket}-none-${Date.now().toString(36)}`);
     const err = await failure(none.remove(`${prefix}/x`));
     expect(err.isNotFound).toBe(false);
     expect(err.hint).toMatch(/BUCKET/);
     none.client.destroy();
+    injected('bad input');
   });
 
-  it('reports bad credentials as a permanent error with a hint, without the secret', async () => {
-    const bad = createS3Backend({ ...s3.connection, s3Secret: 'not-the-secret-0123' }, s3.bucket);
-    for (const call of [() => bad.stat(`${prefix}/x`), () => bad.listPending(`${prefix}/`)]) {
-      const err = await failure(call());
-      expect(err.isRetryable).toBe(false);
-      expect(err.exitCode).toBe(5);
-      expect(err.hint).toMatch(/S3_KEY_ID/);
-      expect(err.message).not.toContain('not-the-secret');
-    }
-    bad.client.destroy();
-  });
+  it(
+    'reports bad credentials as a permanent error with a hint, without the secret',
+    { tags: ['faults'] },
+    async () => {
+      const bad = createS3Backend({ ...s3.connection, s3Secret: 'not-the-secret-0123' }, s3.bucket);
+      for (const call of [() => bad.stat(`${prefix}/x`), () => bad.listPending(`${prefix}/`)]) {
+        const err = await failure(call());
+        expect(err.isRetryable).toBe(false);
+        expect(err.exitCode).toBe(5);
+        expect(err.hint).toMatch(/S3_KEY_ID/);
+        expect(err.message).not.toContain('not-the-secret');
+      }
+      bad.client.destroy();
+      injected('bad input', 2); // a wrong S3_SECRET, two calls
+    },
+  );
 
   it('names itself', () => {
     expect(backend.kind).toBe('s3');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertBuilt, PPUT } from './pput-helpers.js';
+import { injected } from '../../src/testing/faults.js';
 
 const Z3 = join(PPUT, '..', 'z3.js');
 const SECRET = 'Sup3r/Secret+Value-never-printed';
@@ -47,30 +48,37 @@ describe('z3 command line', () => {
     [['backup', '--no-such-option']],
     [['backup', '--full', '--incremental']],
     [['restore']],
-  ])('usage error %j → exit 2, one line, no stack', (args) => {
+  ])('usage error %j → exit 2, one line, no stack', { tags: ['faults'] }, (args) => {
     const r = z3(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^z3: /m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    injected('bad input');
   });
 
-  it('names a missing FILESYSTEM and BUCKET', () => {
+  it('names a missing FILESYSTEM and BUCKET', { tags: ['faults'] }, () => {
     expect(z3(['status']).stderr).toMatch(/z3: FILESYSTEM is not set/);
     const r = z3(['--dataset', 'tank/a', 'status']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/z3: no target: set BUCKET \(S3\) or BACKUP_DIR/);
+    injected('bad input', 2);
   });
 
-  it('names file, section and key of a bad config value; global options after the subcommand', () => {
-    const path = configFile('[main]\nBUCKET = b\n\n[fs:tank/v1.2:x]\nCHUNK_SIZE = lots\n');
-    const r = z3(['status', '--config', path, '--dataset', 'tank/v1.2:x']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(
-      `z3: ${path} [fs:tank/v1.2:x] CHUNK_SIZE: expected a size like 256M`,
-    );
-  });
+  it(
+    'names file, section and key of a bad config value; global options after the subcommand',
+    { tags: ['faults'] },
+    () => {
+      const path = configFile('[main]\nBUCKET = b\n\n[fs:tank/v1.2:x]\nCHUNK_SIZE = lots\n');
+      const r = z3(['status', '--config', path, '--dataset', 'tank/v1.2:x']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `z3: ${path} [fs:tank/v1.2:x] CHUNK_SIZE: expected a size like 256M`,
+      );
+      injected('bad input');
+    },
+  );
 
-  it('expands unambiguous option prefixes and refuses ambiguous ones', () => {
+  it('expands unambiguous option prefixes and refuses ambiguous ones', { tags: ['faults'] }, () => {
     const path = configFile('[main]\nBUCKET = b\nCOMPRESSOR = bogus\n');
     // --dry reaches backup as --dry-run: the run gets as far as the compressor check
     const dry = z3(['--config', path, '--dataset', 'tank/a', 'backup', '--dry']);
@@ -78,21 +86,28 @@ describe('z3 command line', () => {
     const ambiguous = z3(['--d', 'tank/a', 'status']);
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toMatch(/ambiguous option: --d/);
+    expect(dry.code).toBe(2);
+    injected('bad input', 2); // COMPRESSOR = bogus, --d
   });
 
-  it('fails with exit 4 when its output cannot be written (a full disk)', () => {
-    assertBuilt();
-    const full = openSync('/dev/full', 'w');
-    const r = spawnSync(process.execPath, [Z3, '--help'], {
-      stdio: ['ignore', full, 'pipe'],
-      encoding: 'utf8',
-    });
-    closeSync(full);
-    expect(r.status).toBe(4);
-    expect(r.stderr).toMatch(/^z3: cannot write to standard output: ENOSPC/m);
-  });
+  it(
+    'fails with exit 4 when its output cannot be written (a full disk)',
+    { tags: ['faults'] },
+    () => {
+      assertBuilt();
+      const full = openSync('/dev/full', 'w');
+      const r = spawnSync(process.execPath, [Z3, '--help'], {
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+      closeSync(full);
+      expect(r.status).toBe(4);
+      expect(r.stderr).toMatch(/^z3: cannot write to standard output: ENOSPC/m);
+      injected('output failure');
+    },
+  );
 
-  it('never prints S3_SECRET, even when the server cannot be reached', () => {
+  it('never prints S3_SECRET, even when the server cannot be reached', { tags: ['faults'] }, () => {
     const env = {
       BUCKET: 'b',
       S3_KEY_ID: 'AKIAEXAMPLE',
@@ -108,5 +123,6 @@ describe('z3 command line', () => {
     expect(r.status).toBe(5);
     expect(r.stderr).toMatch(/^pput: /m);
     expect(r.stderr + r.stdout).not.toContain(SECRET);
+    injected('S3 reset/timeout'); // connection refused
   });
 });

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBucket, testClient, testS3, uniquePrefix, type TestS3 } from '../s3-env.js';
+import { injected } from '../../src/testing/faults.js';
 
 const MiB = 1024 * 1024;
 /** The smallest CHUNK_SIZE the settings accept (the S3 part size minimum). */
@@ -108,20 +109,30 @@ describe('z3_get (built CLI, real S3)', () => {
     expect(fromFlags.sha256).toBe(sha256(body));
   });
 
-  it('fails on a missing key: exit 5, message on stderr, nothing on stdout', async () => {
-    const key = `${prefix}/no-such-key`;
-    const got = await runZ3Get(s3, [key]);
-    expect(got.code).toBe(5);
-    expect(got.bytes).toBe(0);
-    // The bucket name may be partly redacted when it contains the test key id; match the rest.
-    expect(got.stderr).toMatch(/^z3_get: no such object s3:\/\/.*\/t-z3-get-.*\/no-such-key$/m);
-    expect(got.stderr).toMatch(/^hint: /m);
-  });
+  it(
+    'fails on a missing key: exit 5, message on stderr, nothing on stdout',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/no-such-key`;
+      const got = await runZ3Get(s3, [key]);
+      expect(got.code).toBe(5);
+      expect(got.bytes).toBe(0);
+      // The bucket name may be partly redacted when it contains the test key id; match the rest.
+      expect(got.stderr).toMatch(/^z3_get: no such object s3:\/\/.*\/t-z3-get-.*\/no-such-key$/m);
+      expect(got.stderr).toMatch(/^hint: /m);
+      injected('bad input');
+    },
+  );
 
-  it('rejects a bad CHUNK_SIZE as a usage error (exit 2) before any download', async () => {
-    const got = await runZ3Get(s3, ['--chunk-size', 'lots', `${prefix}/whatever`]);
-    expect(got.code).toBe(2);
-    expect(got.bytes).toBe(0);
-    expect(got.stderr).toMatch(/z3_get: .*CHUNK_SIZE/);
-  });
+  it(
+    'rejects a bad CHUNK_SIZE as a usage error (exit 2) before any download',
+    { tags: ['faults'] },
+    async () => {
+      const got = await runZ3Get(s3, ['--chunk-size', 'lots', `${prefix}/whatever`]);
+      expect(got.code).toBe(2);
+      expect(got.bytes).toBe(0);
+      expect(got.stderr).toMatch(/z3_get: .*CHUNK_SIZE/);
+      injected('bad input');
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { md5, multipartEtag } from '../etag.js';
 import { runBackendSuite } from '../testing/conformance.js';
 import { createLocalBackend, type LocalBackend } from './backend.js';
 import { collect, makeTempRoot, putObject } from './testing.js';
+import { injected } from '../../testing/faults.js';
 
 // pageSize is not a thing here: a listing reads one directory at a time, whatever its size.
 runBackendSuite('local', async () => {
@@ -107,7 +108,7 @@ describe('LocalBackend on disk', () => {
 });
 
 describe('LocalBackend sidecars', () => {
-  it('ignores a sidecar whose size disagrees with the object', async () => {
+  it('ignores a sidecar whose size disagrees with the object', { tags: ['faults'] }, async () => {
     await putObject(backend, { key: 'a/b', data: bytes(5), metadata: { x: 'y' } });
     const sidecar = path.join(root, 'a/b.z3meta');
     const content = JSON.parse(await readFile(sidecar, 'utf8')) as Record<string, unknown>;
@@ -116,23 +117,29 @@ describe('LocalBackend sidecars', () => {
     expect(await backend.stat('a/b')).toEqual({ key: 'a/b', size: 5, etag: '', metadata: {} });
     const listed = await collect(backend.list(''));
     expect(listed.map((o) => [o.key, o.etag])).toEqual([['a/b', '']]);
+    injected('corrupt data');
   });
 
-  it('ignores a sidecar that is not version-1 JSON, and a missing one', async () => {
-    await putObject(backend, { key: 'c', data: bytes(5), metadata: { x: 'y' } });
-    await putObject(backend, { key: 'd', data: bytes(5), metadata: { x: 'y' } });
-    await writeFile(path.join(root, 'c.z3meta'), '{"version":1,"metadata"');
-    await writeFile(path.join(root, 'd.z3meta'), '');
-    await putObject(backend, { key: 'e', data: bytes(5) });
-    await backend.remove('e');
-    await writeFile(path.join(root, 'e'), bytes(5));
+  it(
+    'ignores a sidecar that is not version-1 JSON, and a missing one',
+    { tags: ['faults'] },
+    async () => {
+      await putObject(backend, { key: 'c', data: bytes(5), metadata: { x: 'y' } });
+      await putObject(backend, { key: 'd', data: bytes(5), metadata: { x: 'y' } });
+      await writeFile(path.join(root, 'c.z3meta'), '{"version":1,"metadata"');
+      await writeFile(path.join(root, 'd.z3meta'), '');
+      await putObject(backend, { key: 'e', data: bytes(5) });
+      await backend.remove('e');
+      await writeFile(path.join(root, 'e'), bytes(5));
 
-    for (const key of ['c', 'd', 'e']) {
-      expect(await backend.stat(key)).toEqual({ key, size: 5, etag: '', metadata: {} });
-    }
-  });
+      for (const key of ['c', 'd', 'e']) {
+        expect(await backend.stat(key)).toEqual({ key, size: 5, etag: '', metadata: {} });
+      }
+      injected('corrupt data', 3); // cut JSON, empty, missing
+    },
+  );
 
-  it('lists neither stray sidecars nor stale temporaries', async () => {
+  it('lists neither stray sidecars nor stale temporaries', { tags: ['faults'] }, async () => {
     await putObject(backend, { key: 'a/d', data: bytes(2) });
     await writeFile(path.join(root, 'a/c.z3meta'), '{}');
     await writeFile(path.join(root, 'a/.b.0123456789abcdef.z3tmp'), 'partial');
@@ -142,28 +149,34 @@ describe('LocalBackend sidecars', () => {
     expect(listed.map((o) => o.key)).toEqual(['a/d']);
     expect(await backend.stat('a/c')).toBeUndefined();
     expect(await backend.stat('a/b')).toBeUndefined();
+    injected('corrupt data', 3); // a stray sidecar, two stale temporaries
   });
 });
 
 describe('LocalBackend crash safety', () => {
-  it('after a crash mid-write leaves only a pending temporary, which abortPending removes', async () => {
-    const writer = await backend.openWriter({ key: KEY, metadata: { a: '1' }, chunkSize: 4 });
-    await writer.writeChunk({ number: 2, body: bytes(3), md5: md5(bytes(3)) });
-    await writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) });
+  it(
+    'after a crash mid-write leaves only a pending temporary, which abortPending removes',
+    { tags: ['faults'] },
+    async () => {
+      const writer = await backend.openWriter({ key: KEY, metadata: { a: '1' }, chunkSize: 4 });
+      await writer.writeChunk({ number: 2, body: bytes(3), md5: md5(bytes(3)) });
+      await writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) });
 
-    // The process "dies": a new backend on the same directory sees what is on disk.
-    const after = createLocalBackend(root);
-    expect(await after.stat(KEY)).toBeUndefined();
-    expect(await collect(after.list(''))).toEqual([]);
-    const pending = await after.listPending('z3-backup/');
-    expect(pending).toEqual([{ key: KEY, id: writer.id, started: expect.any(String) as string }]);
-    expect(Date.parse(pending[0]?.started ?? '')).not.toBeNaN();
+      // The process "dies": a new backend on the same directory sees what is on disk.
+      const after = createLocalBackend(root);
+      expect(await after.stat(KEY)).toBeUndefined();
+      expect(await collect(after.list(''))).toEqual([]);
+      const pending = await after.listPending('z3-backup/');
+      expect(pending).toEqual([{ key: KEY, id: writer.id, started: expect.any(String) as string }]);
+      expect(Date.parse(pending[0]?.started ?? '')).not.toBeNaN();
 
-    await after.abortPending({ key: KEY, id: writer.id });
-    expect(await after.listPending('')).toEqual([]);
-    expect(await tree(root)).toEqual([]);
-    await writer.abort(); // closes the descriptor the "dead" process held
-  });
+      await after.abortPending({ key: KEY, id: writer.id });
+      expect(await after.listPending('')).toEqual([]);
+      expect(await tree(root)).toEqual([]);
+      await writer.abort(); // closes the descriptor the "dead" process held
+      injected('kill -9'); // simulated: the writer's process is gone, a new backend takes over
+    },
+  );
 
   it('abortPending of a write still open in this process closes it', async () => {
     const writer = await backend.openWriter({ key: 'p/k', metadata: {}, chunkSize: 4 });
@@ -174,21 +187,30 @@ describe('LocalBackend crash safety', () => {
     expect(await tree(root)).toEqual([]);
   });
 
-  it('never pairs an object with the metadata of a write that failed before its commit', async () => {
-    await putObject(backend, { key: 'k', data: bytes(8), metadata: { old: '1' } });
-    const writer = await backend.openWriter({ key: 'k', metadata: { new: '1' }, chunkSize: 8 });
-    const chunk = await writer.writeChunk({ number: 1, body: bytes(8, 3), md5: md5(bytes(8, 3)) });
-    // A fault at the rename: the temporary vanished (the descriptor still writes to it).
-    await unlink(path.join(root, `.k.${writer.id}.z3tmp`));
+  it(
+    'never pairs an object with the metadata of a write that failed before its commit',
+    { tags: ['faults'] },
+    async () => {
+      await putObject(backend, { key: 'k', data: bytes(8), metadata: { old: '1' } });
+      const writer = await backend.openWriter({ key: 'k', metadata: { new: '1' }, chunkSize: 8 });
+      const chunk = await writer.writeChunk({
+        number: 1,
+        body: bytes(8, 3),
+        md5: md5(bytes(8, 3)),
+      });
+      // A fault at the rename: the temporary vanished (the descriptor still writes to it).
+      await unlink(path.join(root, `.k.${writer.id}.z3tmp`));
 
-    const failure = await writer.complete([chunk]).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ message: expect.stringContaining('ENOENT') as string });
-    expect(await backend.stat('k')).toEqual({ key: 'k', size: 8, etag: '', metadata: {} });
-    expect(await readFile(path.join(root, 'k'))).toEqual(bytes(8));
+      const failure = await writer.complete([chunk]).catch((e: unknown) => e);
+      expect(failure).toMatchObject({ message: expect.stringContaining('ENOENT') as string });
+      expect(await backend.stat('k')).toEqual({ key: 'k', size: 8, etag: '', metadata: {} });
+      expect(await readFile(path.join(root, 'k'))).toEqual(bytes(8));
 
-    await writer.abort();
-    expect((await tree(root)).filter((f) => f.endsWith('.z3tmp'))).toEqual([]);
-  });
+      await writer.abort();
+      expect((await tree(root)).filter((f) => f.endsWith('.z3tmp'))).toEqual([]);
+      injected('corrupt data'); // the temporary vanished before the rename
+    },
+  );
 });
 
 describe('LocalBackend chunk writer', () => {
@@ -212,36 +234,52 @@ describe('LocalBackend chunk writer', () => {
     expect(await readFile(path.join(root, 'w'))).toEqual(data);
   });
 
-  it('refuses a chunk whose bytes do not match their MD5, as retryable', async () => {
-    const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
-    const failure = await writer
-      .writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(3)) })
-      .catch((e: unknown) => e);
-    expect(failure).toMatchObject({
-      isRetryable: true,
-      message: expect.stringContaining('BadDigest') as string,
-    });
-    await writer.abort();
-  });
+  it(
+    'refuses a chunk whose bytes do not match their MD5, as retryable',
+    { tags: ['faults'] },
+    async () => {
+      const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
+      const failure = await writer
+        .writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(3)) })
+        .catch((e: unknown) => e);
+      expect(failure).toMatchObject({
+        isRetryable: true,
+        message: expect.stringContaining('BadDigest') as string,
+      });
+      await writer.abort();
+      expect(await tree(root)).toEqual([]);
+      injected('corrupt data');
+    },
+  );
 
-  it('refuses to complete with a short chunk before the last (it would leave a hole)', async () => {
-    const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
-    const c1 = await writer.writeChunk({ number: 1, body: bytes(3), md5: md5(bytes(3)) });
-    const c2 = await writer.writeChunk({ number: 2, body: bytes(2), md5: md5(bytes(2)) });
-    await expect(writer.complete([c1, c2])).rejects.toThrow(/chunk 1 has 3 bytes/);
-    await writer.abort();
-    expect(await tree(root)).toEqual([]);
-  });
+  it(
+    'refuses to complete with a short chunk before the last (it would leave a hole)',
+    { tags: ['faults'] },
+    async () => {
+      const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
+      const c1 = await writer.writeChunk({ number: 1, body: bytes(3), md5: md5(bytes(3)) });
+      const c2 = await writer.writeChunk({ number: 2, body: bytes(2), md5: md5(bytes(2)) });
+      await expect(writer.complete([c1, c2])).rejects.toThrow(/chunk 1 has 3 bytes/);
+      await writer.abort();
+      expect(await tree(root)).toEqual([]);
+      injected('bad input');
+    },
+  );
 
-  it('fails complete with an IntegrityError when the list disagrees with what was written, leaving nothing', async () => {
-    const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
-    const c1 = await writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) });
-    await expect(writer.complete([{ ...c1, md5: md5(bytes(5)) }])).rejects.toBeInstanceOf(
-      IntegrityError,
-    );
-    expect(await tree(root)).toEqual([]);
-    await writer.abort();
-  });
+  it(
+    'fails complete with an IntegrityError when the list disagrees with what was written, leaving nothing',
+    { tags: ['faults'] },
+    async () => {
+      const writer = await backend.openWriter({ key: 'w', metadata: {}, chunkSize: 4 });
+      const c1 = await writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) });
+      await expect(writer.complete([{ ...c1, md5: md5(bytes(5)) }])).rejects.toBeInstanceOf(
+        IntegrityError,
+      );
+      expect(await tree(root)).toEqual([]);
+      await writer.abort();
+      injected('corrupt data');
+    },
+  );
 
   it('aborts idempotently, leaving no file or directory; abort after complete keeps the object', async () => {
     const writer = await backend.openWriter({ key: 'x/y/z', metadata: {}, chunkSize: 4 });
@@ -275,39 +313,50 @@ describe('LocalBackend keys and root', () => {
     'a.z3meta/b',
   ];
 
-  it.each(REFUSED)('refuses the key %j, naming it, not retryable', async (key) => {
-    for (const call of [
-      () => backend.stat(key),
-      () => backend.remove(key),
-      () => backend.readRange({ key, start: 0, end: 0 }),
-      () => backend.openWriter({ key, metadata: {}, chunkSize: 1 }),
-    ]) {
-      const failure = await call().catch((e: unknown) => e);
-      expect(failure).toBeInstanceOf(StorageError);
-      expect(failure).toMatchObject({ isRetryable: false });
-      expect((failure as Error).message).toContain(JSON.stringify(key));
-    }
-    expect(await tree(root)).toEqual([]);
-  });
+  it.each(REFUSED)(
+    'refuses the key %j, naming it, not retryable',
+    { tags: ['faults'] },
+    async (key) => {
+      for (const call of [
+        () => backend.stat(key),
+        () => backend.remove(key),
+        () => backend.readRange({ key, start: 0, end: 0 }),
+        () => backend.openWriter({ key, metadata: {}, chunkSize: 1 }),
+      ]) {
+        const failure = await call().catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(StorageError);
+        expect(failure).toMatchObject({ isRetryable: false });
+        expect((failure as Error).message).toContain(JSON.stringify(key));
+      }
+      expect(await tree(root)).toEqual([]);
+      injected('bad input');
+    },
+  );
 
-  it('reports a missing root as BACKUP_DIR with a hint, and does not create it', async () => {
-    const missing = path.join(root, 'not-mounted');
-    const absent = createLocalBackend(missing);
-    const expected = {
-      message: expect.stringContaining(`BACKUP_DIR ${missing}`) as string,
-      hint: expect.any(String) as string,
-    };
-    await expect(collect(absent.list(''))).rejects.toMatchObject(expected);
-    await expect(absent.listPending('')).rejects.toMatchObject(expected);
-    await expect(absent.stat('a')).rejects.toMatchObject(expected);
-    await expect(
-      absent.openWriter({ key: 'a/b', metadata: {}, chunkSize: 1 }),
-    ).rejects.toMatchObject(expected);
-    expect(await tree(root)).toEqual([]);
-  });
+  it(
+    'reports a missing root as BACKUP_DIR with a hint, and does not create it',
+    { tags: ['faults'] },
+    async () => {
+      const missing = path.join(root, 'not-mounted');
+      const absent = createLocalBackend(missing);
+      const expected = {
+        message: expect.stringContaining(`BACKUP_DIR ${missing}`) as string,
+        hint: expect.any(String) as string,
+      };
+      await expect(collect(absent.list(''))).rejects.toMatchObject(expected);
+      await expect(absent.listPending('')).rejects.toMatchObject(expected);
+      await expect(absent.stat('a')).rejects.toMatchObject(expected);
+      await expect(
+        absent.openWriter({ key: 'a/b', metadata: {}, chunkSize: 1 }),
+      ).rejects.toMatchObject(expected);
+      expect(await tree(root)).toEqual([]);
+      injected('bad input');
+    },
+  );
 
-  it('refuses a relative root', () => {
+  it('refuses a relative root', { tags: ['faults'] }, () => {
     expect(() => createLocalBackend('backup')).toThrow(/absolute/);
+    injected('bad input');
   });
 
   it('describes itself', () => {
@@ -321,32 +370,42 @@ describe('LocalBackend keys and root', () => {
 });
 
 describe('LocalBackend remove and readRange', () => {
-  it('readRange with ifMatch fails for a file replaced outside z3 (its sidecar no longer fits)', async () => {
-    const { etag } = await putObject(backend, { key: 'a', data: bytes(10) });
-    await writeFile(path.join(root, 'a'), bytes(12, 2));
-    await expect(backend.readRange({ key: 'a', start: 0, end: 9, ifMatch: etag })).rejects.toThrow(
-      `a changed while it was being read (ETag was ${etag})`,
-    );
-  });
+  it(
+    'readRange with ifMatch fails for a file replaced outside z3 (its sidecar no longer fits)',
+    { tags: ['faults'] },
+    async () => {
+      const { etag } = await putObject(backend, { key: 'a', data: bytes(10) });
+      await writeFile(path.join(root, 'a'), bytes(12, 2));
+      await expect(
+        backend.readRange({ key: 'a', start: 0, end: 9, ifMatch: etag }),
+      ).rejects.toThrow(`a changed while it was being read (ETag was ${etag})`);
+      injected('concurrent writer');
+    },
+  );
 
-  it('a conflicting conditional commit leaves the object, its sidecar and no temporary', async () => {
-    await putObject(backend, { key: 'a', data: bytes(10), metadata: { run: 'first' } });
-    const before = await readFile(path.join(root, 'a.z3meta'), 'utf8');
-    const writer = await backend.openWriter({
-      key: 'a',
-      metadata: { run: 'second' },
-      chunkSize: 4,
-      ifNoneMatch: true,
-    });
-    const body = bytes(3, 5);
-    const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
-    await expect(writer.complete([chunk])).rejects.toThrow(
-      'another writer committed a first; it was left in place',
-    );
-    expect(await readFile(path.join(root, 'a.z3meta'), 'utf8')).toBe(before);
-    expect(await readFile(path.join(root, 'a'))).toEqual(bytes(10));
-    expect(await tree(root)).toEqual(['a', 'a.z3meta']);
-  });
+  it(
+    'a conflicting conditional commit leaves the object, its sidecar and no temporary',
+    { tags: ['faults'] },
+    async () => {
+      await putObject(backend, { key: 'a', data: bytes(10), metadata: { run: 'first' } });
+      const before = await readFile(path.join(root, 'a.z3meta'), 'utf8');
+      const writer = await backend.openWriter({
+        key: 'a',
+        metadata: { run: 'second' },
+        chunkSize: 4,
+        ifNoneMatch: true,
+      });
+      const body = bytes(3, 5);
+      const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
+      await expect(writer.complete([chunk])).rejects.toThrow(
+        'another writer committed a first; it was left in place',
+      );
+      expect(await readFile(path.join(root, 'a.z3meta'), 'utf8')).toBe(before);
+      expect(await readFile(path.join(root, 'a'))).toEqual(bytes(10));
+      expect(await tree(root)).toEqual(['a', 'a.z3meta']);
+      injected('concurrent writer');
+    },
+  );
 
   it('removes the object, its sidecar and the directories it leaves empty, never the root', async () => {
     await putObject(backend, { key: 'a/b/c', data: bytes(1) });

@@ -4,6 +4,7 @@ import { md5, multipartEtag } from '../etag.js';
 import { patternBytes, writeChunk } from '../testing/conformance-helpers.js';
 import { runBackendSuite } from '../testing/conformance.js';
 import { MemBackend } from './backend.js';
+import { injected } from '../../testing/faults.js';
 
 runBackendSuite('mem', ({ pageSize }) =>
   Promise.resolve({ backend: new MemBackend({ pageSize }), prefix: 'conf/' }),
@@ -49,13 +50,18 @@ describe('MemBackend', () => {
     expect(committed.etag).toMatch(/-3"$/);
   });
 
-  it("complete with an MD5 that is not the stored bytes' is an IntegrityError, no object", async () => {
-    const backend = new MemBackend();
-    const writer = await backend.openWriter({ key: 'k', metadata: {}, chunkSize: 5 << 20 });
-    const chunk = await writeChunk(writer, 1, patternBytes(100, 3));
-    await expect(writer.complete([{ ...chunk, md5: new Uint8Array(16) }])).rejects.toBeInstanceOf(
-      IntegrityError,
-    );
-    expect(await backend.stat('k')).toBeUndefined();
-  });
+  it(
+    "complete with an MD5 that is not the stored bytes' is an IntegrityError, no object",
+    { tags: ['faults'] },
+    async () => {
+      const backend = new MemBackend();
+      const writer = await backend.openWriter({ key: 'k', metadata: {}, chunkSize: 5 << 20 });
+      const chunk = await writeChunk(writer, 1, patternBytes(100, 3));
+      await expect(writer.complete([{ ...chunk, md5: new Uint8Array(16) }])).rejects.toBeInstanceOf(
+        IntegrityError,
+      );
+      expect(await backend.stat('k')).toBeUndefined();
+      injected('corrupt data');
+    },
+  );
 });

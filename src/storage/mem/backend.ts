@@ -50,6 +50,8 @@ interface StoredObject {
   etag: string;
   metadata: Record<string, string>;
   lastModified: string;
+  /** As the write asked for it (S3 lists `STANDARD` for none; mem lists it undefined). */
+  storageClass?: string | undefined;
 }
 
 interface PendingUpload {
@@ -57,6 +59,7 @@ interface PendingUpload {
   metadata: Record<string, string>;
   chunkSize: number;
   started: string;
+  storageClass: string | undefined;
   chunks: Map<number, Buffer>;
   ifNoneMatch: boolean;
 }
@@ -113,7 +116,8 @@ export class MemBackend implements Backend {
       for (const key of page) {
         const o = this.objects.get(key);
         if (o === undefined) continue;
-        yield { key, size: o.data.byteLength, etag: o.etag, lastModified: o.lastModified };
+        const { lastModified, storageClass } = o;
+        yield { key, size: o.data.byteLength, etag: o.etag, lastModified, storageClass };
       }
       if (page.length < this.pageSize) return;
       after = page[page.length - 1];
@@ -161,6 +165,7 @@ export class MemBackend implements Backend {
       metadata: lowerCaseKeys(input.metadata),
       chunkSize: input.chunkSize,
       started: new Date(this.now()).toISOString(),
+      storageClass: input.storageClass,
       chunks: new Map(),
       ifNoneMatch: input.ifNoneMatch === true,
     });
@@ -207,6 +212,7 @@ export class MemBackend implements Backend {
       etag,
       metadata: upload.metadata,
       lastModified: new Date(this.now()).toISOString(),
+      storageClass: upload.storageClass,
     });
     const mismatch = describeMismatch(ordered, { etag, size: data.byteLength });
     if (mismatch !== undefined) {

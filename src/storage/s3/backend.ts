@@ -118,7 +118,8 @@ export class S3Backend implements Backend {
       for (const o of out.Contents ?? []) {
         if (o.Key === undefined) continue;
         const lastModified = o.LastModified?.toISOString() ?? '';
-        yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '', lastModified };
+        const storageClass = o.StorageClass;
+        yield { key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '', lastModified, storageClass };
       }
       token = out.IsTruncated === true ? out.NextContinuationToken : undefined;
     } while (token !== undefined);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeKeyPath, headErrorName, objectInfoFromHeaders } from './head-wire.js';
+import { injected } from '../../testing/faults.js';
 
 describe('encodeKeyPath', () => {
   it.each([
@@ -36,10 +37,15 @@ describe('objectInfoFromHeaders', () => {
     });
   });
 
-  it('defaults a missing or broken length to 0 and a missing ETag to empty', () => {
-    expect(objectInfoFromHeaders('k', {})).toEqual({ key: 'k', size: 0, etag: '', metadata: {} });
-    expect(objectInfoFromHeaders('k', { 'content-length': 'x' }).size).toBe(0);
-  });
+  it(
+    'defaults a missing or broken length to 0 and a missing ETag to empty',
+    { tags: ['faults'] },
+    () => {
+      expect(objectInfoFromHeaders('k', {})).toEqual({ key: 'k', size: 0, etag: '', metadata: {} });
+      expect(objectInfoFromHeaders('k', { 'content-length': 'x' }).size).toBe(0);
+      injected('corrupt data', 2); // no headers, a non-numeric length
+    },
+  );
 });
 
 describe('headErrorName', () => {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../errors.js';
 import { objectSize, readRange } from './range.js';
+import { injected } from '../../testing/faults.js';
 
 describe('objectSize (Content-Range)', () => {
   it('reads the total after the slash', () => {
@@ -40,7 +41,7 @@ describe('readRange with ifMatch', () => {
     expect(sent.map((c) => c.input.IfMatch)).toEqual(['"e1"', undefined]);
   });
 
-  it('412 is "changed while it was being read", not retryable', async () => {
+  it('412 is "changed while it was being read", not retryable', { tags: ['faults'] }, async () => {
     const { client } = scripted(() => {
       throw Object.assign(new Error('PreconditionFailed'), {
         name: 'PreconditionFailed',
@@ -56,5 +57,6 @@ describe('readRange with ifMatch', () => {
       isRetryable: false,
       isNotFound: false,
     });
+    injected('concurrent writer'); // the object was replaced: 412
   });
 });

@@ -20,6 +20,7 @@ import type { WrittenChunk } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { MemBackend } from '../mem/backend.js';
 import { S3ChunkWriter } from './writer.js';
+import { injected } from '../../testing/faults.js';
 
 type Answer = (command: unknown) => unknown;
 
@@ -86,24 +87,34 @@ describe('S3ChunkWriter.complete', () => {
     expect(complete.input.MultipartUpload?.Parts?.map((p) => p.PartNumber)).toEqual([1, 2]);
   });
 
-  it('verifies the object after NoSuchUpload (a retry after a lost answer)', async () => {
-    const { writer, store } = scripted(() => {
-      throw s3Error('NoSuchUpload', 404);
-    });
-    putCommitted(store);
-    expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
-  });
+  it(
+    'verifies the object after NoSuchUpload (a retry after a lost answer)',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store } = scripted(() => {
+        throw s3Error('NoSuchUpload', 404);
+      });
+      putCommitted(store);
+      expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+      injected('S3 error'); // NoSuchUpload
+    },
+  );
 
-  it('fails as not-found after NoSuchUpload when no object is at the key', async () => {
-    const { writer } = scripted(() => {
-      throw s3Error('NoSuchUpload', 404);
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageError);
-    expect(err).toMatchObject({ isNotFound: true, isRetryable: false });
-  });
+  it(
+    'fails as not-found after NoSuchUpload when no object is at the key',
+    { tags: ['faults'] },
+    async () => {
+      const { writer } = scripted(() => {
+        throw s3Error('NoSuchUpload', 404);
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect(err).toMatchObject({ isNotFound: true, isRetryable: false });
+      injected('S3 error');
+    },
+  );
 
-  it("leaves another write's object alone after NoSuchUpload", async () => {
+  it("leaves another write's object alone after NoSuchUpload", { tags: ['faults'] }, async () => {
     const { writer, store } = scripted(() => {
       throw s3Error('NoSuchUpload', 404);
     });
@@ -113,84 +124,113 @@ describe('S3ChunkWriter.complete', () => {
     expect((err as StorageError).isNotFound).toBe(true);
     expect((err as StorageError).message).toMatch(/is not this write's: the server reports/);
     expect(store.objects.has('k')).toBe(true);
+    injected('S3 error');
+    injected('concurrent writer');
   });
 
-  it('deletes a wrong object it provably committed, conditional on its ETag', async () => {
-    const { writer, store, sent } = scripted((c) => {
-      if (c instanceof DeleteObjectCommand) return conditionalDelete(store, c);
-      putCommitted(store, 'hello world', '"0123-2"');
-      return { ETag: '"0123-2"' }; // AWS answers the object's ETag
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toBe(
-      `k: the server reports ETag "0123-2" and 11 bytes, expected ${etag} and 11 bytes; ` +
-        'the object was deleted',
-    );
-    expect(sentOf(sent, DeleteObjectCommand)[0]?.input).toMatchObject({ IfMatch: '"0123-2"' });
-    expect(store.objects.has('k')).toBe(false);
-  });
+  it(
+    'deletes a wrong object it provably committed, conditional on its ETag',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store, sent } = scripted((c) => {
+        if (c instanceof DeleteObjectCommand) return conditionalDelete(store, c);
+        putCommitted(store, 'hello world', '"0123-2"');
+        return { ETag: '"0123-2"' }; // AWS answers the object's ETag
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toBe(
+        `k: the server reports ETag "0123-2" and 11 bytes, expected ${etag} and 11 bytes; ` +
+          'the object was deleted',
+      );
+      expect(sentOf(sent, DeleteObjectCommand)[0]?.input).toMatchObject({ IfMatch: '"0123-2"' });
+      expect(store.objects.has('k')).toBe(false);
+      injected('corrupt data'); // the committed object's ETag is wrong
+    },
+  );
 
-  it('leaves a wrong object when the Complete answer has no ETag (Ceph RGW): no delete sent', async () => {
-    const { writer, store, sent } = scripted(() => {
-      putCommitted(store, 'hello world', '"0123-2"');
-      return { ETag: '' };
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toBe(
-      `k: the object at the key is not what this write sent (the server reports ETag "0123-2" ` +
-        `and 11 bytes, expected ${etag} and 11 bytes); it was left in place: the server's ` +
-        "answer to this write's commit carried no ETag, so it may be another writer's",
-    );
-    expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
-    expect(store.objects.get('k')?.etag).toBe('"0123-2"');
-  });
+  it(
+    'leaves a wrong object when the Complete answer has no ETag (Ceph RGW): no delete sent',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store, sent } = scripted(() => {
+        putCommitted(store, 'hello world', '"0123-2"');
+        return { ETag: '' };
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toBe(
+        `k: the object at the key is not what this write sent (the server reports ETag "0123-2" ` +
+          `and 11 bytes, expected ${etag} and 11 bytes); it was left in place: the server's ` +
+          "answer to this write's commit carried no ETag, so it may be another writer's",
+      );
+      expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
+      expect(store.objects.get('k')?.etag).toBe('"0123-2"');
+      injected('corrupt data');
+    },
+  );
 
-  it("leaves another writer's object committed between this Complete and its HEAD", async () => {
-    const { writer, store, sent } = scripted(() => {
-      putCommitted(store); // this write's object, as its Complete reports it…
-      putCommitted(store, 'other bytes', '"bbbb-1"'); // …replaced at once by another writer
-      return { ETag: etag };
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toMatch(
-      /^k: the object at the key is not what this write sent \(the server reports ETag "bbbb-1" and 11 bytes, expected .*\); it was left in place: its ETag is not the ".*-2" this write's commit returned, so it is another writer's$/,
-    );
-    expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
-    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
-  });
+  it(
+    "leaves another writer's object committed between this Complete and its HEAD",
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store, sent } = scripted(() => {
+        putCommitted(store); // this write's object, as its Complete reports it…
+        putCommitted(store, 'other bytes', '"bbbb-1"'); // …replaced at once by another writer
+        return { ETag: etag };
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toMatch(
+        /^k: the object at the key is not what this write sent \(the server reports ETag "bbbb-1" and 11 bytes, expected .*\); it was left in place: its ETag is not the ".*-2" this write's commit returned, so it is another writer's$/,
+      );
+      expect(sentOf(sent, DeleteObjectCommand)).toEqual([]);
+      expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+      injected('concurrent writer');
+    },
+  );
 
-  it('leaves the object when the conditional delete answers 412 (replaced after the HEAD)', async () => {
-    const { writer, store } = scripted((c) => {
-      if (c instanceof DeleteObjectCommand) {
-        putCommitted(store, 'other bytes', '"bbbb-1"');
-        return conditionalDelete(store, c);
-      }
-      putCommitted(store, 'hello world', '"0123-2"');
-      return { ETag: '"0123-2"' };
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toMatch(
-      /it was left in place: it changed before the delete conditional on its ETag \(412\)$/,
-    );
-    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
-  });
+  it(
+    'leaves the object when the conditional delete answers 412 (replaced after the HEAD)',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store } = scripted((c) => {
+        if (c instanceof DeleteObjectCommand) {
+          putCommitted(store, 'other bytes', '"bbbb-1"');
+          return conditionalDelete(store, c);
+        }
+        putCommitted(store, 'hello world', '"0123-2"');
+        return { ETag: '"0123-2"' };
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toMatch(
+        /it was left in place: it changed before the delete conditional on its ETag \(412\)$/,
+      );
+      expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+      injected('corrupt data');
+      injected('concurrent writer');
+    },
+  );
 
-  it('a failed delete of its own wrong object is an IntegrityError that says so, not retried', async () => {
-    const { writer, store } = scripted((c) => {
-      if (c instanceof DeleteObjectCommand) throw s3Error('ServiceUnavailable', 503);
-      putCommitted(store, 'hello world', '"0123-2"');
-      return { ETag: '"0123-2"' };
-    });
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(IntegrityError);
-    expect((err as IntegrityError).message).toMatch(
-      /and 11 bytes; deleting it: ServiceUnavailable \(HTTP 503\)$/,
-    );
-  });
+  it(
+    'a failed delete of its own wrong object is an IntegrityError that says so, not retried',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store } = scripted((c) => {
+        if (c instanceof DeleteObjectCommand) throw s3Error('ServiceUnavailable', 503);
+        putCommitted(store, 'hello world', '"0123-2"');
+        return { ETag: '"0123-2"' };
+      });
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IntegrityError);
+      expect((err as IntegrityError).message).toMatch(
+        /and 11 bytes; deleting it: ServiceUnavailable \(HTTP 503\)$/,
+      );
+      injected('corrupt data');
+      injected('S3 error'); // the 503 on the delete
+    },
+  );
 
   it('calls an object missing right after its commit retryable', async () => {
     const { writer } = scripted(() => ({}));
@@ -198,7 +238,7 @@ describe('S3ChunkWriter.complete', () => {
     expect(err).toMatchObject({ isRetryable: true, isNotFound: false });
   });
 
-  it('classifies a failed Complete and checks nothing', async () => {
+  it('classifies a failed Complete and checks nothing', { tags: ['faults'] }, async () => {
     const { writer, store } = scripted(() => {
       throw s3Error('InternalError', 500);
     });
@@ -207,12 +247,14 @@ describe('S3ChunkWriter.complete', () => {
     expect(err).toMatchObject({ isRetryable: true });
     expect((err as Error).message).toBe('completing upload of b/k: InternalError (HTTP 500)');
     expect(store.objects.has('k')).toBe(true);
+    injected('S3 error');
   });
 
-  it('refuses a gap in the chunks before sending anything', async () => {
+  it('refuses a gap in the chunks before sending anything', { tags: ['faults'] }, async () => {
     const { writer, sent } = scripted(() => ({}));
     await expect(writer.complete([chunk(2, 'x')])).rejects.toThrow(/chunk 1 is missing/);
     expect(sent).toEqual([]);
+    injected('bad input');
   });
 });
 
@@ -234,63 +276,84 @@ describe('S3ChunkWriter.complete with ifNoneMatch', () => {
     }
   });
 
-  it('an object already at the key is a CommitConflictError before any Complete', async () => {
-    const { writer, store, sent } = scripted(() => ({}), { ifNoneMatch });
-    putCommitted(store, 'other bytes', '"bbbb-1"');
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CommitConflictError);
-    expect(err).toMatchObject({
-      exitCode: 3,
-      message: 'another writer committed k first; it was left in place',
-    });
-    expect(sentOf(sent, CompleteMultipartUploadCommand)).toEqual([]);
-    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
-  });
+  it(
+    'an object already at the key is a CommitConflictError before any Complete',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store, sent } = scripted(() => ({}), { ifNoneMatch });
+      putCommitted(store, 'other bytes', '"bbbb-1"');
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommitConflictError);
+      expect(err).toMatchObject({
+        exitCode: 3,
+        message: 'another writer committed k first; it was left in place',
+      });
+      expect(sentOf(sent, CompleteMultipartUploadCommand)).toEqual([]);
+      expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+      injected('concurrent writer');
+    },
+  );
 
-  it('412 on the Complete (a writer committed after the HEAD) is a CommitConflictError', async () => {
-    const { writer, store } = scripted(
-      () => {
-        putCommitted(store, 'other bytes', '"bbbb-1"');
-        throw s3Error('PreconditionFailed', 412);
-      },
-      { ifNoneMatch },
-    );
-    const err = await writer.complete(chunks).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(CommitConflictError);
-    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
-  });
+  it(
+    '412 on the Complete (a writer committed after the HEAD) is a CommitConflictError',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store } = scripted(
+        () => {
+          putCommitted(store, 'other bytes', '"bbbb-1"');
+          throw s3Error('PreconditionFailed', 412);
+        },
+        { ifNoneMatch },
+      );
+      const err = await writer.complete(chunks).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CommitConflictError);
+      expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+      injected('concurrent writer');
+    },
+  );
 
-  it('a retry after a lost answer finds its own object: 412 then is success', async () => {
-    let completes = 0;
-    const { writer, store, sent } = scripted(
-      () => {
-        completes += 1;
-        if (completes > 1) throw s3Error('PreconditionFailed', 412);
-        putCommitted(store); // committed, but the answer is lost
-        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
-      },
-      { ifNoneMatch },
-    );
-    await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
-    expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
-    expect(sentOf(sent, CompleteMultipartUploadCommand)).toHaveLength(2);
-  });
+  it(
+    'a retry after a lost answer finds its own object: 412 then is success',
+    { tags: ['faults'] },
+    async () => {
+      let completes = 0;
+      const { writer, store, sent } = scripted(
+        () => {
+          completes += 1;
+          if (completes > 1) throw s3Error('PreconditionFailed', 412);
+          putCommitted(store); // committed, but the answer is lost
+          throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+        },
+        { ifNoneMatch },
+      );
+      await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
+      expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+      expect(sentOf(sent, CompleteMultipartUploadCommand)).toHaveLength(2);
+      injected('S3 reset/timeout'); // the lost answer
+    },
+  );
 
-  it("a retry that gets 412 and finds another writer's object is a CommitConflictError", async () => {
-    let completes = 0;
-    const { writer, store } = scripted(
-      () => {
-        completes += 1;
-        if (completes === 1) throw s3Error('InternalError', 500);
-        putCommitted(store, 'other bytes', '"bbbb-1"');
-        throw s3Error('PreconditionFailed', 412);
-      },
-      { ifNoneMatch },
-    );
-    await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
-    await expect(writer.complete(chunks)).rejects.toBeInstanceOf(CommitConflictError);
-    expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
-  });
+  it(
+    "a retry that gets 412 and finds another writer's object is a CommitConflictError",
+    { tags: ['faults'] },
+    async () => {
+      let completes = 0;
+      const { writer, store } = scripted(
+        () => {
+          completes += 1;
+          if (completes === 1) throw s3Error('InternalError', 500);
+          putCommitted(store, 'other bytes', '"bbbb-1"');
+          throw s3Error('PreconditionFailed', 412);
+        },
+        { ifNoneMatch },
+      );
+      await expect(writer.complete(chunks)).rejects.toMatchObject({ isRetryable: true });
+      await expect(writer.complete(chunks)).rejects.toBeInstanceOf(CommitConflictError);
+      expect(store.objects.get('k')?.data.toString()).toBe('other bytes');
+      injected('S3 error'); // the 500
+      injected('concurrent writer');
+    },
+  );
 });
 
 describe('S3ChunkWriter.writeChunk and abort', () => {
@@ -312,14 +375,19 @@ describe('S3ChunkWriter.writeChunk and abort', () => {
     expect(err).toMatchObject({ isRetryable: true });
   });
 
-  it('aborts idempotently: an upload already gone is fine, a 503 is retryable', async () => {
-    await scripted(() => {
-      throw s3Error('NoSuchUpload', 404);
-    }).writer.abort();
-    const { writer, sent } = scripted(() => {
-      throw s3Error('ServiceUnavailable', 503);
-    });
-    await expect(writer.abort()).rejects.toMatchObject({ isRetryable: true });
-    expect(sent[0]).toBeInstanceOf(AbortMultipartUploadCommand);
-  });
+  it(
+    'aborts idempotently: an upload already gone is fine, a 503 is retryable',
+    { tags: ['faults'] },
+    async () => {
+      await scripted(() => {
+        throw s3Error('NoSuchUpload', 404);
+      }).writer.abort();
+      const { writer, sent } = scripted(() => {
+        throw s3Error('ServiceUnavailable', 503);
+      });
+      await expect(writer.abort()).rejects.toMatchObject({ isRetryable: true });
+      expect(sent[0]).toBeInstanceOf(AbortMultipartUploadCommand);
+      injected('S3 error', 2);
+    },
+  );
 });

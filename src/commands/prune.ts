@@ -1,0 +1,151 @@
+/**
+ * `z3 prune`: delete the backups of one dataset that its retention policy (KEEP_*, restic's
+ * `forget` semantics) does not keep. Read state → pure plan (src/plan/prune.ts) → delete, one
+ * object at a time, children before parents, so a run stopped at any point leaves every
+ * remaining backup restorable that was before. Local snapshots are never touched: that is the
+ * snapshot tool's job, so prune does not even need `zfs`.
+ */
+import type { SettingFlags } from '../config/settings.js';
+import type { Settings } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { HeldLock } from '../lock/acquire.js';
+import { computeHealth } from '../plan/health.js';
+import { planPrune, type PrunePlan } from '../plan/prune.js';
+import { isEmptyPolicy } from '../plan/retention.js';
+import type { Storage } from '../storage/open.js';
+import { earlyDeletionWarnings, renderPrunePlan, renderPruneJson } from '../ui/prune-report.js';
+import { backupLockRequest } from './backup-lock.js';
+import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
+import { withSafeOutput, type CommandPorts } from './ports.js';
+import { fetchRemoteSnapshots } from './remote-snapshots.js';
+
+export interface PruneOptions extends GlobalFlags {
+  /** The `--keep-*` flags, raw (`keepDaily: '7'`); they override KEEP_* from other layers. */
+  keep: Pick<
+    SettingFlags,
+    | 'keepLast'
+    | 'keepHourly'
+    | 'keepDaily'
+    | 'keepWeekly'
+    | 'keepMonthly'
+    | 'keepYearly'
+    | 'keepWithin'
+  >;
+  /** Delete broken backups (missing parent, parent broken, cycle) too. */
+  broken: boolean;
+  dryRun: boolean;
+  /** Show each backup's time and where it came from. */
+  verbose: boolean;
+  json: boolean;
+  /** Wait for a running backup or prune of the dataset instead of exit 2. */
+  wait: boolean;
+}
+
+const NO_POLICY_HINT =
+  'pass --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly ' +
+  'or --keep-within, or set KEEP_* in [main] or [fs:<dataset>] of the config file';
+
+/**
+ * Exit 0 when the plan was carried out (or shown, with --dry-run). A closed stdout or stderr
+ * never stops the deletions half-way (`withSafeOutput`).
+ */
+export async function runPrune(opts: PruneOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
+  const settings = loadSettings(opts, ports.env, opts.keep);
+  const filesystem = requireFilesystem(settings);
+  if (isEmptyPolicy(settings.retention)) {
+    throw new UsageError('no retention policy: refusing to prune without one', {
+      hint: NO_POLICY_HINT,
+    });
+  }
+  const storage = ports.openStorage(settings);
+  const lock = opts.dryRun
+    ? undefined
+    : await takeLock({ settings, storage, filesystem, opts, ports });
+  try {
+    const plan = await readPlan({ settings, storage, filesystem, opts, ports });
+    report(plan, opts, ports);
+    if (!opts.dryRun) await deleteInOrder(plan, storage, ports);
+    return 0;
+  } finally {
+    lock?.release();
+  }
+}
+
+interface RunInput {
+  settings: Settings;
+  storage: Storage;
+  filesystem: string;
+  opts: PruneOptions;
+  ports: CommandPorts;
+}
+
+function takeLock(input: RunInput): Promise<HeldLock> {
+  const request = backupLockRequest({
+    ...input,
+    wait: input.opts.wait,
+    quiet: input.opts.json,
+    command: 'prune',
+  });
+  return input.ports.lock(request);
+}
+
+/**
+ * List every backup of the dataset, whatever its snapshot prefix: chains may cross prefixes,
+ * and health judged on a narrower listing would call a backup broken whose parent is merely
+ * outside it. The planner prunes only under SNAPSHOT_PREFIX.
+ */
+async function readPlan(input: RunInput): Promise<PrunePlan> {
+  const { settings, opts, ports } = input;
+  const backups = await fetchRemoteSnapshots(input.storage, {
+    prefix: settings.s3Prefix,
+    filesystem: input.filesystem,
+    snapshotPrefix: '',
+  });
+  return planPrune({
+    backups,
+    health: computeHealth(backups),
+    policy: settings.retention,
+    now: ports.now(),
+    deleteBroken: opts.broken,
+    snapshotPrefix: settings.snapshotPrefix,
+  });
+}
+
+function report(plan: PrunePlan, opts: PruneOptions, ports: CommandPorts): void {
+  const warn = (m: string): boolean => ports.stderr.write(`z3: warning: ${m}\n`);
+  earlyDeletionWarnings(plan).forEach(warn);
+  const keptBroken = plan.broken.filter((row) => plan.kept.includes(row));
+  if (keptBroken.length > 0 && !opts.broken) {
+    warn(
+      `${keptBroken.length} broken backup(s) kept; 'z3 status' shows them, --broken deletes them`,
+    );
+  }
+  ports.stdout.write(opts.json ? renderPruneJson(plan) : renderPrunePlan(plan, opts));
+}
+
+/**
+ * Delete `plan.deleted` in its order (children first), one at a time, stopping at the first
+ * failure or interruption: what was deleted up to then left no backup without its parent, and
+ * the next run plans again from what is there.
+ */
+async function deleteInOrder(
+  plan: PrunePlan,
+  storage: Storage,
+  ports: CommandPorts,
+): Promise<void> {
+  let done = 0;
+  try {
+    for (const row of plan.deleted) {
+      ports.signal.throwIfAborted();
+      await storage.backend.remove(row.snapshot.key);
+      done += 1;
+    }
+  } catch (err) {
+    ports.stderr.write(
+      `z3: prune stopped after deleting ${done} of ${plan.deleted.length} backups; ` +
+        'no remaining backup lost its parent; run it again to finish\n',
+    );
+    throw err;
+  }
+}
