@@ -1,11 +1,13 @@
 /**
  * Output that goes away mid-run, on the built CLIs against a real S3 server: a closed stderr
  * (`z3 backup 2>&1 | logger` with the logger gone) never decides the fate of a transfer, and
- * a reader that stops reading (`z3_get KEY | head -c 10`) is a clean exit. The `zfs` on PATH is
+ * a reader that stops reading (`z3_get KEY | head -c 10`) is a clean exit, while output lost to
+ * a full disk is exit 4. The `zfs` on PATH is
  * the commands' scripted one (src/commands/testing/scripted-zfs.ts). Needs `npm run build` and
  * the test S3 server (test/s3-env.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -136,6 +138,28 @@ describe('output failures (built CLIs, real S3)', () => {
       injected('output failure');
       expect(run.stderrSeen).toBe('');
       expect(run.code).toBe(0);
+    },
+  );
+
+  it(
+    'z3_get KEY > /dev/full is exit 4 naming the write error (lost output is no clean exit)',
+    { tags: ['faults'] },
+    async () => {
+      assertBuilt();
+      const key = `${bucket.prefix}/get/full`;
+      await bucket.client.send(
+        new PutObjectCommand({ Bucket: bucket.s3.bucket, Key: key, Body: Buffer.alloc(MiB, 7) }),
+      );
+      const full = openSync('/dev/full', 'w');
+      const r = spawnSync(process.execPath, [Z3_GET, key], {
+        env: { ...bucket.s3.cliEnv, PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        stdio: ['ignore', full, 'pipe'],
+        encoding: 'utf8',
+      });
+      closeSync(full);
+      injected('output failure');
+      expect(r.stderr).toMatch(/^z3_get: cannot write to standard output: .*ENOSPC/m);
+      expect(r.status).toBe(4);
     },
   );
 });
