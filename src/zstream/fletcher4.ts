@@ -18,6 +18,8 @@
  */
 const BLOCK_WORDS = 64;
 const TWO_32 = 4294967296;
+/** Multiplying by 2^-32 is exact and far cheaper than `%` (fmod) or a division. */
+const INV_TWO_32 = 1 / TWO_32;
 
 /** A Fletcher-4 state; `update*` fold words in, `matches` compares with a stored checksum. */
 export class Fletcher4 {
@@ -81,28 +83,35 @@ export class Fletcher4 {
     return true;
   }
 
+  /** Fold in a block of n words whose own sums (from zero) are a, b, c, d. */
   private combine(n: number, a: number, b: number, c: number, d: number): void {
     const t2 = (n * (n + 1)) / 2;
     const t3 = (t2 * (n + 2)) / 3;
-    const { aLo, aHi, bLo, bHi, cLo, cHi, dLo, dHi } = this;
-    [this.dLo, this.dHi] = normalize(
-      dLo + n * cLo + t2 * bLo + t3 * aLo + (d % TWO_32),
-      dHi + n * cHi + t2 * bHi + t3 * aHi + Math.floor(d / TWO_32),
-    );
-    [this.cLo, this.cHi] = normalize(
-      cLo + n * bLo + t2 * aLo + (c % TWO_32),
-      cHi + n * bHi + t2 * aHi + Math.floor(c / TWO_32),
-    );
-    [this.bLo, this.bHi] = normalize(
-      bLo + n * aLo + (b % TWO_32),
-      bHi + n * aHi + Math.floor(b / TWO_32),
-    );
-    [this.aLo, this.aHi] = normalize(aLo + (a % TWO_32), aHi + Math.floor(a / TWO_32));
+    const dLo = this.dLo + n * this.cLo + t2 * this.bLo + t3 * this.aLo + mod32(d);
+    const dHi =
+      this.dHi + n * this.cHi + t2 * this.bHi + t3 * this.aHi + Math.floor(d * INV_TWO_32);
+    const cLo = this.cLo + n * this.bLo + t2 * this.aLo + mod32(c);
+    const cHi = this.cHi + n * this.bHi + t2 * this.aHi + Math.floor(c * INV_TWO_32);
+    const bLo = this.bLo + n * this.aLo + mod32(b);
+    const bHi = this.bHi + n * this.aHi + Math.floor(b * INV_TWO_32);
+    const aLo = this.aLo + a;
+    this.dLo = mod32(dLo);
+    this.dHi = carried(dLo, dHi);
+    this.cLo = mod32(cLo);
+    this.cHi = carried(cLo, cHi);
+    this.bLo = mod32(bLo);
+    this.bHi = carried(bLo, bHi);
+    this.aLo = mod32(aLo);
+    this.aHi = carried(aLo, this.aHi);
   }
 }
 
-/** Carry the low limb's overflow into the high limb and drop what passes 2^64. */
-function normalize(lo: number, hi: number): [number, number] {
-  const carry = Math.floor(lo / TWO_32);
-  return [lo - carry * TWO_32, (hi + carry) % TWO_32];
+/** The high limb after the low limb's overflow is carried into it, modulo 2^32 (2^64 overall). */
+function carried(lo: number, hi: number): number {
+  return mod32(hi + Math.floor(lo * INV_TWO_32));
+}
+
+/** x mod 2^32 for a non-negative integer x below 2^53. */
+function mod32(x: number): number {
+  return x - Math.floor(x * INV_TWO_32) * TWO_32;
 }
