@@ -6,9 +6,12 @@
 // fair figure when other work shares the cores); the stream must parse ok.
 //
 //   npm run build && node scripts/bench-zstream.mjs          # SIZE_MIB=256 ROUNDS=3
+//   node scripts/bench-zstream.mjs write FILE               # the synthetic stream to FILE
+//   z3_get KEY | node scripts/bench-zstream.mjs stdin       # parse stdin, print MB/s
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { Fletcher4 } from '../dist/zstream/fletcher4.js';
-import { ZStreamParser } from '../dist/zstream/parse.js';
+import { parseZStream, ZStreamParser } from '../dist/zstream/parse.js';
 
 const SIZE_MIB = Number(process.env.SIZE_MIB ?? 256);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -88,21 +91,39 @@ function median(values) {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
-const stream = buildStream();
-const odd = new Uint8Array(stream.length + 1).subarray(1);
-odd.set(stream);
-console.log(`stream: ${(stream.length / 2 ** 20).toFixed(1)} MiB, node ${process.version}`);
-for (const [label, bytes] of [
-  ['aligned', stream],
-  ['odd offset', odd],
-]) {
-  for (const chunk of [16 * 1024, 64 * 1024, 1024 * 1024]) {
-    const runs = Array.from({ length: ROUNDS }, () => timeParse(bytes, chunk));
-    const wall = median(runs.map((r) => r.wall)).toFixed(0);
-    const cpu = median(runs.map((r) => r.cpu)).toFixed(0);
-    const size = String(chunk / 1024).padStart(5);
-    console.log(
-      `${label.padEnd(10)} chunks ${size} KiB: median ${wall} MB/s wall, ${cpu} MB/s per CPU-second`,
-    );
+/** Parse the stream on stdin (e.g. `z3_get KEY | node … stdin`); prints its report and MB/s. */
+async function parseStdin() {
+  const started = performance.now();
+  const report = await parseZStream(process.stdin);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `${report.ok ? 'ok' : report.reason}: ${report.bytes} bytes in ${seconds.toFixed(2)} s, ${(report.bytes / seconds / 1e6).toFixed(0)} MB/s`,
+  );
+  if (!report.ok) process.exitCode = 3;
+}
+
+function inMemory() {
+  const stream = buildStream();
+  const odd = new Uint8Array(stream.length + 1).subarray(1);
+  odd.set(stream);
+  console.log(`stream: ${(stream.length / 2 ** 20).toFixed(1)} MiB, node ${process.version}`);
+  for (const [label, bytes] of [
+    ['aligned', stream],
+    ['odd offset', odd],
+  ]) {
+    for (const chunk of [16 * 1024, 64 * 1024, 1024 * 1024]) {
+      const runs = Array.from({ length: ROUNDS }, () => timeParse(bytes, chunk));
+      const wall = median(runs.map((r) => r.wall)).toFixed(0);
+      const cpu = median(runs.map((r) => r.cpu)).toFixed(0);
+      const size = String(chunk / 1024).padStart(5);
+      console.log(
+        `${label.padEnd(10)} chunks ${size} KiB: median ${wall} MB/s wall, ${cpu} MB/s per CPU-second`,
+      );
+    }
   }
 }
+
+const [mode, file] = process.argv.slice(2);
+if (mode === 'write') writeFileSync(file, buildStream());
+else if (mode === 'stdin') await parseStdin();
+else inMemory();

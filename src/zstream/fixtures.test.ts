@@ -28,8 +28,8 @@ const manifest = JSON.parse(readFileSync(new URL('expected.json', DIR), 'utf8'))
 const fixtures = Object.entries(manifest).filter(([file]) => file.endsWith('.gz'));
 
 describe('ZStreamParser on streams made by OpenZFS 2.1', () => {
-  it('has the eleven fixtures: full, -i, -I, -p, -c, -e, -L, -w, -w -i, -R, -R -i', () => {
-    expect(fixtures).toHaveLength(11);
+  it('has the thirteen fixtures: full, -i, -I, -p, -c, -e, -L, -w, -w -i, -R, -R -i, -R -w, -t', () => {
+    expect(fixtures).toHaveLength(13);
   });
 
   it.each(fixtures)('accepts %s with the guids zfs reported', async (file, want) => {
