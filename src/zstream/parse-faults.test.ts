@@ -96,8 +96,11 @@ describe('ZStreamParser on corrupt streams', () => {
     expect(parseInChunks(Buffer.from('x'.repeat(400)), 100).reason).toBe(
       'bad magic: not a ZFS send stream',
     );
+    expect(parseInChunks(Buffer.from('short text, not a stream\n'), 7).reason).toBe(
+      'bad magic: not a ZFS send stream',
+    );
     expect(parseInChunks(new Uint8Array(0), 1).reason).toBe('truncated at byte 0 (empty stream)');
-    injected('corrupt data', 3);
+    injected('corrupt data', 4);
   });
 
   it('reports bytes after the end of the stream', { tags: ['faults'] }, () => {

@@ -83,13 +83,8 @@ export class ZStreamParser {
 
   /** The verdict, once the input has ended. */
   finish(): ZStreamReport {
-    if (this.failure === undefined && this.structure.phase !== 'done') {
-      const inside = this.headerFill > 0 || this.payloadLeft > 0;
-      const where = inside
-        ? `inside record ${this.recordIndex + (this.headerFill > 0 ? 1 : 0)}`
-        : 'no final END';
-      this.failure = `truncated at byte ${this.offset} (${this.offset === 0 ? 'empty stream' : where})`;
-    }
+    if (this.failure === undefined && this.structure.phase !== 'done')
+      this.failure = this.cutShort();
     const endpoints = this.structure.endpoints();
     return {
       ok: this.failure === undefined,
@@ -103,6 +98,20 @@ export class ZStreamParser {
       bytes: this.offset,
       substreams: this.structure.substreams,
     };
+  }
+
+  /** Why a stream that ended early is bad: not a stream at all, or where it was cut. */
+  private cutShort(): string {
+    const magicEnd = FIELD.beginMagic + 8;
+    if (this.recordIndex === 0 && this.headerFill >= magicEnd) {
+      if (record.detectByteOrder(this.view) === undefined)
+        return 'bad magic: not a ZFS send stream';
+    }
+    const inside = this.headerFill > 0 || this.payloadLeft > 0;
+    const where = inside
+      ? `inside record ${this.recordIndex + (this.headerFill > 0 ? 1 : 0)}`
+      : 'no final END';
+    return `truncated at byte ${this.offset} (${this.offset === 0 ? 'empty stream' : where})`;
   }
 
   private takeHeader(chunk: Uint8Array, pos: number): number {
