@@ -2,10 +2,11 @@
 // Parser throughput: builds a synthetic send stream of SIZE_MIB (default 256) in memory (BEGIN,
 // 128 KiB WRITE records with per-record checksums, END), then times the built parser
 // (dist/, after `npm run build`) over it in chunks of several sizes, at an aligned and at an odd
-// memory offset, and over a stream of FREE records only (no payloads: the most work per byte). Prints the median MB/s over wall time and per CPU-second of this process (the
-// fair figure when other work shares the cores); the stream must parse ok.
+// memory offset, and over a stream of FREE records only (no payloads: the most work per byte).
+// Prints the median MB/s over wall time and per CPU-second of this process (the fair figure when
+// other work shares the cores); the stream must parse ok.
 //
-//   npm run build && node scripts/bench-zstream.mjs          # SIZE_MIB=256 ROUNDS=3
+//   npm run bench:zstream                                   # build, then SIZE_MIB=256 ROUNDS=3
 //   node scripts/bench-zstream.mjs write FILE               # the synthetic stream to FILE
 //   z3_get KEY | node scripts/bench-zstream.mjs stdin       # parse stdin, print MB/s
 import { randomBytes } from 'node:crypto';
