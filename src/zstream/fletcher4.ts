@@ -73,14 +73,18 @@ export class Fletcher4 {
    * `littleEndian` is the stream's byte order.
    */
   matches(view: DataView, offset: number, littleEndian: boolean): boolean {
-    const limbs = [this.aLo, this.aHi, this.bLo, this.bHi, this.cLo, this.cHi, this.dLo, this.dHi];
-    for (let k = 0; k < 4; k++) {
-      const first = view.getUint32(offset + 8 * k, littleEndian);
-      const second = view.getUint32(offset + 8 * k + 4, littleEndian);
-      const [lo, hi] = littleEndian ? [first, second] : [second, first];
-      if (lo !== limbs[2 * k] || hi !== limbs[2 * k + 1]) return false;
-    }
-    return true;
+    return (
+      this.limbsMatch(view, offset, littleEndian, this.aLo, this.aHi) &&
+      this.limbsMatch(view, offset + 8, littleEndian, this.bLo, this.bHi) &&
+      this.limbsMatch(view, offset + 16, littleEndian, this.cLo, this.cHi) &&
+      this.limbsMatch(view, offset + 24, littleEndian, this.dLo, this.dHi)
+    );
+  }
+
+  private limbsMatch(view: DataView, at: number, le: boolean, lo: number, hi: number): boolean {
+    const loAt = le ? at : at + 4;
+    const hiAt = le ? at + 4 : at;
+    return view.getUint32(loAt, le) === lo && view.getUint32(hiAt, le) === hi;
   }
 
   /** Fold in a block of n words whose own sums (from zero) are a, b, c, d. */

@@ -133,28 +133,28 @@ export class ZStreamParser {
   /** Verify a complete header and set up its payload; an error reason, or undefined. */
   private readRecord(): string | undefined {
     const index = ++this.recordIndex;
-    const at = `record ${index} at byte ${this.offset - RECORD_SIZE}`;
+    const at = (): string => `record ${index} at byte ${this.offset - RECORD_SIZE}`;
     const le = (this.littleEndian ??= record.detectByteOrder(this.view));
     if (le === undefined) return 'bad magic: not a ZFS send stream';
     const type = record.recordType(this.view, le);
     if (type === DRR_BEGIN) {
-      if (record.detectByteOrder(this.view) !== le) return `bad magic in ${at}`;
+      if (record.detectByteOrder(this.view) !== le) return `bad magic in ${at()}`;
       this.sum.reset();
     }
     if (type === DRR_END && !this.sum.matches(this.view, FIELD.endChecksum, le)) {
-      return `checksum mismatch in ${at} (END)`;
+      return `checksum mismatch in ${at()} (END)`;
     }
     this.fold(this.header, 0, CHECKSUM_OFFSET);
     const hasChecksum = type !== DRR_BEGIN && !record.isZeroChecksum(this.view, CHECKSUM_OFFSET);
     if (hasChecksum && !this.sum.matches(this.view, CHECKSUM_OFFSET, le)) {
-      return `checksum mismatch in ${at}`;
+      return `checksum mismatch in ${at()}`;
     }
     if (type === DRR_END && !hasChecksum && !record.isBlankEnd(this.view)) {
-      return `corrupt END in ${at}: stray bytes where it carries no checksum`;
+      return `corrupt END in ${at()}: stray bytes where it carries no checksum`;
     }
     this.fold(this.header, CHECKSUM_OFFSET, RECORD_SIZE);
     const size = record.payloadSize(this.view, type, le);
-    if (size > MAX_PAYLOAD) return `${at} claims a payload of ${size} bytes (over 16 MiB)`;
+    if (size > MAX_PAYLOAD) return `${at()} claims a payload of ${size} bytes (over 16 MiB)`;
     this.pending = {
       type,
       index,
