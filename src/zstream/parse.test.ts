@@ -117,6 +117,11 @@ describe('ZStreamParser on well-formed streams', () => {
     expect(report).toMatchObject({ ok: true, toguid: GUID_B.toString() });
   });
 
+  it('accepts an END without the guid, as ZFS wrote it before drr_end.drr_toguid existed', () => {
+    const w = new StreamWriter().begin({ toname: 'p/fs@a', toguid: GUID_A }).bare('FREE').end(0n);
+    expect(parseInChunks(w.toBytes(), 4096)).toMatchObject({ ok: true, toguid: GUID_A.toString() });
+  });
+
   it('parseZStream reads an async source', async () => {
     const bytes = replicationStream().toBytes();
     const chunks = Readable.from(

@@ -106,7 +106,8 @@ export class StreamStructure {
         this.substreams.push(current);
         this.current = undefined;
         this.phase = this.compound === undefined ? 'done' : 'between';
-        if (event.endToGuid === current.toguid) return undefined;
+        // ZFS before drr_end.drr_toguid existed (2008 and older) left it 0; zfs receive ignores it
+        if (event.endToGuid === current.toguid || event.endToGuid === '0') return undefined;
         return `END record ${event.index} closes guid ${event.endToGuid}, its BEGIN opened ${current.toguid}`;
       }
       case 'start':
