@@ -250,6 +250,8 @@ async function sendStep(input: SendStepInput): Promise<number> {
       signal: ports.signal,
       onProgress: (n: number) => progress.add(n),
       beforeComplete: () => pipeline.done,
+      // a snapshot's key is written once: another host (or run) that committed it first wins
+      ifNoneMatch: input.storage.backend.features.conditionalCommit,
     });
     return result.size;
   } catch (err) {
