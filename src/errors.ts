@@ -13,7 +13,10 @@ export const EXIT = {
   USAGE: 2,
   /** A backup chain is broken (missing parent, cycle): nothing was run. */
   INTEGRITY: 3,
-  /** An external command (zfs, compressor, ssh) failed; the upload was aborted. */
+  /**
+   * An external command (zfs, compressor, ssh) failed; the upload was aborted. Also: standard
+   * output could not be written (not EPIPE), so the run's output is lost.
+   */
   COMMAND_FAILED: 4,
   /** The object store refused or failed a request (auth, missing bucket/key, network). */
   STORAGE: 5,
@@ -80,6 +83,16 @@ export class StorageError extends Z3Error {
     super(message, EXIT.STORAGE, options);
     this.isRetryable = options.isRetryable ?? false;
     this.isNotFound = options.isNotFound ?? false;
+  }
+}
+
+/**
+ * Standard output could not be written (EIO, a full disk) and what was to be written there is
+ * lost (exit 4). Not for EPIPE: a reader that stopped reading (`| head`) is no failure.
+ */
+export class OutputError extends Z3Error {
+  constructor(message: string, options?: Z3ErrorOptions) {
+    super(message, EXIT.COMMAND_FAILED, options);
   }
 }
 

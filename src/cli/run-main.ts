@@ -1,4 +1,5 @@
 import { EXIT, InterruptedError, Z3Error } from '../errors.js';
+import { isBrokenPipe, safeSink, type SafeSink } from '../ui/safe-sink.js';
 import { redact } from './secrets.js';
 
 /** What every command receives from the entry point. */
@@ -17,6 +18,10 @@ export interface MainContext {
  * Why abort instead of exiting on the first signal: an upload in flight must abort its multipart
  * upload before the process goes, or a half-written backup stays behind. A second signal exits
  * at once.
+ *
+ * Why output failures never exit: the same upload would be left pending. A closed stderr (the
+ * log reader gone) is ignored; stdout's first failure is kept and judged when the run is over
+ * (`outputOutcome`).
  */
 export async function runMain(
   program: string,
@@ -38,37 +43,61 @@ export async function runMain(
   process.on('SIGTERM', onSignal);
   // a dropped ssh session: clean up as for Ctrl-C rather than die with an upload pending
   process.on('SIGHUP', onSignal);
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    // A closed downstream pipe (`z3_get … | head`) is not our failure to report loudly; any
-    // other write error (a full disk, EIO) means the output is lost: say so, never exit 0.
-    if (err.code !== 'EPIPE') {
-      process.stderr.write(redact(`${program}: cannot write to standard output: ${err.message}\n`));
-    }
-    process.exit(EXIT.COMMAND_FAILED);
+  const stderr = safeSink(process.stderr);
+  let stdoutFailure: Error | undefined;
+  process.stdout.on('error', (err: Error) => {
+    stdoutFailure ??= err;
   });
 
   let code: number;
   try {
     code = (await main({ signal: controller.signal, argv })) ?? EXIT.OK;
   } catch (err) {
-    code = reportError(program, err, debug, controller.signal);
+    code = reportError({ program, err, debug, signal: controller.signal, stderr });
   }
   await flushStdout();
-  process.exit(code);
+  process.exit(outputOutcome({ program, code, stdoutFailure, stderr }));
 }
 
-function reportError(program: string, err: unknown, debug: boolean, signal: AbortSignal): number {
+/**
+ * The exit code once stdout failed. EPIPE (`z3_get … | head`, a reader that left) is the
+ * reader's choice: the run's own code stands. Any other write error (EIO, a full disk) lost
+ * output the caller relies on: a run that would exit 0 says so and exits 4; what it uploaded
+ * stays committed.
+ */
+function outputOutcome(input: {
+  program: string;
+  code: number;
+  stdoutFailure: Error | undefined;
+  stderr: SafeSink;
+}): number {
+  const { stdoutFailure, code } = input;
+  if (stdoutFailure === undefined || isBrokenPipe(stdoutFailure) || code !== EXIT.OK) return code;
+  input.stderr.write(
+    redact(`${input.program}: cannot write to standard output: ${stdoutFailure.message}\n`),
+  );
+  return EXIT.COMMAND_FAILED;
+}
+
+function reportError(input: {
+  program: string;
+  err: unknown;
+  debug: boolean;
+  signal: AbortSignal;
+  stderr: SafeSink;
+}): number {
+  const { program, err, debug, signal, stderr } = input;
   const known: unknown = signal.aborted && !(err instanceof Z3Error) ? signal.reason : err;
   if (known instanceof Z3Error) {
-    process.stderr.write(redact(`${program}: ${known.message}\n`));
-    if (known.hint !== undefined) process.stderr.write(redact(`hint: ${known.hint}\n`));
-    if (debug) process.stderr.write(redact(`${formatStack(known)}\n`));
+    stderr.write(redact(`${program}: ${known.message}\n`));
+    if (known.hint !== undefined) stderr.write(redact(`hint: ${known.hint}\n`));
+    if (debug) stderr.write(redact(`${formatStack(known)}\n`));
     return known.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(redact(`${program}: internal error: ${firstLine(message)}\n`));
-  if (debug) process.stderr.write(redact(`${formatStack(err)}\n`));
-  else process.stderr.write('hint: run again with --debug for details\n');
+  stderr.write(redact(`${program}: internal error: ${firstLine(message)}\n`));
+  if (debug) stderr.write(redact(`${formatStack(err)}\n`));
+  else stderr.write('hint: run again with --debug for details\n');
   return EXIT.INTERNAL;
 }
 

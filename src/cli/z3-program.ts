@@ -67,7 +67,9 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
 
   program
     .command('status')
-    .description('show snapshots on S3 and locally, with the health of each backup chain')
+    .description(
+      'show snapshots on S3 and locally, with the health of each backup chain; exit 3 when a chain is broken',
+    )
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
     .addHelpText('after', EXIT_CODES_HELP)

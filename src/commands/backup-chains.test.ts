@@ -7,14 +7,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, EXIT } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { injected } from '../testing/faults.js';
-import { runBackup } from './backup.js';
+import { runBackup, type BackupOptions } from './backup.js';
 import { backupOptions } from './testing/backup-options.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
 
 const SNAPS = Array.from({ length: 7 }, (_, i) => `tank/data@snap-${i + 1}`);
 
-const options = backupOptions;
+function options(over: Partial<BackupOptions> = {}): BackupOptions {
+  return backupOptions({ quiet: true, ...over });
+}
 
 /** A week, one snapshot a day, with a full every third backup. */
 const FULL_EVERY_THIRD = [

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CommandFailedError,
+  CommitConflictError,
   EXIT,
   IntegrityError,
   InterruptedError,
@@ -20,8 +21,7 @@ import { injected } from '../testing/faults.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { storageOf } from '../storage/open.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
-import { runBackup } from './backup.js';
-import { backupOptions } from './testing/backup-options.js';
+import { runBackup, type BackupOptions } from './backup.js';
 import {
   createScriptedZfs,
   SCRIPTED_CREATION_BASE,
@@ -29,10 +29,13 @@ import {
   type ScriptedZfs,
 } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
+import { backupOptions } from './testing/backup-options.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@other', 'tank/data@snap-2', 'tank/data@snap-3'];
 
-const options = backupOptions;
+function options(over: Partial<BackupOptions> = {}): BackupOptions {
+  return backupOptions({ quiet: true, ...over });
+}
 
 describe('runBackup', () => {
   let zfs: ScriptedZfs;
@@ -105,6 +108,27 @@ describe('runBackup', () => {
       expect(backend.ops('complete')).toHaveLength(0);
       expect(backend.ops('abort')).toHaveLength(1);
       injected('stage death');
+    },
+  );
+
+  it(
+    'commits conditionally: another writer committing the key first wins, exit 3, its object stays',
+    { tags: ['faults'] },
+    async () => {
+      zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
+      const mem = new MemBackend();
+      const other = Buffer.from('another host backed up this snapshot first');
+      const key = 'z3-backup/tank/data@snap-1';
+      const backend = new FaultyBackend(mem, ({ op, isAfter }) => {
+        if (op === 'complete' && isAfter !== true) mem.put(key, other, { isfull: 'true' });
+      });
+      const ports = testPorts({ backend, zfs: zfs.program });
+      const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(CommitConflictError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.INTEGRITY);
+      expect(mem.objects.get(key)?.data.equals(other)).toBe(true);
+      expect(mem.pending.size).toBe(0);
+      injected('concurrent writer');
     },
   );
 

@@ -3,16 +3,18 @@ import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
+import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
-import { createProgress } from '../ui/progress.js';
+import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withProgram, zfsRunner, type CommandPorts } from './ports.js';
+import { UsageError } from '../errors.js';
+import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
 
@@ -39,9 +41,12 @@ export interface BackupOptions extends GlobalFlags {
  * Each step's object is committed only after `zfs send` and the compressor exited 0
  * (the uploader's commit gate awaits the pipeline), so a dying stage never leaves a
  * truncated object that looks healthy. The run holds the backup lock (backup-lock.ts) from
- * before the reads to the end, so two runs never plan from the same listing.
+ * before the reads to the end, so two runs never plan from the same listing. Output never
+ * decides a transfer (`withSafeOutput`): with stderr or stdout gone, every snapshot is still
+ * backed up and the exit code is the run's own.
  */
-export async function runBackup(opts: BackupOptions, ports: CommandPorts): Promise<number> {
+export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
   const settings = loadSettings(opts, ports.env, {
     compressor: opts.compressor,
     gpgRecipient: opts.gpgRecipient,
@@ -91,6 +96,7 @@ async function backUp(input: {
 }): Promise<number> {
   const { settings, filesystem, opts, ports } = input;
   const { storage, local, remote, health } = input.state;
+  if (!local.exists) throw missingDatasetError(filesystem);
   const plan = planBackup({
     local: local.snapshots,
     remote,
@@ -135,7 +141,7 @@ async function backUp(input: {
       ports.stdout.write(`${dryRunLine(shown, estimate, metadata, key)}\n`);
       continue;
     }
-    await sendStep({
+    const stored = await sendStep({
       stages,
       storage,
       key,
@@ -146,7 +152,8 @@ async function backUp(input: {
       ports,
       label: step.snapshot,
     });
-    done.push({ snapshot: step.snapshot, size: estimate });
+    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
+    done.push({ snapshot: step.snapshot, size: stored });
   }
   for (const d of done) {
     ports.stdout.write(
@@ -156,6 +163,30 @@ async function backUp(input: {
     );
   }
   return 0;
+}
+
+/** A typo or a pool not imported must not look like a backup with nothing to do. */
+function missingDatasetError(filesystem: string): UsageError {
+  return new UsageError(`dataset '${filesystem}' does not exist`, {
+    hint: 'check --dataset / FILESYSTEM; `zfs list` shows the datasets of this host (is the pool imported?)',
+  });
+}
+
+/** The commit gate cannot see a zfs that exits 0 after a short stream: say so, loudly. */
+function warnIfShort(input: {
+  snapshot: string;
+  stored: number;
+  estimate: number;
+  settings: Settings;
+  ports: CommandPorts;
+}): void {
+  const { stored, estimate } = input;
+  if (!isImplausiblyShort({ stored, estimate, isCompressed: input.settings.compressor !== 'none' }))
+    return;
+  input.ports.stderr.write(
+    `z3: warning: ${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
+      `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')\n`,
+  );
 }
 
 function sendInput(step: BackupStep): { snapshot: string; incrementalFrom?: string } {
@@ -189,8 +220,11 @@ interface SendStepInput {
   label: string;
 }
 
-/** Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0. */
-async function sendStep(input: SendStepInput): Promise<void> {
+/**
+ * Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0.
+ * Resolves with the bytes stored (after the compressor).
+ */
+async function sendStep(input: SendStepInput): Promise<number> {
   const { settings, ports } = input;
   // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
   const partSize = backupPartSize({
@@ -214,7 +248,7 @@ async function sendStep(input: SendStepInput): Promise<void> {
     now: ports.now,
   });
   try {
-    await uploadStream({
+    const result = await uploadStream({
       source: pipeline.output!,
       backend: input.storage.backend,
       key: input.key,
@@ -225,7 +259,10 @@ async function sendStep(input: SendStepInput): Promise<void> {
       signal: ports.signal,
       onProgress: (n: number) => progress.add(n),
       beforeComplete: () => pipeline.done,
+      // a snapshot's key is written once: another host (or run) that committed it first wins
+      ifNoneMatch: input.storage.backend.features.conditionalCommit,
     });
+    return result.size;
   } catch (err) {
     // `done` then rejects with a stage failure that came first (the cause the user needs: a
     // dying `zfs send` is why the upload saw a short stream), else with `err` itself.

@@ -9,6 +9,7 @@ import type { Settings } from '../config/types.js';
 import { acquireLock, type HeldLock, type LockRequest } from '../lock/acquire.js';
 import { runCommand, type CommandRunner } from '../pipeline/run-command.js';
 import { openStorage, type Storage } from '../storage/open.js';
+import { safeSink } from '../ui/safe-sink.js';
 
 /** A stream the command writes text to (process.stdout / stderr, or a buffer in tests). */
 export type OutputSink = Writable & { isTTY?: boolean };
@@ -20,9 +21,12 @@ export interface CommandPorts {
   zfs: string;
   /** The environment the settings are resolved from (flags > environment > file > defaults). */
   env: Record<string, string | undefined>;
-  /** Where results go (tables, JSON, dry-run lines, z3_get's bytes). */
+  /**
+   * Where results go (tables, JSON, dry-run lines, z3_get's bytes). May fail (EPIPE when the
+   * reader left): text goes through `withSafeOutput`; z3_get watches it for its data.
+   */
   stdout: OutputSink;
-  /** Where progress, warnings and messages go. */
+  /** Where progress, warnings and messages go. May fail as stdout; see `withSafeOutput`. */
   stderr: OutputSink;
   /** Milliseconds since the epoch. */
   now: () => number;
@@ -35,9 +39,13 @@ export interface CommandPorts {
   lock: (request: LockRequest) => Promise<HeldLock>;
 }
 
-/** The real ports: process streams, the environment, the real clock, `zfs` on PATH. */
+/**
+ * The real ports: process streams, the environment, the real clock, `zfs` on PATH. Messages on
+ * stderr go through `safeSink`; what a failed stdout means is decided by the entry point
+ * (src/cli/run-main.ts).
+ */
 export function defaultPorts(ctx: MainContext): CommandPorts {
-  const stderr = process.stderr;
+  const stderr = safeSink(process.stderr);
   return {
     openStorage: (settings) =>
       openStorage(settings, { warn: (m) => stderr.write(`z3: warning: ${m}\n`) }),
@@ -49,6 +57,16 @@ export function defaultPorts(ctx: MainContext): CommandPorts {
     signal: ctx.signal,
     lock: acquireLock,
   };
+}
+
+/**
+ * `ports` whose stdout and stderr never fail the run: a sink that errored (EPIPE: the reader
+ * left) drops later writes, so an upload in flight, and the snapshots after it, go on to the
+ * run's own outcome. For commands that write text only (status, backup, restore, pput);
+ * z3_get's stdout carries the data and is watched by the downloader instead.
+ */
+export function withSafeOutput(ports: CommandPorts): CommandPorts {
+  return { ...ports, stdout: safeSink(ports.stdout), stderr: safeSink(ports.stderr) };
 }
 
 /** `argv` with its program replaced by `program` (the `zfs` of the ports). */

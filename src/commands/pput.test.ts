@@ -1,6 +1,12 @@
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../errors.js';
-import { parseMetadata } from './pput.js';
+import { EXIT, UsageError, type Z3Error } from '../errors.js';
+import { MemBackend } from '../storage/mem/backend.js';
+import { injected } from '../testing/faults.js';
+import { parseMetadata, putStream, type PputOptions } from './pput.js';
+import { testPorts } from './testing/ports.js';
 
 describe('parseMetadata', () => {
   it('splits at the first = and keeps the rest of the value', () => {
@@ -17,3 +23,44 @@ describe('parseMetadata', () => {
     );
   });
 });
+
+describe('putStream', () => {
+  it(
+    'refuses an empty key as a usage error (exit 2), writing nothing',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      const dir = mkdtempSync(join(tmpdir(), 'z3-pput-test-'));
+      const file = join(dir, 'input');
+      writeFileSync(file, 'some bytes');
+      const fd = openSync(file, 'r');
+      try {
+        const mem = new MemBackend();
+        const ports = testPorts({ backend: mem, zfs: 'zfs' });
+        const failure = await putStream(pputOptions('', fd), ports).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(UsageError);
+        expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+        expect((failure as Error).message).toBe('the key must not be empty');
+        expect(mem.objects.size + mem.pending.size).toBe(0);
+      } finally {
+        closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+function pputOptions(name: string, fileDescriptor: number): PputOptions {
+  return {
+    name,
+    config: undefined,
+    chunkSize: undefined,
+    estimated: undefined,
+    fileDescriptor,
+    concurrency: undefined,
+    storageClass: undefined,
+    metadata: [],
+    progress: false,
+    quiet: true,
+  };
+}

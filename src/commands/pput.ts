@@ -7,7 +7,8 @@ import { choosePartSize } from '../transfer/part-size.js';
 import { fdReader } from '../transfer/fd-reader.js';
 import { uploadStream, type UploadSource } from '../transfer/uploader.js';
 import { createProgress } from '../ui/progress.js';
-import type { CommandPorts } from './ports.js';
+import { withSafeOutput, type CommandPorts } from './ports.js';
+import { requireObjectKey } from './object-key.js';
 
 /** Raw `pput` options as typed; defaults come from the config layer. */
 export interface PputOptions {
@@ -47,7 +48,9 @@ export function parseMetadata(pairs: readonly string[]): Record<string, string> 
  * result on stdout (both unless `--quiet`). Nothing is committed unless every byte was read
  * and uploaded; on any failure or signal the multipart upload is aborted.
  */
-export async function putStream(options: PputOptions, ports: CommandPorts): Promise<void> {
+export async function putStream(options: PputOptions, rawPorts: CommandPorts): Promise<void> {
+  requireObjectKey(options.name, 'pput');
+  const ports = withSafeOutput(rawPorts);
   const metadata = parseMetadata(options.metadata);
   const flags: SettingFlags = {};
   if (options.backupDir !== undefined) flags.backupDir = options.backupDir;

@@ -16,7 +16,7 @@ import type { Storage } from '../storage/open.js';
 import { earlyDeletionWarnings, renderPrunePlan, renderPruneJson } from '../ui/prune-report.js';
 import { backupLockRequest } from './backup-lock.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import type { CommandPorts } from './ports.js';
+import { withSafeOutput, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 
 export interface PruneOptions extends GlobalFlags {
@@ -45,8 +45,12 @@ const NO_POLICY_HINT =
   'pass --keep-last, --keep-hourly, --keep-daily, --keep-weekly, --keep-monthly, --keep-yearly ' +
   'or --keep-within, or set KEEP_* in [main] or [fs:<dataset>] of the config file';
 
-/** Exit 0 when the plan was carried out (or shown, with --dry-run). */
-export async function runPrune(opts: PruneOptions, ports: CommandPorts): Promise<number> {
+/**
+ * Exit 0 when the plan was carried out (or shown, with --dry-run). A closed stdout or stderr
+ * never stops the deletions half-way (`withSafeOutput`).
+ */
+export async function runPrune(opts: PruneOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
   const settings = loadSettings(opts, ports.env, opts.keep);
   const filesystem = requireFilesystem(settings);
   if (isEmptyPolicy(settings.retention)) {

@@ -9,7 +9,7 @@ import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withProgram, type CommandPorts } from './ports.js';
+import { withProgram, withSafeOutput, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
 
 export interface RestoreOptions extends GlobalFlags {
@@ -27,7 +27,8 @@ export interface RestoreOptions extends GlobalFlags {
  * first, each object streamed in-process (parallel ranged GETs) → decompressor chosen from its
  * metadata → `zfs receive`.
  */
-export async function runRestore(opts: RestoreOptions, ports: CommandPorts): Promise<number> {
+export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,

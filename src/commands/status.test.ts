@@ -48,7 +48,8 @@ describe('runStatus', () => {
 
   it('prints the title and one row per snapshot, remote and local, with health', async () => {
     const { ports } = setup();
-    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    // exit 3: snap-3 is broken
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.INTEGRITY);
     const lines = ports.out().split('\n');
     expect(lines[0]).toBe('backup status for tank/data@snap* on test-bucket/z3-backup/');
     const rows = lines.slice(1).filter((l) => /snap-\d/.test(l));
@@ -69,7 +70,7 @@ describe('runStatus', () => {
 
   it('prints one JSON object per row with --json', async () => {
     const { ports } = setup();
-    expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.OK);
+    expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
     const rows = ports
       .out()
       .trim()
@@ -85,7 +86,9 @@ describe('runStatus', () => {
 
   it('adds the CHAIN column with --chain-length', async () => {
     const { ports } = setup();
-    expect(await runStatus({ ...flags, json: false, chainLength: true }, ports)).toBe(EXIT.OK);
+    // exit 3: snap-3's parent is gone
+    const code = await runStatus({ ...flags, json: false, chainLength: true }, ports);
+    expect(code).toBe(EXIT.INTEGRITY);
     const [header, ...rows] = ports.out().split('\n').slice(1, -1);
     expect(header?.split('|').map((c) => c.trim())).toEqual([
       'NAME',
@@ -114,7 +117,8 @@ describe('runStatus', () => {
       '[main]\n[fs:tank/data]\nCOMPRESSOR = none\n[fs:tank/dta]\nCOMPRESSOR = gpg\n',
     );
     const ports = testPorts({ backend: mem, zfs: zfs.program, env: { Z3_CONFIG: config } });
-    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    // exit 3: setup()'s snap-3 is broken
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.INTEGRITY);
     expect(ports.err()).toBe(`z3: warning: ${config} [fs:tank/dta]: no such dataset\n`);
   });
 
@@ -130,7 +134,8 @@ describe('runStatus', () => {
     /** Run status once to fill the cache, then claim in it that snap-3 is a full backup. */
     async function poisonedCache(mem: MemBackend): Promise<{ dir: string; file: string }> {
       const dir = mkdtempSync(join(tmpdir(), 'z3-status-cache-'));
-      expect(await runStatus({ ...flags, json: true }, cachedPorts(mem, dir))).toBe(EXIT.OK);
+      // exit 3: setup()'s snap-3 has a missing parent
+      expect(await runStatus({ ...flags, json: true }, cachedPorts(mem, dir))).toBe(EXIT.INTEGRITY);
       const file = join(dir, readdirSync(dir)[0]!);
       const cache = JSON.parse(readFileSync(file, 'utf8')) as {
         entries: Record<string, { metadata: Record<string, string> }>;
@@ -156,7 +161,8 @@ describe('runStatus', () => {
         chmodSync(dir, 0o777);
         injected('corrupt data');
         const ports = cachedPorts(mem, dir);
-        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.OK);
+        // still broken (exit 3): the poisoned entry did not heal it
+        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
         expect(healthOf(ports.out(), 'snap-3')).toBe('missing parent');
         expect(ports.err()).toMatch(
           new RegExp(`^z3: warning: CACHE_DIR ${dir} is world-writable .*chmod 700 ${dir}.*\\n$`),
@@ -174,9 +180,67 @@ describe('runStatus', () => {
         chownSync(file, 4242, 4242);
         injected('corrupt data');
         const ports = cachedPorts(mem, dir);
-        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.OK);
+        // still broken (exit 3): the poisoned entry did not heal it
+        expect(await runStatus({ ...flags, json: true }, ports)).toBe(EXIT.INTEGRITY);
         expect(healthOf(ports.out(), 'snap-3')).toBe('missing parent');
       },
+    );
+  });
+});
+
+describe('runStatus exit code and a missing dataset', () => {
+  let zfs: ScriptedZfs;
+  afterEach(() => zfs.cleanup());
+
+  function healthyBucket(): MemBackend {
+    const mem = new MemBackend();
+    mem.put('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
+    mem.put('z3-backup/tank/data@snap-2', Buffer.alloc(10), { parent: 'tank/data@snap-1' });
+    return mem;
+  }
+
+  it('exits 0 when every backup is healthy', async () => {
+    zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
+    const ports = testPorts({ backend: healthyBucket(), zfs: zfs.program });
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    expect(ports.err()).toBe('');
+  });
+
+  const broken: [string, Record<string, Record<string, string>>][] = [
+    ['missing parent', { 'snap-3': { parent: 'tank/data@gone' } }],
+    [
+      'parent broken',
+      { 'snap-3': { parent: 'tank/data@gone' }, 'snap-4': { parent: 'tank/data@snap-3' } },
+    ],
+    [
+      'cycle detected',
+      { 'snap-3': { parent: 'tank/data@snap-4' }, 'snap-4': { parent: 'tank/data@snap-3' } },
+    ],
+  ];
+  it.each(broken)(
+    'exits 3 after printing the table when a backup has %s',
+    async (health, extra) => {
+      zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
+      const mem = healthyBucket();
+      for (const [name, meta] of Object.entries(extra)) {
+        mem.put(`z3-backup/tank/data@${name}`, Buffer.alloc(1), meta);
+      }
+      for (const json of [false, true]) {
+        const ports = testPorts({ backend: mem, zfs: zfs.program });
+        expect(await runStatus({ ...flags, json }, ports)).toBe(EXIT.INTEGRITY);
+        expect(ports.out()).toContain(health);
+        expect(ports.out()).toContain('snap-2');
+      }
+    },
+  );
+
+  it('shows the backups of a dataset missing on this host, and says so on stderr', async () => {
+    zfs = createScriptedZfs({ datasets: { 'tank/other': [] } });
+    const ports = testPorts({ backend: healthyBucket(), zfs: zfs.program });
+    expect(await runStatus({ ...flags, json: false }, ports)).toBe(EXIT.OK);
+    expect(ports.out()).toMatch(/snap-1 .*\| full .*\| ok .*\| missing/);
+    expect(ports.err()).toBe(
+      "z3: warning: dataset 'tank/data' does not exist on this host; showing its backups only\n",
     );
   });
 });

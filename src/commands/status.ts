@@ -1,9 +1,10 @@
 import type { Settings } from '../config/types.js';
-import { planStatus } from '../plan/status.js';
+import { EXIT } from '../errors.js';
+import { planStatus, type StatusRow } from '../plan/status.js';
 import { renderStatusJson, renderStatusTable, renderStatusTitle } from '../ui/status-table.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { datasetExists } from '../zfs/zfs.js';
-import { zfsRunner, type CommandPorts } from './ports.js';
+import { withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
 
 export interface StatusOptions extends GlobalFlags {
@@ -12,8 +13,14 @@ export interface StatusOptions extends GlobalFlags {
   chainLength?: boolean;
 }
 
-/** `z3 status`: the table of spec 5 (or JSON Lines with --json). Exit 0 whatever the health. */
-export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promise<number> {
+/**
+ * `z3 status`: the table of spec 5 (or JSON Lines with --json), then exit 3 when any backup is
+ * broken (missing parent, parent broken, cycle) so that a cron job or a monitor can alert on
+ * it, else 0. A dataset missing on this host is not an error (a machine that lost its pool still
+ * shows its backups), but it is said on stderr.
+ */
+export async function runStatus(opts: StatusOptions, rawPorts: CommandPorts): Promise<number> {
+  const ports = withSafeOutput(rawPorts);
   const settings = loadSettings(opts, ports.env);
   const filesystem = requireFilesystem(settings);
   const { storage, local, remote, health } = await openSnapshotState({
@@ -23,11 +30,16 @@ export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promi
     localDataset: filesystem,
     selectLocal: true,
   });
+  if (!local.exists) {
+    ports.stderr.write(
+      `z3: warning: dataset '${filesystem}' does not exist on this host; showing its backups only\n`,
+    );
+  }
   await warnAboutUnknownSections(settings, ports);
   const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
     ports.stdout.write(renderStatusJson(rows));
-    return 0;
+    return exitCodeOf(rows);
   }
   const title = renderStatusTitle({
     filesystem,
@@ -37,7 +49,12 @@ export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promi
   });
   const table = renderStatusTable(rows, { withChainLength: opts.chainLength === true });
   ports.stdout.write(`${title}\n${table}`);
-  return 0;
+  return exitCodeOf(rows);
+}
+
+function exitCodeOf(rows: readonly StatusRow[]): number {
+  const isBroken = rows.some((row) => row.health !== undefined && row.health !== 'ok');
+  return isBroken ? EXIT.INTEGRITY : EXIT.OK;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
-import { StorageError } from '../errors.js';
+import { OutputError, StorageError } from '../errors.js';
 import { downloadObject } from '../transfer/downloader.js';
 import { createProgress, type Progress } from '../ui/progress.js';
+import { isBrokenPipe } from '../ui/safe-sink.js';
+import { requireObjectKey } from './object-key.js';
 import type { CommandPorts } from './ports.js';
 
 /** Raw `z3_get` options, as typed (no defaults: those come from the config layer). */
@@ -19,12 +21,15 @@ export interface GetOptions {
 /**
  * Download `options.name` from BUCKET to stdout, in order, with CONCURRENCY ranged GETs of
  * CHUNK_SIZE. Unlike the original (spec 13.6), a missing key or any failure is an error on
- * stderr and a non-zero exit, and nothing more reaches stdout after it.
+ * stderr and a non-zero exit, and nothing more reaches stdout after it. A reader that stops
+ * reading (`z3_get KEY | head -c 10`, EPIPE) ends the download quietly: it resolves.
  *
  * @throws StorageError (exit 5) `no such object s3://<bucket>/<key>` and any failed request;
- *   ConfigError (exit 2) when BUCKET is not set or a setting is invalid.
+ *   ConfigError (exit 2) when BUCKET is not set or a setting is invalid; UsageError (exit 2)
+ *   for an empty key; OutputError (exit 4) when stdout fails otherwise (EIO, a full disk).
  */
 export async function getToStdout(options: GetOptions, ports: CommandPorts): Promise<void> {
+  requireObjectKey(options.name, 'z3_get');
   const sources = loadConfigSources({ configFlag: options.config, env: ports.env });
   const flags: SettingFlags = {};
   if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
@@ -34,6 +39,11 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   const storage = ports.openStorage(settings);
   const displayName = `${storage.backend.location}/${options.name}`;
   let progress: Progress | undefined;
+  let sinkFailure: Error | undefined;
+  const onSinkError = (err: Error): void => {
+    sinkFailure ??= err;
+  };
+  ports.stdout.on('error', onSinkError);
   try {
     await downloadObject({
       backend: storage.backend,
@@ -56,6 +66,12 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
       onProgress: (bytes) => progress?.add(bytes),
     });
   } catch (err) {
+    if (sinkFailure !== undefined) {
+      if (isBrokenPipe(sinkFailure)) return;
+      throw new OutputError(`cannot write to standard output: ${sinkFailure.message}`, {
+        cause: sinkFailure,
+      });
+    }
     if (err instanceof StorageError && err.isNotFound && err.message.startsWith('no such')) {
       throw new StorageError(err.message, {
         isNotFound: true,
@@ -65,6 +81,7 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
     }
     throw err;
   } finally {
+    ports.stdout.off('error', onSinkError);
     // Also on failure: ends a live line, so the error message starts on its own line.
     progress?.finish();
   }

@@ -65,6 +65,19 @@ describe('startPipeline: data path', () => {
     expect(out.every((b) => b === 0)).toBe(true);
   });
 
+  it('keeps the output of a stage that exited before anyone read it (a tiny zfs send)', async () => {
+    // Node resumes (drains to nowhere) a child's unread stdout when the child exits; the
+    // uploader starts reading only once its upload is open, a round trip later.
+    const p = startPipeline({
+      stages: [{ argv: [STAGE, 'write:3000'] }],
+      input: 'ignore',
+      output: 'pipe',
+    });
+    await p.done;
+    await sleep(100);
+    expect((await collect(p.output)).length).toBe(3000);
+  });
+
   it('feeds an in-process input through a 3-stage round trip, bytes intact', async () => {
     const data = randomBytes(4 * MiB);
     const p = startPipeline({

@@ -96,6 +96,10 @@ class PipelineRun {
     if (last !== undefined && typeof spec.output === 'object') this.drainOutput(last, spec.output);
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
     const output = spec.output === 'pipe' ? (last?.child.stdout ?? undefined) : undefined;
+    // When a child exits, Node resumes its unread stdout and what is buffered is dropped: a
+    // tiny `zfs send` done before the uploader starts reading (it opens its upload first, a
+    // round trip) would look like an empty stream. Held, it waits for its reader.
+    if (output !== undefined) holdUntilRead(output);
     this.running = {
       output,
       done: this.settle(),
@@ -269,4 +273,20 @@ function wrapStreamError(err: unknown, doing: string, argv: readonly string[]): 
   return new CommandFailedError(`${doing} ${quoteCommand(argv)} failed: ${message}`, {
     cause: err,
   });
+}
+
+/**
+ * Keep `stream` from being drained while nobody reads it: listening for 'readable' stops Node
+ * from resuming it; the hold is let go as soon as a reader attaches ('data' or 'readable'), so
+ * the reader sees every byte in order and a 'data' reader is not left paused.
+ */
+function holdUntilRead(stream: Readable): void {
+  const hold = (): void => undefined;
+  const release = (event: string | symbol): void => {
+    if (event !== 'data' && event !== 'readable') return;
+    stream.off('newListener', release);
+    stream.off('readable', hold);
+  };
+  stream.on('readable', hold);
+  stream.on('newListener', release);
 }

@@ -6,6 +6,7 @@
  * The price is that a stalled transfer draws nothing until bytes move again.
  */
 import type { Writable } from 'node:stream';
+import { safeSink } from './safe-sink.js';
 
 /** What one progress line shows. Pure data: `formatProgressLine` turns it into text. */
 export interface ProgressState {
@@ -27,7 +28,11 @@ export interface ProgressOptions {
   /** Expected total in bytes, when known. */
   total?: number | undefined;
   stream: NodeJS.WriteStream | Writable;
-  /** When false, `add` and `finish` print nothing (e.g. `--quiet`). */
+  /**
+   * When false, `add` and `finish` print nothing (e.g. `--quiet`). Once the stream failed
+   * (EPIPE: the log reader is gone), nothing more is drawn and nothing is thrown: the transfer
+   * it reports goes on (see src/ui/safe-sink.ts).
+   */
   enabled: boolean;
   /** Redraw one live line with `\r`; defaults to the stream's own `isTTY`. */
   isTTY?: boolean | undefined;
@@ -108,6 +113,7 @@ export function formatProgressLine(state: ProgressState): string {
 export function createProgress(options: ProgressOptions): Progress {
   const now = options.now ?? Date.now;
   const isTTY = options.isTTY ?? (options.stream as Partial<NodeJS.WriteStream>).isTTY === true;
+  const stream = safeSink(options.stream);
   const minGapMs = isTTY ? TTY_REDRAW_MS : (options.intervalMs ?? DEFAULT_INTERVAL_MS);
   const startedAt = now();
   const samples: { at: number; bytes: number }[] = [{ at: startedAt, bytes: 0 }];
@@ -130,8 +136,9 @@ export function createProgress(options: ProgressOptions): Progress {
     };
   };
   const draw = (line: string, isFinal: boolean): void => {
-    if (isTTY) options.stream.write(`\r${line}${ERASE_TO_END_OF_LINE}${isFinal ? '\n' : ''}`);
-    else options.stream.write(`${line}\n`);
+    if (stream.failure !== undefined) return;
+    if (isTTY) stream.write(`\r${line}${ERASE_TO_END_OF_LINE}${isFinal ? '\n' : ''}`);
+    else stream.write(`${line}\n`);
   };
 
   return {

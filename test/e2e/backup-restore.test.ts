@@ -220,7 +220,8 @@ describe('a broken chain', () => {
       expectOk(await run.z3(['backup']));
       await run.backend.remove(`${run.prefix}/${snaps[1]!}`);
 
-      const rows = await run.status();
+      // exit 3: a broken chain is what monitoring alerts on
+      const rows = await run.status(3);
       expect(rows.map((r) => [r['name'], r['health']])).toEqual([
         [snapOf(snaps[0]!), 'ok'],
         [snapOf(snaps[1]!), null],
@@ -229,6 +230,7 @@ describe('a broken chain', () => {
       ]);
       const table = await run.z3(['status']);
       expect(table.stdout).toMatch(/missing parent/);
+      expect(table.code).toBe(3);
 
       await writeRandomFiles(dataset, 1, 16, { prefix: 'late-' });
       await vm().shOk(`zfs snapshot ${dataset}@${SNAP_PREFIX}-5`);

@@ -31,8 +31,8 @@ export interface Z3Run {
   keys(): Promise<string[]>;
   /** Pending multipart uploads under the prefix. */
   pending(): Promise<PendingWrite[]>;
-  /** Parsed `z3 status --json`. */
-  status(): Promise<Record<string, unknown>[]>;
+  /** Parsed `z3 status --json`, which must exit `expectedCode` (default 0; 3: a broken chain). */
+  status(expectedCode?: number): Promise<Record<string, unknown>[]>;
 }
 
 export async function z3Run(label: string, dataset: string): Promise<Z3Run> {
@@ -51,9 +51,9 @@ export async function z3Run(label: string, dataset: string): Promise<Z3Run> {
       return out;
     },
     pending: () => backend.listPending(`${prefix}/`),
-    async status() {
+    async status(expectedCode = 0) {
       const r = await run.z3(['status', '--json']);
-      expectOk(r);
+      expect(r.code, `exit ${r.code ?? r.signal}; stderr:\n${r.stderr}`).toBe(expectedCode);
       return r.stdout
         .split('\n')
         .filter((l) => l !== '')

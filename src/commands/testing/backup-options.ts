@@ -1,6 +1,6 @@
 import type { BackupOptions } from '../backup.js';
 
-/** `z3 backup` with no flags but `--quiet` (incremental), with `over` applied. */
+/** `z3 backup` options as the CLI passes them with no flag given, then `over`. */
 export function backupOptions(over: Partial<BackupOptions> = {}): BackupOptions {
   return {
     config: undefined,
@@ -16,7 +16,7 @@ export function backupOptions(over: Partial<BackupOptions> = {}): BackupOptions 
     concurrency: undefined,
     chunkSize: undefined,
     storageClass: undefined,
-    quiet: true,
+    quiet: false,
     wait: false,
     ...over,
   };

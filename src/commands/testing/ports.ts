@@ -41,6 +41,12 @@ export function testPorts(input: {
   backend: Backend;
   zfs: string;
   env?: Record<string, string>;
+  /** Replaces the captured stderr (e.g. a `brokenPipeSink`); `err()` then reads ''. */
+  stderr?: Writable;
+  /** Replaces the captured stdout; `out()` then reads ''. */
+  stdout?: Writable;
+  /** Replaces the fixed clock (e.g. one that ticks, so progress lines are drawn). */
+  now?: () => number;
   lock?: CommandPorts['lock'];
 }): TestPorts {
   const out: Buffer[] = [];
@@ -51,9 +57,9 @@ export function testPorts(input: {
     openStorage: () => storageOf(input.backend, 'test-bucket'),
     zfs: input.zfs,
     env: { ...TEST_ENV, ...input.env },
-    stdout: collector(out),
-    stderr: collector(err),
-    now: () => Date.parse('2026-11-26T00:00:00Z'),
+    stdout: input.stdout ?? collector(out),
+    stderr: input.stderr ?? collector(err),
+    now: input.now ?? (() => Date.parse('2026-11-26T00:00:00Z')),
     signal: controller.signal,
     controller,
     locks,
@@ -81,5 +87,54 @@ function collector(into: Buffer[]): Writable {
       into.push(Buffer.from(chunk));
       callback();
     },
+  });
+}
+
+/** A sink that takes `okWrites` writes, then fails every later one as a closed pipe does. */
+export interface BrokenPipeSink extends Writable {
+  /** What the first `okWrites` writes carried. */
+  text(): string;
+  /** Writes that failed. */
+  failedWrites(): number;
+  /**
+   * Failures emitted while nobody listened for 'error': in a real process each one is an
+   * uncaught exception that kills it (the run dies mid-upload).
+   */
+  unhandledErrors(): number;
+}
+
+/**
+ * A stderr or stdout whose reader went away after `okWrites` writes (`z3 backup 2>&1 | logger`
+ * with the logger gone): every later write fails with EPIPE, and the stream is not destroyed,
+ * like process.stderr on a closed pipe.
+ */
+export function brokenPipeSink(okWrites: number): BrokenPipeSink {
+  const chunks: Buffer[] = [];
+  let failed = 0;
+  let unhandled = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (chunks.length < okWrites) {
+        chunks.push(Buffer.from(chunk));
+        callback();
+        return;
+      }
+      failed += 1;
+      const error: NodeJS.ErrnoException = new Error('write EPIPE');
+      error.code = 'EPIPE';
+      // Emitted by hand, later, rather than through the callback: the stream stays writable and
+      // every later write fails again, as process.stderr's do. Unheard, it is counted instead
+      // of thrown, so the test fails on an assertion rather than on a crashed worker.
+      callback();
+      process.nextTick(() => {
+        if (sink.listenerCount('error') === 0) unhandled += 1;
+        else sink.emit('error', error);
+      });
+    },
+  });
+  return Object.assign(sink, {
+    text: () => Buffer.concat(chunks).toString(),
+    failedWrites: () => failed,
+    unhandledErrors: () => unhandled,
   });
 }

@@ -17,6 +17,11 @@ export interface ScriptedSend {
   /** Write this many bytes, then exit with `exitCode` (default 1) and a message on stderr. */
   failAfter?: number;
   exitCode?: number;
+  /** What `zfs send -nvP` estimates (default `size`): a zfs that lies, or a short stream. */
+  estimate?: number;
+  /** Write this many bytes, then pause for `pauseMs` before the rest (a slow send). */
+  pauseAfter?: number;
+  pauseMs?: number;
 }
 
 export interface ScriptedZfsState {
@@ -110,13 +115,18 @@ if (cmd === 'list') {
   const size = spec.size ?? 3000;
   if (rest.includes('-nvP')) {
     save();
-    process.stdout.write((from ? 'incremental\t' + from + '\t' : 'full\t') + snap + '\t' + size + '\nsize\t' + size + '\n');
+    const estimate = spec.estimate ?? size;
+    process.stdout.write((from ? 'incremental\t' + from + '\t' : 'full\t') + snap + '\t' + estimate + '\nsize\t' + estimate + '\n');
   } else {
     save();
     const bytes = stream(snap, from, size);
     const n = spec.failAfter ?? bytes.length;
-    process.stdout.write(bytes.subarray(0, n), () => {
+    const finish = () => {
       if (spec.failAfter !== undefined) { process.stderr.write('scripted send failure\n'); process.exit(spec.exitCode ?? 1); }
+    };
+    const pause = Math.min(spec.pauseAfter ?? n, n);
+    process.stdout.write(bytes.subarray(0, pause), () => {
+      setTimeout(() => process.stdout.write(bytes.subarray(pause, n), finish), spec.pauseMs ?? 0);
     });
   }
 } else if (cmd === 'receive') {

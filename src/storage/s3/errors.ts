@@ -91,6 +91,15 @@ export function isPreconditionFailed(err: unknown): boolean {
   return d.name === 'PreconditionFailed' || d.status === 412;
 }
 
+/**
+ * 501 NotImplemented: the server does not support a header the request carried (S3's answer to
+ * a conditional header it does not know, e.g. `If-None-Match` on an older S3-compatible server).
+ */
+export function isNotImplemented(err: unknown): boolean {
+  const d = describe(err);
+  return d.name === 'NotImplemented' || d.status === 501;
+}
+
 /** A hint for the permanent errors users can fix themselves. */
 function hintFor(name: string, status: number | undefined): string | undefined {
   if (name === 'NoSuchBucket') return 'check BUCKET in the config file or the environment';

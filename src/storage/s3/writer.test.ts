@@ -295,6 +295,27 @@ describe('S3ChunkWriter.complete with ifNoneMatch', () => {
   );
 
   it(
+    'a server that refuses the header (501 NotImplemented) gets a plain Complete, after the HEAD check',
+    { tags: ['faults'] },
+    async () => {
+      const { writer, store, sent } = scripted(
+        (command) => {
+          if ((command as CompleteMultipartUploadCommand).input.IfNoneMatch !== undefined) {
+            throw s3Error('NotImplemented', 501);
+          }
+          putCommitted(store);
+          return {};
+        },
+        { ifNoneMatch },
+      );
+      expect(await writer.complete(chunks)).toEqual({ etag, size: 11 });
+      const completes = sentOf(sent, CompleteMultipartUploadCommand).map((c) => c.input);
+      expect(completes.map((i) => i.IfNoneMatch)).toEqual(['*', undefined]);
+      injected('S3 error');
+    },
+  );
+
+  it(
     '412 on the Complete (a writer committed after the HEAD) is a CommitConflictError',
     { tags: ['faults'] },
     async () => {

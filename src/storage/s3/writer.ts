@@ -9,7 +9,9 @@
  * catches an object committed before this write finished (overlapping runs, the usual case),
  * and by `If-None-Match: *` on the Complete, which closes the race between that HEAD and the
  * commit on servers that honour it (AWS since 2024). Ceph RGW 16 ignores the header (tested):
- * there a writer that commits between the HEAD and the Complete is replaced.
+ * there a writer that commits between the HEAD and the Complete is replaced. A server that
+ * refuses the header (501 NotImplemented) gets the Complete again without it: the HEAD check
+ * has run, and failing every backup on such a server would protect nothing.
  */
 import {
   AbortMultipartUploadCommand,
@@ -30,7 +32,13 @@ import type {
 import { S3_LIMITS } from '../limits.js';
 import { checkChunkNumber, checkCompleteChunks } from '../rules.js';
 import { describeCommitMismatch } from './etag-rule.js';
-import { callError, classifyS3Error, isPreconditionFailed, toStorageError } from './errors.js';
+import {
+  callError,
+  classifyS3Error,
+  isNotImplemented,
+  isPreconditionFailed,
+  toStorageError,
+} from './errors.js';
 import { judgeMismatch, leftInPlace, type MismatchFacts } from './ownership.js';
 
 export interface S3ChunkWriterOptions {
@@ -170,7 +178,10 @@ export class S3ChunkWriter implements ChunkWriter {
   }
 
   /** CompleteMultipartUpload, with `If-None-Match: *` when the commit is conditional. */
-  private async commit(ordered: readonly WrittenChunk[]): Promise<CommitOutcome> {
+  private async commit(
+    ordered: readonly WrittenChunk[],
+    withHeader = this.ifNoneMatch,
+  ): Promise<CommitOutcome> {
     try {
       const out = await this.client.send(
         new CompleteMultipartUploadCommand({
@@ -178,13 +189,14 @@ export class S3ChunkWriter implements ChunkWriter {
           Key: this.key,
           UploadId: this.id,
           MultipartUpload: { Parts: ordered.map((c) => ({ PartNumber: c.number, ETag: c.etag })) },
-          ...(this.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+          ...(withHeader ? { IfNoneMatch: '*' } : {}),
         }),
       );
       return { status: 'committed', etag: out.ETag ?? '' };
     } catch (err) {
       if (classifyS3Error(err).isNotFound) return { status: 'gone' };
-      if (this.ifNoneMatch && isPreconditionFailed(err)) return { status: 'conflict' };
+      if (withHeader && isPreconditionFailed(err)) return { status: 'conflict' };
+      if (withHeader && isNotImplemented(err)) return this.commit(ordered, false);
       throw toStorageError(err, `completing upload of ${this.where}`);
     }
   }
