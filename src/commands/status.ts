@@ -5,6 +5,7 @@ import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js'
 import { datasetExists } from '../zfs/zfs.js';
 import { zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
+import { lastVerified } from './verify-remember.js';
 
 export interface StatusOptions extends GlobalFlags {
   json: boolean;
@@ -24,7 +25,7 @@ export async function runStatus(opts: StatusOptions, ports: CommandPorts): Promi
   await warnAboutUnknownSections(settings, ports);
   const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
-    ports.stdout.write(renderStatusJson(rows));
+    ports.stdout.write(renderStatusJson(rows, await lastVerified(settings, storage, remote)));
     return 0;
   }
   const title = renderStatusTitle({

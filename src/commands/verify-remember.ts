@@ -7,12 +7,15 @@ import type { ObjectInfo } from '../storage/backend.js';
 import { cacheDirProblem } from '../storage/cache-trust.js';
 import type { Storage } from '../storage/open.js';
 import {
+  currentVerification,
   readVerifications,
   recordVerifications,
   verificationPath,
   type Verification,
 } from '../storage/verify-record.js';
 import { listingPrefix } from '../plan/remote.js';
+import type { RemoteSnapshot } from '../plan/types.js';
+import type { LastVerified } from '../ui/status-table.js';
 import type { VerifyRow } from '../ui/verify-report.js';
 import type { CommandPorts } from './ports.js';
 
@@ -58,4 +61,22 @@ export async function readVerified(
   const dir = settings.metadataCacheDir;
   if (dir === undefined || (await cacheDirProblem(dir)) !== undefined) return new Map();
   return readVerifications(verificationPath(dir, storage.identity));
+}
+
+/**
+ * The last successful verification of each remote snapshot, by snapshot name, for `status
+ * --json`; only entries for the object as it is now (same ETag) count.
+ */
+export async function lastVerified(
+  settings: Settings,
+  storage: Storage,
+  remote: readonly RemoteSnapshot[],
+): Promise<Map<string, LastVerified>> {
+  const entries = await readVerified(settings, storage);
+  const out = new Map<string, LastVerified>();
+  for (const snapshot of remote) {
+    const entry = currentVerification(entries, snapshot.key, snapshot.etag);
+    if (entry !== undefined) out.set(snapshot.name, { at: entry.at, level: entry.level });
+  }
+  return out;
 }

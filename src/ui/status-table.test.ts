@@ -114,6 +114,7 @@ describe('renderStatusJson', () => {
         size: 5000,
         objectSize: 1200,
         snapshot: 'pool/fs@a',
+        verified: null,
       },
       {
         name: 'b',
@@ -124,6 +125,7 @@ describe('renderStatusJson', () => {
         size: null,
         objectSize: 4,
         snapshot: 'pool/fs@b',
+        verified: null,
       },
       {
         name: 'c',
@@ -134,6 +136,7 @@ describe('renderStatusJson', () => {
         size: null,
         objectSize: null,
         snapshot: 'pool/fs@c',
+        verified: null,
       },
     ]);
   });

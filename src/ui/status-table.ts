@@ -6,6 +6,12 @@ import { snapshotPart } from '../plan/names.js';
 import type { StatusRow } from '../plan/status.js';
 import { humanizeSize } from './humanize.js';
 
+/** When `z3 verify` last found a backup ok, and how far it looked (`head`, `object`, `data`). */
+export interface LastVerified {
+  at: string;
+  level: string;
+}
+
 const HEADER = ['NAME', 'PARENT', 'TYPE', 'HEALTH', 'LOCAL STATE', 'SIZE'] as const;
 
 /** What the title line names. */
@@ -60,9 +66,13 @@ export function statusCells(row: StatusRow): string[] {
  * JSON Lines: one object per row, each on its own line, for `z3 status --json`. Keys: `name`,
  * `parent` (snapshot part, null when none), `type`, `health` (null when not on S3),
  * `localState` (`ok`/`missing`), `size` (estimated uncompressed bytes, null when unknown),
- * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`).
+ * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`),
+ * `verified` (the last `z3 verify` that found this very object ok, `{ at, level }`, else null).
  */
-export function renderStatusJson(rows: readonly StatusRow[]): string {
+export function renderStatusJson(
+  rows: readonly StatusRow[],
+  verified: ReadonlyMap<string, LastVerified> = new Map(),
+): string {
   return rows
     .map(
       (row) =>
@@ -75,6 +85,7 @@ export function renderStatusJson(rows: readonly StatusRow[]): string {
           size: row.size ?? null,
           objectSize: row.objectSize ?? null,
           snapshot: row.snapshot,
+          verified: verified.get(row.snapshot) ?? null,
         }) + '\n',
     )
     .join('');
