@@ -2,7 +2,9 @@
 # Verify benchmark (issue 10): `z3 verify --read-data` of one object against `z3_get` of the same
 # object to /dev/null, in the same run, alternating (get verify get verify …) so that drift of
 # the shared machine hits both alike. Prints each run's seconds, the medians and the ratio of
-# verify's throughput to z3_get's (target >= 0.8: the stream parser must not be the bottleneck).
+# verify's throughput to z3_get's (target >= 0.8: the stream parser must not be the bottleneck),
+# with the CPU seconds of each (user+sys, from /usr/bin/time): on a busy machine the wall times
+# drift, the CPU cost does not.
 #
 #   npm run bench:verify                          # 1 GiB, 3 rounds, COMPRESSOR none
 #   SIZE_MIB=128 ROUNDS=1 npm run bench:verify    # smoke run
@@ -28,6 +30,8 @@ BENCH_DIR=${BENCH_DIR:-/tmp/z3-bench}
 
 die() { echo "bench-verify: $*" >&2; exit 1; }
 note() { echo "# $*"; }
+
+command -v /usr/bin/time >/dev/null || die "/usr/bin/time is missing: apt-get install time"
 
 if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
   note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
@@ -62,28 +66,29 @@ remove() {
 }
 trap remove EXIT
 
-seconds() { # command… → wall seconds on stdout; the command's output is discarded
-  local start end
-  start=$(date +%s.%N)
-  "$@" >/dev/null || die "failed: $*"
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+TIMES=$(mktemp)
+measure() { # command… → "<wall s> <cpu s>" (user+sys of the process tree); output discarded
+  /usr/bin/time -f '%e %U %S' -o "$TIMES" "$@" >/dev/null || die "failed: $*"
+  awk '{printf "%s %.2f\n", $1, $2 + $3}' "$TIMES"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-GET_TIMES=() VERIFY_TIMES=()
+GET_TIMES=() VERIFY_TIMES=() GET_CPU=() VERIFY_CPU=()
 for ((round = 1; round <= ROUNDS; round++)); do
-  g=$(seconds node dist/bin/z3-get.js "$KEY")
-  v=$(seconds node dist/bin/z3.js verify --read-data)
-  GET_TIMES+=("$g") VERIFY_TIMES+=("$v")
-  printf 'round %d: z3_get %.2f s, z3 verify --read-data %.2f s\n' "$round" "$g" "$v"
+  read -r g gc < <(measure node dist/bin/z3-get.js "$KEY")
+  read -r v vc < <(measure node dist/bin/z3.js verify --read-data)
+  GET_TIMES+=("$g") VERIFY_TIMES+=("$v") GET_CPU+=("$gc") VERIFY_CPU+=("$vc")
+  printf 'round %d: z3_get %.2f s (cpu %.2f s), z3 verify --read-data %.2f s (cpu %.2f s)\n' \
+    "$round" "$g" "$gc" "$v" "$vc"
 done
+GC=$(printf '%s\n' "${GET_CPU[@]}" | median)
+VC=$(printf '%s\n' "${VERIFY_CPU[@]}" | median)
 G=$(printf '%s\n' "${GET_TIMES[@]}" | median)
 V=$(printf '%s\n' "${VERIFY_TIMES[@]}" | median)
 MIB=$(echo "$BYTES / 1048576" | bc -l)
 RATIO=$(echo "$G / $V" | bc -l)
-printf 'median: z3_get %.2f s (%.0f MiB/s), verify %.2f s (%.0f MiB/s)\n' \
-  "$G" "$(echo "$MIB / $G" | bc -l)" "$V" "$(echo "$MIB / $V" | bc -l)"
+printf 'median: z3_get %.2f s (%.0f MiB/s, cpu %.2f s), verify %.2f s (%.0f MiB/s, cpu %.2f s)\n' \
+  "$G" "$(echo "$MIB / $G" | bc -l)" "$GC" "$V" "$(echo "$MIB / $V" | bc -l)" "$VC"
 VERDICT=$(echo "$RATIO >= 0.8" | bc -l)
 printf 'verify / z3_get throughput: %.2fx (target >= 0.80): %s\n' "$RATIO" \
   "$([[ $VERDICT == 1 ]] && echo PASS || echo FAIL)"

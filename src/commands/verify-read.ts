@@ -4,7 +4,7 @@
  * stage), and parse the ZFS send stream in-process (src/zstream) — no `zfs` involved. A gpg
  * object whose key is not here is checked at the object level only: its bytes against its ETag.
  */
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { StorageError } from '../errors.js';
 import { decompressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
@@ -13,8 +13,8 @@ import type { StageSpec } from '../pipeline/types.js';
 import type { StreamGuids } from '../plan/continuity.js';
 import type { RemoteSnapshot } from '../plan/types.js';
 import type { Backend } from '../storage/backend.js';
-import { downloadStream, openDownload, type DownloadOptions } from '../transfer/downloader.js';
-import { parseZStream, ZStreamParser, type ZStreamReport } from '../zstream/parse.js';
+import { downloadObject, downloadStream, type DownloadOptions } from '../transfer/downloader.js';
+import { ZStreamParser, type ZStreamReport } from '../zstream/parse.js';
 import { checkEtagOfBytes } from './verify-etag.js';
 
 /** What reading one object found. */
@@ -57,9 +57,7 @@ export async function readObjectData(input: ReadObjectInput): Promise<DataVerdic
   };
   try {
     const stage = decompressorStage(input.snapshot.compressor, input.snapshot.key);
-    if (stage === undefined) {
-      return verdictOf(await parseZStream((await openDownload(download)).chunks));
-    }
+    if (stage === undefined) return verdictOf(await parseDownload(download));
     return await readThrough(stage, download, input);
   } catch (err) {
     if (err instanceof StorageError && err.isNotFound) return { reason: 'object missing' };
@@ -104,6 +102,28 @@ async function readThrough(
     return { reason: `decompressor failed: ${err.message}` };
   }
   return verdictOf(parser.finish());
+}
+
+/**
+ * Parse the object's bytes as they arrive, in a sink that is done with each chunk at its write
+ * callback, so the downloader reuses its range buffers (a fresh buffer per range costs a full
+ * garbage collection about every range: see src/transfer/downloader.ts). A failed parse fails
+ * the sink, which stops the download.
+ */
+async function parseDownload(download: DownloadOptions): Promise<ZStreamReport> {
+  const parser = new ZStreamParser();
+  const sink = new Writable({
+    write(chunk: Uint8Array, _encoding, callback) {
+      parser.push(chunk);
+      callback(parser.failed ? new Error('not a sound send stream') : null);
+    },
+  });
+  try {
+    await downloadObject({ ...download, sink, isSinkDoneAtCallback: true });
+  } catch (err) {
+    if (!parser.failed) throw err;
+  }
+  return parser.finish();
 }
 
 /** Push the decompressed bytes into the parser until the end or its first failure. */
