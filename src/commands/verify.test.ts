@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
+import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { injected } from '../testing/faults.js';
 import { testPorts } from './testing/ports.js';
 import { FIXTURE_GUIDS, fixtureStream, putBackup } from './testing/verify-objects.js';
@@ -49,7 +50,7 @@ interface JsonRow {
   note: string | null;
 }
 
-async function verify(mem: MemBackend, extra: Partial<VerifyOptions> = {}) {
+async function verify(mem: MemBackend | FaultyBackend, extra: Partial<VerifyOptions> = {}) {
   const ports = testPorts({ backend: mem, zfs: ZFS_THAT_FAILS });
   const code = await runVerify(options(extra), ports);
   const rows = ports
@@ -180,5 +181,19 @@ describe('z3 verify', () => {
     expect(all).toEqual([...new Set(all)]);
     expect(all).toHaveLength(12);
     expect(readBy.every((names) => names.length < 12)).toBe(true);
+  });
+
+  it('an object deleted after its HEAD: object missing, exit 3', { tags: ['faults'] }, async () => {
+    const mem = chain();
+    const key = 'z3-backup/tank/data@snap2';
+    // The second stat of snap2 is the download's: the object is gone by then.
+    const faulty = new FaultyBackend(mem, (call) => {
+      if (call.op === 'stat' && call.key === key && call.attempt === 2) mem.objects.delete(key);
+    });
+    injected('corrupt data');
+    const { code, byName } = await verify(faulty, { readData: true });
+    expect(byName.get('snap2')?.reason).toBe('object missing');
+    expect(byName.get('snap1')?.ok).toBe(true);
+    expect(code).toBe(EXIT.INTEGRITY);
   });
 });
