@@ -6,7 +6,8 @@ Exit codes:
   2    usage or configuration error (bad option, bad config value, missing BUCKET, a needed
        program such as zfs or pigz not installed); z3 backup: another backup of the same
        dataset and target is running (see --wait)
-  3    integrity error: a backup chain is broken (missing parent, cycle) or diverged; nothing was run
+  3    integrity error: a backup chain is broken (missing parent, cycle) or diverged; nothing was run;
+       z3 verify: a backup is unsound (its row says why)
   4    an external command failed (zfs send/receive, compressor, ssh); the upload was aborted
   5    storage error: the S3 server refused or failed a request
   130  interrupted (SIGINT/SIGTERM); uploads in flight were aborted

@@ -3,20 +3,14 @@
  * defaults: CONCURRENCY and CHUNK_SIZE from the environment and the config file apply).
  */
 import type { Command } from 'commander';
-import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { runVerify } from '../commands/verify.js';
 import { stringOptions } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes-help.js';
-import type { MainContext } from './run-main.js';
+import type { SubcommandInput } from './subcommand.js';
 
 /** Add `verify` to `program`; `globalFlags` reads the options every subcommand shares. */
-export function addVerifyCommand(input: {
-  program: Command;
-  ctx: MainContext;
-  setExit: (code: number) => void;
-  globalFlags: (cmd: Command) => GlobalFlags;
-}): void {
+export function addVerifyCommand(input: SubcommandInput): void {
   input.program
     .command('verify')
     .description(
