@@ -68,6 +68,9 @@ describe('z3 verify, remembered', () => {
       snap1: { at, level: 'data' },
       snap2: { at, level: 'data' },
     });
+    // A later HEAD-only run does not hide that the data was read.
+    expect(await verify(mem, false)).toBe(EXIT.OK);
+    expect((await statusVerified(mem))['snap2']).toEqual({ at, level: 'data' });
     // Replaced by other bytes (another ETag): the old verification no longer counts.
     const cut = mem.objects.get('z3-backup/tank/data@snap1')!;
     mem.put('z3-backup/tank/data@snap1', cut.data.subarray(0, 1000), cut.metadata);

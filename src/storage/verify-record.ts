@@ -48,8 +48,12 @@ export async function readVerifications(path: string): Promise<Map<string, Verif
   return entries;
 }
 
+/** How much a verification level proves: a HEAD-only run must not hide an earlier data read. */
+const DEPTH: Readonly<Record<Verification['level'], number>> = { head: 0, object: 1, data: 2 };
+
 /**
- * Add `updates` to the entries at `path` (a newer entry replaces an older one of the same key).
+ * Add `updates` to the entries at `path`: a new entry replaces the old one of its key unless the
+ * old one is of the same ETag and a deeper level (`data` > `object` > `head`).
  * Keys under `listed.prefix` that are not in `listed.keys` are dropped, so deleted objects leave
  * the file; other datasets' entries stay. Throws the file system error.
  */
@@ -62,7 +66,12 @@ export async function recordVerifications(
   for (const key of entries.keys()) {
     if (key.startsWith(listed.prefix) && !listed.keys.has(key)) entries.delete(key);
   }
-  for (const [key, value] of updates) entries.set(key, value);
+  for (const [key, value] of updates) {
+    const old = entries.get(key);
+    if (old === undefined || old.etag !== value.etag || DEPTH[value.level] >= DEPTH[old.level]) {
+      entries.set(key, value);
+    }
+  }
   const body = JSON.stringify({ version: RECORD_VERSION, entries: Object.fromEntries(entries) });
   await writeOwnFile(path, body);
 }
