@@ -46,7 +46,13 @@ async function commands(): Promise<Command[]> {
     await programOf(runZ3Get, ['key']),
     await programOf(runSshSync, ['host']),
   ];
-  expect(z3.commands.map((c) => c.name())).toEqual(['status', 'backup', 'restore', 'prune']);
+  expect(z3.commands.map((c) => c.name())).toEqual([
+    'status',
+    'backup',
+    'restore',
+    'prune',
+    'verify',
+  ]);
   return [...z3.commands, ...others];
 }
 

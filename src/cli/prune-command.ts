@@ -3,20 +3,14 @@
  * defaults: KEEP_* from the environment and the config file apply when a flag is absent).
  */
 import type { Command } from 'commander';
-import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { runPrune } from '../commands/prune.js';
 import { stringOptions } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes-help.js';
-import type { MainContext } from './run-main.js';
+import type { SubcommandInput } from './subcommand.js';
 
 /** Add `prune` to `program`; `globalFlags` reads the options every subcommand shares. */
-export function addPruneCommand(input: {
-  program: Command;
-  ctx: MainContext;
-  setExit: (code: number) => void;
-  globalFlags: (cmd: Command) => GlobalFlags;
-}): void {
+export function addPruneCommand(input: SubcommandInput): void {
   input.program
     .command('prune')
     .description(

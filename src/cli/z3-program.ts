@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
+import { addVerifyCommand } from './verify-command.js';
 
 /**
  * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
@@ -47,7 +48,7 @@ function globalFlags(cmd: Command): GlobalFlags {
 function buildProgram(ctx: MainContext, setExit: (code: number) => void): Command {
   const program = new Command('z3')
     .description(
-      'ZFS to S3 backup: status, backup, restore and prune of zfs snapshots in an S3 bucket',
+      'ZFS to S3 backup: status, backup, restore, prune and verify of zfs snapshots in an S3 bucket',
     )
     .option(
       '--s3-prefix <S3_PREFIX>',
@@ -168,5 +169,6 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     );
 
   addPruneCommand({ program, ctx, setExit, globalFlags });
+  addVerifyCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

@@ -6,6 +6,7 @@ import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js'
 import { datasetExists } from '../zfs/zfs.js';
 import { withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
+import { lastVerified } from './verify-remember.js';
 
 export interface StatusOptions extends GlobalFlags {
   json: boolean;
@@ -38,7 +39,7 @@ export async function runStatus(opts: StatusOptions, rawPorts: CommandPorts): Pr
   await warnAboutUnknownSections(settings, ports);
   const rows = planStatus({ local: local.snapshots, remote, health });
   if (opts.json) {
-    ports.stdout.write(renderStatusJson(rows));
+    ports.stdout.write(renderStatusJson(rows, await lastVerified(settings, storage, remote)));
     return exitCodeOf(rows);
   }
   const title = renderStatusTitle({

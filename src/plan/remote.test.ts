@@ -69,6 +69,7 @@ describe('parseRemoteSnapshots', () => {
         compressor: 'pigz4',
         size: 5000,
         objectSize: 77,
+        etag: '"x"',
       },
       {
         name: 'pool/fs@b',
@@ -78,6 +79,7 @@ describe('parseRemoteSnapshots', () => {
         compressor: undefined,
         size: 12,
         objectSize: 10,
+        etag: '"x"',
       },
     ]);
   });

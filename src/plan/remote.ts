@@ -60,6 +60,7 @@ export function parseRemoteSnapshots(
       compressor: meta['compressor'],
       size: parseSize(meta['size']),
       objectSize: object.size,
+      etag: object.etag,
       creation: meta['creation'],
       guid: meta['guid'],
       lastModified: object.lastModified,

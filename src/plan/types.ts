@@ -33,6 +33,8 @@ export interface RemoteSnapshot {
   size: number | undefined;
   /** Content length of the object in bytes (compressed, as stored). */
   objectSize: number;
+  /** The object's ETag as listed (`""` when the backend has none); undefined when not known. */
+  etag?: string | undefined;
   /** Raw metadata `creation` (the snapshot's creation, seconds since the epoch); undefined if absent. */
   creation?: string | undefined;
   /** Raw metadata `guid` (the snapshot's guid in decimal); undefined if absent. */

@@ -104,11 +104,20 @@ export async function writeMetadataCache(
   path: string,
   entries: ReadonlyMap<string, CachedMetadata>,
 ): Promise<void> {
+  const body = JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(entries) });
+  await writeOwnFile(path, body);
+}
+
+/**
+ * Replace `path` with `body` atomically (a 0600 temporary file renamed over it), in a directory
+ * created 0700 when missing and refused when someone else could write it (./cache-trust.ts).
+ * For every file z3 keeps in CACHE_DIR. Throws the file system error; the temporary is removed.
+ */
+export async function writeOwnFile(path: string, body: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   // Created by someone else since the run checked it (it did not exist then): write nothing.
   const problem = await cacheDirProblem(dirname(path));
   if (problem !== undefined) throw new Error(problem);
-  const body = JSON.stringify({ version: CACHE_VERSION, entries: Object.fromEntries(entries) });
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temp, body, { mode: 0o600, flag: 'wx' });
@@ -120,7 +129,7 @@ export async function writeMetadataCache(
 }
 
 /** The text of `path` if it is a regular file only this user can write; throws otherwise. */
-async function readOwnFile(path: string): Promise<string> {
+export async function readOwnFile(path: string): Promise<string> {
   const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const stats = await file.stat();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -509,5 +510,44 @@ describe('downloadStream', () => {
     expect(stats.aborted).toBeGreaterThan(0);
     expect(ranges().length).toBeLessThan(10);
     injected('output failure');
+  });
+});
+
+describe('abort listeners', () => {
+  /**
+   * The AWS SDK adds an 'abort' listener to a request's signal for as long as the request runs.
+   * With every range on one shared signal, more than 10 ranges in flight made Node print
+   * MaxListenersExceededWarning on every large z3_get; each range gets its own signal instead.
+   */
+  it('puts one listener per range on its own signal, none piling up on a shared one', async () => {
+    const data = randomBytes(CHUNK * 64);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    let maxListeners = 0;
+    const { faulty, stats } = objectWith(data, async (call) => {
+      if (call.signal !== undefined) {
+        maxListeners = Math.max(maxListeners, getEventListeners(call.signal, 'abort').length);
+      }
+      await sleep(2);
+    });
+    const caller = new AbortController();
+    try {
+      const out = collectingSink();
+      await downloadObject({
+        ...opts(faulty),
+        concurrency: 16,
+        signal: caller.signal,
+        sink: out.sink,
+      });
+      await sleep(10); // warnings are emitted on a later tick
+      expect(out.bytes().equals(data)).toBe(true);
+      expect(stats.maxInFlight).toBe(16);
+      expect(maxListeners).toBe(1);
+      expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

@@ -137,9 +137,10 @@ async function* fetchInOrder(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const { size } = version;
   const ifMatch = version.etag !== '' ? version.etag : undefined;
-  const stop = new AbortController();
-  const signal =
-    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  // One controller per range in flight, aborted from here. Why not one shared signal: the AWS
+  // SDK adds an 'abort' listener per request, and more than 10 ranges on one signal made Node
+  // print MaxListenersExceededWarning on every large download.
+  const ranges = new RangeSignals();
   let failure: { error: unknown } | undefined;
   // Rejects the current wait. Why not Promise.race with one long-lived failure promise: every
   // race leaves a reaction on it that keeps that race's result, i.e. every chunk, reachable.
@@ -151,7 +152,7 @@ async function* fetchInOrder(
   const fail = (error: unknown): void => {
     if (failure !== undefined) return;
     failure = { error };
-    stop.abort(error);
+    ranges.abortAll(error);
     interruptWait?.(error);
   };
   // The caller's abort ends the wait at once, even for a range that ignores its signal.
@@ -172,7 +173,9 @@ async function* fetchInOrder(
       const start = next;
       const end = Math.min(start + options.chunkSize, size) - 1;
       next = end + 1;
+      const { signal, release } = ranges.open();
       const range = fetchRange(options, { start, end, signal, buffers, ifMatch });
+      range.then(release, release);
       // When the caller aborted, its reason (e.g. InterruptedError) is the error to report.
       range.catch((rangeError: unknown) =>
         fail(options.signal?.aborted === true ? options.signal.reason : rangeError),
@@ -206,7 +209,29 @@ async function* fetchInOrder(
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     // Reached on success, failure, or the consumer stopping early: cancel whatever is left.
-    if (!stop.signal.aborted) stop.abort(new Error('download stopped'));
+    ranges.abortAll(new Error('download stopped'));
+  }
+}
+
+/** The abort controllers of the ranges in flight, so that a failure or stop cancels them all. */
+class RangeSignals {
+  private readonly live = new Set<AbortController>();
+  private stopped: { reason: unknown } | undefined;
+
+  /** A signal for one range, and `release` to call once the range settled. */
+  open(): { signal: AbortSignal; release: () => void } {
+    const controller = new AbortController();
+    if (this.stopped !== undefined) controller.abort(this.stopped.reason);
+    else this.live.add(controller);
+    return { signal: controller.signal, release: () => void this.live.delete(controller) };
+  }
+
+  /** Abort every range in flight and every later one; only the first reason counts. */
+  abortAll(reason: unknown): void {
+    if (this.stopped !== undefined) return;
+    this.stopped = { reason };
+    for (const controller of this.live) controller.abort(reason);
+    this.live.clear();
   }
 }
 

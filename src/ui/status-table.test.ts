@@ -136,6 +136,7 @@ describe('renderStatusJson', () => {
         objectSize: 1200,
         snapshot: 'pool/fs@a',
         chainLength: 1,
+        verified: null,
       },
       {
         name: 'b',
@@ -147,6 +148,7 @@ describe('renderStatusJson', () => {
         objectSize: 4,
         snapshot: 'pool/fs@b',
         chainLength: 2,
+        verified: null,
       },
       {
         name: 'c',
@@ -158,6 +160,7 @@ describe('renderStatusJson', () => {
         objectSize: null,
         snapshot: 'pool/fs@c',
         chainLength: null,
+        verified: null,
       },
     ]);
   });

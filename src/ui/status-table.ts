@@ -6,6 +6,12 @@ import { snapshotPart } from '../plan/names.js';
 import type { StatusRow } from '../plan/status.js';
 import { humanizeSize } from './humanize.js';
 
+/** When `z3 verify` last found a backup ok, and how far it looked (`head`, `object`, `data`). */
+export interface LastVerified {
+  at: string;
+  level: string;
+}
+
 const HEADER = ['NAME', 'PARENT', 'TYPE', 'HEALTH', 'LOCAL STATE', 'SIZE'] as const;
 
 /** What the title line names. */
@@ -71,9 +77,13 @@ export function statusCells(row: StatusRow): string[] {
  * `parent` (snapshot part, null when none), `type`, `health` (null when not on S3),
  * `localState` (`ok`/`missing`), `size` (estimated uncompressed bytes, null when unknown),
  * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`),
- * `chainLength` (objects a restore receives, the full included; null when broken or not on S3).
+ * `chainLength` (objects a restore receives, the full included; null when broken or not on S3),
+ * `verified` (the last `z3 verify` that found this very object ok, `{ at, level }`, else null).
  */
-export function renderStatusJson(rows: readonly StatusRow[]): string {
+export function renderStatusJson(
+  rows: readonly StatusRow[],
+  verified: ReadonlyMap<string, LastVerified> = new Map(),
+): string {
   return rows
     .map(
       (row) =>
@@ -87,6 +97,7 @@ export function renderStatusJson(rows: readonly StatusRow[]): string {
           objectSize: row.objectSize ?? null,
           snapshot: row.snapshot,
           chainLength: row.chainLength ?? null,
+          verified: verified.get(row.snapshot) ?? null,
         }) + '\n',
     )
     .join('');

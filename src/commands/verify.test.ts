@@ -1,0 +1,199 @@
+/**
+ * `z3 verify` on the memory backend, with backups made from real OpenZFS 2.1 streams and
+ * compressed by the real `pigz`: sound backups are ok, each corruption is reported with its
+ * reason and exit 3, and `zfs` never runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { EXIT } from '../errors.js';
+import { MemBackend } from '../storage/mem/backend.js';
+import { FaultyBackend } from '../storage/wrappers/faulty.js';
+import { injected } from '../testing/faults.js';
+import { testPorts } from './testing/ports.js';
+import { FIXTURE_GUIDS, fixtureStream, putBackup } from './testing/verify-objects.js';
+import { runVerify, type VerifyOptions } from './verify.js';
+
+const ZFS_THAT_FAILS = '/bin/false';
+
+function options(extra: Partial<VerifyOptions> = {}): VerifyOptions {
+  return {
+    config: undefined,
+    s3Prefix: undefined,
+    filesystem: undefined,
+    snapshotPrefix: undefined,
+    readData: false,
+    readDataSubset: undefined,
+    json: true,
+    concurrency: '3',
+    chunkSize: '5M',
+    ...extra,
+  };
+}
+
+/** A full (`compressor`) and an incremental on top of it (pigz1). */
+function chain(fullCompressor: 'none' | 'pigz1' = 'none'): MemBackend {
+  const mem = new MemBackend();
+  putBackup(mem, { snapshot: 'snap1', stream: fixtureStream('full'), compressor: fullCompressor });
+  putBackup(mem, {
+    snapshot: 'snap2',
+    stream: fixtureStream('incremental'),
+    compressor: 'pigz1',
+    parent: 'snap1',
+  });
+  return mem;
+}
+
+interface JsonRow {
+  name: string;
+  checked: string;
+  ok: boolean;
+  reason: string | null;
+  note: string | null;
+}
+
+async function verify(mem: MemBackend | FaultyBackend, extra: Partial<VerifyOptions> = {}) {
+  const ports = testPorts({ backend: mem, zfs: ZFS_THAT_FAILS });
+  const code = await runVerify(options(extra), ports);
+  const rows = ports
+    .out()
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as JsonRow);
+  const byName = new Map(rows.map((r) => [r.name.replace('tank/data@', ''), r]));
+  return { code, rows, byName, ports };
+}
+
+/** The object `snapshot`'s stored bytes, to corrupt in place. */
+function stored(mem: MemBackend, snapshot: string): { data: Buffer } {
+  return mem.objects.get(`z3-backup/tank/data@${snapshot}`)!;
+}
+
+describe('z3 verify', () => {
+  it('HEADs every object by default: metadata, health, size and ETag ok, exit 0', async () => {
+    const { code, rows } = await verify(chain());
+    expect(rows.map((r) => [r.name, r.checked, r.ok])).toEqual([
+      ['tank/data@snap1', 'head', true],
+      ['tank/data@snap2', 'head', true],
+    ]);
+    expect(code).toBe(EXIT.OK);
+  });
+
+  it('--read-data parses the real streams (none and pigz1) without zfs: all ok', async () => {
+    const { code, rows } = await verify(chain('pigz1'), { readData: true });
+    expect(rows.map((r) => [r.name, r.checked, r.reason])).toEqual([
+      ['tank/data@snap1', 'data', null],
+      ['tank/data@snap2', 'data', null],
+    ]);
+    expect(code).toBe(EXIT.OK);
+  });
+
+  it('prints a table with one row per object by default', async () => {
+    const ports = testPorts({ backend: chain(), zfs: ZFS_THAT_FAILS });
+    expect(await runVerify(options({ json: false, readData: true }), ports)).toBe(EXIT.OK);
+    expect(ports.out()).toBe(
+      'NAME            | CHECKED | RESULT\n' +
+        'tank/data@snap1 | data    | ok\n' +
+        'tank/data@snap2 | data    | ok\n',
+    );
+  });
+
+  it('a byte flipped in the middle: checksum mismatch, exit 3', { tags: ['faults'] }, async () => {
+    const mem = chain();
+    const { data } = stored(mem, 'snap1');
+    data[data.length >> 1] = data[data.length >> 1]! ^ 0x01;
+    injected('corrupt data');
+    const { code, byName } = await verify(mem, { readData: true });
+    expect(byName.get('snap1')?.reason).toMatch(/^checksum mismatch in record \d+/);
+    expect(byName.get('snap2')?.ok).toBe(true);
+    expect(code).toBe(EXIT.INTEGRITY);
+  });
+
+  it('an object cut short: truncated at byte N, exit 3', { tags: ['faults'] }, async () => {
+    const mem = chain();
+    const object = stored(mem, 'snap1');
+    object.data = object.data.subarray(0, 50_000);
+    injected('corrupt data');
+    const { code, byName } = await verify(mem, { readData: true });
+    expect(byName.get('snap1')?.reason).toMatch(/^truncated at byte \d+/);
+    expect(code).toBe(EXIT.INTEGRITY);
+  });
+
+  it(
+    'a compressed object cut short: decompressor failed, exit 3',
+    { tags: ['faults'] },
+    async () => {
+      const mem = chain();
+      const object = stored(mem, 'snap2');
+      object.data = object.data.subarray(0, object.data.length - 100);
+      injected('corrupt data');
+      const { code, byName } = await verify(mem, { readData: true });
+      expect(byName.get('snap2')?.reason).toMatch(/^decompressor failed: .*pigz/);
+      expect(code).toBe(EXIT.INTEGRITY);
+    },
+  );
+
+  it(
+    'an incremental re-labelled with another parent: parent guid mismatch, exit 3',
+    { tags: ['faults'] },
+    async () => {
+      const mem = chain();
+      putBackup(mem, {
+        snapshot: 'snap0',
+        stream: fixtureStream('compressed-c'),
+        compressor: 'none',
+      });
+      mem.objects.get('z3-backup/tank/data@snap2')!.metadata['parent'] = 'tank/data@snap0';
+      injected('corrupt data');
+      const { code, byName } = await verify(mem, { readData: true });
+      expect(byName.get('snap2')?.reason).toBe(
+        `parent guid mismatch: expected ${FIXTURE_GUIDS['compressed-c']}, stream says ${FIXTURE_GUIDS.full}`,
+      );
+      expect(byName.get('snap0')?.ok).toBe(true);
+      expect(code).toBe(EXIT.INTEGRITY);
+    },
+  );
+
+  it('a missing parent and malformed metadata are reported from the HEAD alone', async () => {
+    const mem = chain();
+    mem.objects.get('z3-backup/tank/data@snap2')!.metadata['parent'] = 'tank/data@gone';
+    putBackup(mem, { snapshot: 'snap3', stream: fixtureStream('full'), compressor: 'none' });
+    delete mem.objects.get('z3-backup/tank/data@snap3')!.metadata['size'];
+    const { code, byName } = await verify(mem);
+    expect(byName.get('snap1')?.ok).toBe(true);
+    expect(byName.get('snap2')?.reason).toBe('missing parent');
+    expect(byName.get('snap3')?.reason).toBe('metadata size is missing or not a number: null');
+    expect(code).toBe(EXIT.INTEGRITY);
+  });
+
+  it('--read-data-subset 1/3, 2/3, 3/3 read every object exactly once', async () => {
+    const mem = new MemBackend();
+    for (let i = 1; i <= 12; i += 1) {
+      putBackup(mem, { snapshot: `snap${i}`, stream: fixtureStream('full'), compressor: 'none' });
+    }
+    const readBy = await Promise.all(
+      ['1/3', '2/3', '3/3'].map(async (subset) => {
+        const { code, rows } = await verify(mem, { readDataSubset: subset });
+        expect(code).toBe(EXIT.OK);
+        expect(rows).toHaveLength(12);
+        return rows.filter((r) => r.checked === 'data').map((r) => r.name);
+      }),
+    );
+    const all = readBy.flat().sort();
+    expect(all).toEqual([...new Set(all)]);
+    expect(all).toHaveLength(12);
+    expect(readBy.every((names) => names.length < 12)).toBe(true);
+  });
+
+  it('an object deleted after its HEAD: object missing, exit 3', { tags: ['faults'] }, async () => {
+    const mem = chain();
+    const key = 'z3-backup/tank/data@snap2';
+    // The second stat of snap2 is the download's: the object is gone by then.
+    const faulty = new FaultyBackend(mem, (call) => {
+      if (call.op === 'stat' && call.key === key && call.attempt === 2) mem.objects.delete(key);
+    });
+    injected('corrupt data');
+    const { code, byName } = await verify(faulty, { readData: true });
+    expect(byName.get('snap2')?.reason).toBe('object missing');
+    expect(byName.get('snap1')?.ok).toBe(true);
+    expect(code).toBe(EXIT.INTEGRITY);
+  });
+});
