@@ -34,10 +34,13 @@ describe('planBackup: an incremental keeps its parent raw-ness and compression',
     ['', flags()],
     [undefined, flags('large-blocks', 'embed', 'props')],
     ['w', flags('raw')],
-    ['wL', flags('raw', 'embed')],
+    ['wp', flags('raw', 'embed')],
     ['c', flags('compressed', 'large-blocks')],
     ['wc', flags('raw', 'compressed')],
-    ['Lep', flags()],
+    ['ep', flags()],
+    [undefined, flags('large-blocks')],
+    ['L', flags('large-blocks')],
+    ['wL', flags('raw', 'large-blocks', 'props')],
   ])('parent %j, run %j: appended', (recorded, run) => {
     const remote = [fullBackup('pool/fs@s1', { guid: '11', sendFlags: recorded })];
     expect(plan(remote, { sendFlags: new Set(run) })).toEqual({
@@ -86,6 +89,22 @@ describe('planBackup: an incremental keeps its parent raw-ness and compression',
     const remote = [fullBackup('pool/fs@s1')];
     const result = plan(remote, { mode: 'full', sendFlags: new Set(flags('raw')) });
     expect(result).toMatchObject({ kind: 'steps', steps: [{ snapshot: 'pool/fs@s2' }] });
+  });
+});
+
+describe('planBackup: an incremental keeps -L once its chain has it', () => {
+  it.each([
+    ['L', flags()],
+    ['wL', flags('raw')],
+    ['cLe', flags('compressed', 'embed')],
+  ])('parent %j, run %j: refused (exit 2)', { tags: ['faults'] }, (recorded, run) => {
+    const remote = [fullBackup('pool/fs@s1', { sendFlags: recorded })];
+    const attempt = (): BackupPlan => plan(remote, { sendFlags: new Set(run) });
+    expect(attempt).toThrow(
+      "cannot append an incremental without --large-blocks to pool/fs@s1, sent with it: zfs receive refuses that; pass --large-blocks, or run 'z3 backup --full' to start a new chain without it",
+    );
+    expect(attempt).toThrow(expect.objectContaining({ exitCode: EXIT.USAGE }));
+    injected('bad input');
   });
 });
 

@@ -175,8 +175,9 @@ function endChains(steps: BackupStep[], base: RemoteSnapshot, input: BackupInput
 
 /**
  * Refuse an incremental that no restore could apply on `base`: one sent from a local snapshot
- * that is not the one backed up (same name, other GUID: destroyed and re-created), or one whose
- * raw-ness or compression differs from the base's (a base without `sendflags` was a plain send).
+ * that is not the one backed up (same name, other GUID: destroyed and re-created), one whose
+ * raw-ness or compression differs from the base's (a base without `sendflags` was a plain
+ * send), or one without `-L` on a base sent with it.
  */
 function checkAppendable(input: {
   base: RemoteSnapshot;
@@ -191,11 +192,20 @@ function checkAppendable(input: {
       { hint: fix },
     );
   }
-  const wanted = streamModeOf(input.input.sendFlags ?? new Set());
-  const recorded = streamModeOf(parseRecordedSendFlags(base.sendFlags));
+  const flags = input.input.sendFlags ?? new Set();
+  const baseFlags = parseRecordedSendFlags(base.sendFlags);
+  const wanted = streamModeOf(flags);
+  const recorded = streamModeOf(baseFlags);
   if (wanted !== recorded) {
     throw new UsageError(
       `cannot append a ${wanted} incremental to ${base.name}, a ${recorded} send: a chain keeps its raw and compressed mode; ${fix} with these flags`,
+    );
+  }
+  // zfs receive refuses it: "incremental send stream requires -L (--large-block), to match
+  // previous receive" (OpenZFS 2.1). Adding -L along a chain is fine.
+  if (baseFlags.has('large-blocks') && !flags.has('large-blocks')) {
+    throw new UsageError(
+      `cannot append an incremental without --large-blocks to ${base.name}, sent with it: zfs receive refuses that; pass --large-blocks, or ${fix} without it`,
     );
   }
 }
