@@ -9,7 +9,7 @@ import { EXIT, IntegrityError, UsageError } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { injected } from '../testing/faults.js';
 import { runBackup, type BackupOptions } from './backup.js';
-import { runRestore } from './restore.js';
+import { runRestore, type RestoreOptions } from './restore.js';
 import { runStatus } from './status.js';
 import { backupOptions } from './testing/backup-options.js';
 import { testPorts } from './testing/ports.js';
@@ -19,6 +19,21 @@ const SNAPS = ['tank/data@snap-1', 'tank/data@snap-2', 'tank/data@snap-3'];
 const GLOBAL = { config: undefined, s3Prefix: undefined, filesystem: undefined };
 const options = (over: Partial<BackupOptions> = {}): BackupOptions =>
   backupOptions({ quiet: true, ...over });
+
+/** `z3 restore <snapshot> --target <target> --quiet`. */
+function restoreInto(target: string, snapshot: string): RestoreOptions {
+  return {
+    ...GLOBAL,
+    snapshotPrefix: undefined,
+    snapshot,
+    dryRun: false,
+    force: false,
+    target,
+    concurrency: undefined,
+    chunkSize: undefined,
+    quiet: true,
+  };
+}
 
 /** The argv of every real (not -nvP) `zfs send` the script saw. */
 function sends(zfs: ScriptedZfs): string[] {
@@ -141,7 +156,7 @@ describe('restore of a raw chain', () => {
   let zfs: ScriptedZfs;
   afterEach(() => zfs.cleanup());
 
-  it('receives it and says how to load the key; a plain chain says nothing', async () => {
+  it('receives it and says how to load the key; status --mode shows raw', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 2) } });
     const mem = new MemBackend();
     const raw = { sendFlags: ['raw'] as const };
@@ -149,19 +164,8 @@ describe('restore of a raw chain', () => {
       runBackup(options({ ...raw, ...over }), testPorts({ backend: mem, zfs: zfs.program }));
     expect(await backup({ mode: 'full', snapshot: 'snap-1' })).toBe(EXIT.OK);
     expect(await backup({})).toBe(EXIT.OK);
-    const restore = {
-      ...GLOBAL,
-      snapshotPrefix: undefined,
-      snapshot: 'snap-2',
-      dryRun: false,
-      force: false,
-      target: 'tank/restored',
-      concurrency: undefined,
-      chunkSize: undefined,
-      quiet: true,
-    };
     const ports = testPorts({ backend: mem, zfs: zfs.program });
-    expect(await runRestore(restore, ports)).toBe(EXIT.OK);
+    expect(await runRestore(restoreInto('tank/restored', 'snap-2'), ports)).toBe(EXIT.OK);
     expect(zfs.state().datasets['tank/restored']).toEqual([
       'tank/restored@snap-1',
       'tank/restored@snap-2',
@@ -169,5 +173,24 @@ describe('restore of a raw chain', () => {
     expect(ports.err()).toBe(
       "z3: tank/restored was received encrypted (raw send); load its key with 'zfs load-key tank/restored', then 'zfs mount tank/restored'\n",
     );
+    const status = testPorts({ backend: mem, zfs: zfs.program });
+    const statusFlags = { ...GLOBAL, snapshotPrefix: undefined, json: false, mode: true };
+    expect(await runStatus(statusFlags, status)).toBe(EXIT.OK);
+    expect(status.out().split('\n').slice(1, 4)).toEqual([
+      'NAME   | PARENT | TYPE        | HEALTH | LOCAL STATE | SIZE | MODE',
+      'snap-1 |        | full        | ok     | ok          | 0 M  | raw ',
+      'snap-2 | snap-1 | incremental | ok     | ok          | 0 M  | raw ',
+    ]);
+  });
+
+  it('a plain chain restores without the key notice', async () => {
+    zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
+    const mem = new MemBackend();
+    const full = options({ mode: 'full' });
+    expect(await runBackup(full, testPorts({ backend: mem, zfs: zfs.program }))).toBe(EXIT.OK);
+    const ports = testPorts({ backend: mem, zfs: zfs.program });
+    expect(await runRestore(restoreInto('tank/restored', 'snap-1'), ports)).toBe(EXIT.OK);
+    expect(zfs.state().datasets['tank/restored']).toEqual(['tank/restored@snap-1']);
+    expect(ports.err()).toBe('');
   });
 });
