@@ -10,6 +10,16 @@ import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
+import type { SendFlagName } from '../plan/send-flags.js';
+
+/** `z3 backup` options (commander's camel-case names) and the send flag each one sets. */
+const SEND_FLAG_OPTIONS: readonly (readonly [string, SendFlagName])[] = [
+  ['raw', 'raw'],
+  ['compressed', 'compressed'],
+  ['largeBlocks', 'large-blocks'],
+  ['embed', 'embed'],
+  ['props', 'props'],
+];
 
 /**
  * The `z3` command line: argv → raw options (no defaults here; defaults live in the config
@@ -73,9 +83,14 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     )
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
+    .option('--mode', 'add a MODE column: how each backup was sent (plain, raw, compressed)')
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: { json?: boolean; chainLength?: boolean }, cmd: Command) => {
-      const flags = { json: opts.json === true, chainLength: opts.chainLength === true };
+    .action(async (opts: Record<string, boolean | undefined>, cmd: Command) => {
+      const flags = {
+        json: opts['json'] === true,
+        chainLength: opts['chainLength'] === true,
+        mode: opts['mode'] === true,
+      };
       setExit(await runStatus({ ...globalFlags(cmd), ...flags }, defaultPorts(ctx)));
     });
 
@@ -100,6 +115,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       "send a full when the chain's full is older than 30d, 1m… (FULL_EVERY)",
     )
     .option('--max-chain <N>', 'send a full when the chain is N backups long (MAX_CHAIN)')
+    .option('-w, --raw', 'zfs send -w: encrypted datasets stay encrypted (SEND_FLAGS raw)')
+    .option('-c, --compressed', 'zfs send -c: blocks as compressed on disk (SEND_FLAGS)')
+    .option('-L, --large-blocks', 'zfs send -L: blocks larger than 128K (SEND_FLAGS)')
+    .option('-e, --embed', 'zfs send -e: embedded data blocks (SEND_FLAGS)')
+    .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
@@ -126,6 +146,9 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             maxChain: s('maxChain'),
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
+            sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
+              ([, name]) => name,
+            ),
           },
           defaultPorts(ctx),
         ),

@@ -3,6 +3,12 @@ import { checkProgramsAvailable, compressorStage } from '../pipeline/compressors
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planBackup, type BackupStep } from '../plan/backup.js';
+import {
+  formatSendFlags,
+  sendFlagArgs,
+  type SendFlagName,
+  type SendFlags,
+} from '../plan/send-flags.js';
 import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
@@ -11,7 +17,7 @@ import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
-import { estimateSendSize, sendArgv, sendEstimateArgv } from '../zfs/zfs.js';
+import { estimateSendSize, sendArgv, sendEstimateArgv, type SendArgvOptions } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
@@ -34,6 +40,8 @@ export interface BackupOptions extends GlobalFlags {
   quiet: boolean;
   /** Wait for a running backup of the same dataset and target instead of exiting 2. */
   wait: boolean;
+  /** `--raw`, `--compressed` …: when any is given, these replace SEND_FLAGS. */
+  sendFlags?: readonly SendFlagName[] | undefined;
 }
 
 /**
@@ -97,6 +105,10 @@ async function backUp(input: {
   const { settings, filesystem, opts, ports } = input;
   const { storage, local, remote, health } = input.state;
   if (!local.exists) throw missingDatasetError(filesystem);
+  const sendFlags: SendFlags =
+    opts.sendFlags !== undefined && opts.sendFlags.length > 0
+      ? new Set(opts.sendFlags)
+      : settings.sendFlags;
   const plan = planBackup({
     local: local.snapshots,
     remote,
@@ -107,6 +119,7 @@ async function backUp(input: {
     mode: opts.mode,
     chainLimits: settings.chainLimits,
     now: ports.now(),
+    sendFlags,
   });
   if (plan.kind === 'nothing-to-backup') {
     ports.stderr.write(`${plan.message}\n`);
@@ -121,7 +134,7 @@ async function backUp(input: {
 
   const done: { snapshot: string; size: number }[] = [];
   for (const step of plan.steps) {
-    const estimate = await estimateSendSize(sendEstimateArgv(sendInput(step)), {
+    const estimate = await estimateSendSize(sendEstimateArgv(sendInput(step, sendFlags)), {
       run: zfsRunner(ports),
       signal: ports.signal,
     });
@@ -132,8 +145,9 @@ async function backUp(input: {
       compressor: settings.compressor,
       creation: step.creation,
       guid: step.guid,
+      sendFlags: formatSendFlags(sendFlags),
     });
-    const send = sendArgv(sendInput(step));
+    const send = sendArgv(sendInput(step, sendFlags));
     const stages: StageSpec[] = [{ argv: withProgram(send, ports.zfs) }];
     if (compressor !== undefined) stages.push(compressor);
     if (opts.dryRun) {
@@ -189,10 +203,8 @@ function warnIfShort(input: {
   );
 }
 
-function sendInput(step: BackupStep): { snapshot: string; incrementalFrom?: string } {
-  return step.parent === undefined
-    ? { snapshot: step.snapshot }
-    : { snapshot: step.snapshot, incrementalFrom: step.parent };
+function sendInput(step: BackupStep, flags: SendFlags): SendArgvOptions {
+  return { snapshot: step.snapshot, incrementalFrom: step.parent, flags: sendFlagArgs(flags) };
 }
 
 /** The step as the original would have run it, pasteable into a shell (every name quoted). */

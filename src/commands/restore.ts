@@ -2,6 +2,7 @@ import { checkProgramsAvailable, decompressorStage } from '../pipeline/compresso
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
+import { parseRecordedSendFlags } from '../plan/send-flags.js';
 import type { Settings } from '../config/types.js';
 import type { Storage } from '../storage/open.js';
 import { downloadStream } from '../transfer/downloader.js';
@@ -78,7 +79,18 @@ export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): 
     const stages = stagesOf(step);
     await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports });
   }
+  const isRaw = plan.steps.some((step) => parseRecordedSendFlags(step.source.sendFlags).has('raw'));
+  if (isRaw) ports.stderr.write(`${rawChainNotice(target)}\n`);
   return 0;
+}
+
+/**
+ * A raw chain (`sendflags` with `w`) arrives encrypted: zfs receives it without the key, and
+ * the dataset cannot be mounted until the user loads it (the key never left the source host).
+ */
+function rawChainNotice(target: string): string {
+  const dataset = quoteCommand([target]);
+  return `z3: ${target} was received encrypted (raw send); load its key with 'zfs load-key ${dataset}', then 'zfs mount ${dataset}'`;
 }
 
 interface ReceiveStepInput {

@@ -12,6 +12,8 @@ export interface StatusOptions extends GlobalFlags {
   json: boolean;
   /** Add the CHAIN column (chain length) to the table; `--json` always has `chainLength`. */
   chainLength?: boolean;
+  /** Add the MODE column (raw / compressed / plain send); `--json` always has `mode`. */
+  mode?: boolean;
 }
 
 /**
@@ -48,7 +50,10 @@ export async function runStatus(opts: StatusOptions, rawPorts: CommandPorts): Pr
     bucket: storage.name,
     s3PrefixRaw: settings.s3PrefixRaw,
   });
-  const table = renderStatusTable(rows, { withChainLength: opts.chainLength === true });
+  const table = renderStatusTable(rows, {
+    withChainLength: opts.chainLength === true,
+    withMode: opts.mode === true,
+  });
   ports.stdout.write(`${title}\n${table}`);
   return exitCodeOf(rows);
 }

@@ -287,6 +287,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       lockDir: LOCK_DIR_HERE,
       retention: {},
       chainLimits: {},
+      sendFlags: new Set(),
       configFile: undefined,
     } satisfies Settings);
   });
@@ -531,6 +532,20 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
     expect(configError(() => resolveSettings(sources('[main]\nmax_retries = 0\n'), {}))).toBe(
       `${FILE} [main] MAX_RETRIES: expected a whole number from 1 to 100`,
     );
+  });
+
+  it('SEND_FLAGS: an unknown flag names file and section', () => {
+    expect(configError(() => resolveSettings(inFs('SEND_FLAGS', 'raw -R'), {}))).toBe(
+      `${FILE} [fs:tank/a] SEND_FLAGS: unknown flag '-R'; expected raw (-w), compressed (-c), large-blocks (-L), embed (-e), props (-p)`,
+    );
+  });
+
+  it('SEND_FLAGS from [fs:] over [main]', () => {
+    const text = ini({
+      main: { FILESYSTEM: 'tank/a', SEND_FLAGS: '-c' },
+      'fs:tank/a': { SEND_FLAGS: 'raw, large-blocks' },
+    });
+    expect([...resolveSettings(sources(text), {}).sendFlags]).toEqual(['raw', 'large-blocks']);
   });
 
   it('names the environment for environment values', () => {

@@ -10,6 +10,7 @@ import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
+import { parseSendFlags } from '../plan/send-flags.js';
 import { MAX_PART_SIZE } from '../transfer/part-size.js';
 
 /**
@@ -47,6 +48,7 @@ export const CONFIG_KEYS = [
   'KEEP_WITHIN',
   'FULL_EVERY',
   'MAX_CHAIN',
+  'SEND_FLAGS',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -192,6 +194,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
+    sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
     configFile: describeConfigFile(sources),
   };
 }

@@ -1,5 +1,6 @@
 import type { ChainLimits } from '../plan/backup.js';
 import type { RetentionPolicy } from '../plan/retention.js';
+import type { SendFlags } from '../plan/send-flags.js';
 
 /**
  * The resolved settings of one run (for one dataset). Produced only by `resolveSettings`
@@ -80,6 +81,11 @@ export interface Settings {
   retention: RetentionPolicy;
   /** FULL_EVERY and MAX_CHAIN: when `z3 backup` ends a chain with a full; `{}` when unset. */
   chainLimits: ChainLimits;
+  /**
+   * SEND_FLAGS: the `zfs send` flags of `z3 backup` (raw, compressed, large-blocks, embed,
+   * props); empty by default. `backup --raw` … replace them when any is given.
+   */
+  sendFlags: SendFlags;
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.

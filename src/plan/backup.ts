@@ -2,12 +2,13 @@
  * What `z3 backup` has to send (spec 6.1–6.3), decided before anything runs: a broken chain on
  * S3 or a missing base fails here, so no upload starts.
  */
-import { UsageError } from '../errors.js';
+import { IntegrityError, UsageError } from '../errors.js';
 import { backupTime } from './backup-time.js';
 import { chainPositions } from './chain.js';
 import { brokenSnapshotError, healthOf } from './health.js';
 import { joinSnapshotName } from './names.js';
 import { isZeroDuration, subtractDuration, type KeepDuration } from './retention.js';
+import { parseRecordedSendFlags, streamModeOf, type SendFlags } from './send-flags.js';
 import type { HealthMap, LocalSnapshot, RemoteSnapshot } from './types.js';
 
 /** One object to write: `zfs send [-i <parent>] <snapshot>` uploaded under the snapshot's key. */
@@ -63,12 +64,15 @@ export interface BackupInput {
   chainLimits?: ChainLimits | undefined;
   /** Milliseconds since the epoch: the time of a snapshot whose own time is unknown. */
   now?: number | undefined;
+  /** The `zfs send` flags of this run (SEND_FLAGS, `--raw` …); absent: a plain send. */
+  sendFlags?: SendFlags | undefined;
 }
 
 /**
  * Plan a backup. Throws UsageError (exit 2) when `--snapshot` names no selected local snapshot
- * (`Failed to get the snapshot <fs>@<X>`) or when an incremental has no base on S3;
- * IntegrityError (exit 3) when the walk meets an unhealthy backup.
+ * (`Failed to get the snapshot <fs>@<X>`), when an incremental has no base on S3, or when its
+ * send flags would differ in mode from its base's (`checkAppendable`); IntegrityError (exit 3)
+ * when the walk meets an unhealthy backup, or a base whose local snapshot is another one.
  */
 export function planBackup(input: BackupInput): BackupPlan {
   const { local, filesystem } = input;
@@ -123,7 +127,11 @@ function planIncremental(input: BackupInput, targetIndex: number): BackupPlan {
         );
       }
       if (queued.length === 0) return { kind: 'nothing-to-do', target: current };
-      return { kind: 'steps', steps: endChains(queued.reverse(), remote, input) };
+      const steps = endChains(queued.reverse(), remote, input);
+      if (steps[0]?.parent !== undefined) {
+        checkAppendable({ base: remote, local: input.local[i] as LocalSnapshot, input });
+      }
+      return { kind: 'steps', steps };
     }
     queued.push(stepOf(input.local[i] as LocalSnapshot, input.local[i - 1]));
   }
@@ -163,4 +171,41 @@ function endChains(steps: BackupStep[], base: RemoteSnapshot, input: BackupInput
     fullTime = stepTime;
     return { ...step, parent: undefined, endsChain: end };
   });
+}
+
+/**
+ * Refuse an incremental that no restore could apply on `base`: one sent from a local snapshot
+ * that is not the one backed up (same name, other GUID: destroyed and re-created), one whose
+ * raw-ness or compression differs from the base's (a base without `sendflags` was a plain
+ * send), or one without `-L` on a base sent with it.
+ */
+function checkAppendable(input: {
+  base: RemoteSnapshot;
+  local: LocalSnapshot;
+  input: BackupInput;
+}): void {
+  const { base, local } = input;
+  const fix = `run 'z3 backup --full' to start a new chain`;
+  if (base.guid !== undefined && local.guid !== undefined && base.guid !== local.guid) {
+    throw new IntegrityError(
+      `${local.name} is not the snapshot backed up under that name (guid ${local.guid}, backup's guid ${base.guid}): an incremental from it cannot be restored`,
+      { hint: fix },
+    );
+  }
+  const flags = input.input.sendFlags ?? new Set();
+  const baseFlags = parseRecordedSendFlags(base.sendFlags);
+  const wanted = streamModeOf(flags);
+  const recorded = streamModeOf(baseFlags);
+  if (wanted !== recorded) {
+    throw new UsageError(
+      `cannot append a ${wanted} incremental to ${base.name}, a ${recorded} send: a chain keeps its raw and compressed mode; ${fix} with these flags`,
+    );
+  }
+  // zfs receive refuses it: "incremental send stream requires -L (--large-block), to match
+  // previous receive" (OpenZFS 2.1). Adding -L along a chain is fine.
+  if (baseFlags.has('large-blocks') && !flags.has('large-blocks')) {
+    throw new UsageError(
+      `cannot append an incremental without --large-blocks to ${base.name}, sent with it: zfs receive refuses that; pass --large-blocks, or ${fix} without it`,
+    );
+  }
 }

@@ -146,6 +146,14 @@ describe('buildBackupMetadata (spec 4.3)', () => {
       { size: 7, compressor: 'none', creation: 1793491200, guid: '18446744073709551557' },
       { size: '7', isfull: 'true', creation: '1793491200', guid: '18446744073709551557' },
     ],
+    [
+      { size: 7, parent: 'pool/fs@a', compressor: 'none', sendFlags: 'wL' },
+      { size: '7', parent: 'pool/fs@a', sendflags: 'wL' },
+    ],
+    [
+      { size: 7, compressor: 'none', sendFlags: '' },
+      { size: '7', isfull: 'true' },
+    ],
   ])('%j → %j', (input, metadata) => {
     expect(buildBackupMetadata(input)).toEqual(metadata);
   });
@@ -157,6 +165,7 @@ describe('buildBackupMetadata (spec 4.3)', () => {
       compressor: 'gpg',
       creation: 1793491200,
       guid: '99',
+      sendFlags: 'wc',
     });
     const [snapshot] = parseRemoteSnapshots('p', [object('p/pool/fs@b', metadata)]);
     expect(snapshot).toMatchObject({
@@ -166,6 +175,7 @@ describe('buildBackupMetadata (spec 4.3)', () => {
       size: 42,
       creation: '1793491200',
       guid: '99',
+      sendFlags: 'wc',
     });
   });
 });

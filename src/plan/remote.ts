@@ -63,6 +63,7 @@ export function parseRemoteSnapshots(
       etag: object.etag,
       creation: meta['creation'],
       guid: meta['guid'],
+      sendFlags: meta['sendflags'],
       lastModified: object.lastModified,
       storageClass: object.storageClass,
     });
@@ -89,14 +90,17 @@ export interface BackupMetadataInput {
   creation?: number | undefined;
   /** The snapshot's guid in decimal; undefined records nothing. */
   guid?: string | undefined;
+  /** The `zfs send` flags as letters (`formatSendFlags`); undefined or `''` records nothing. */
+  sendFlags?: string | undefined;
 }
 
 /**
  * The user metadata of a backup object: spec 4.3 exactly (`size`; `isfull=true` for a full
  * backup or `parent=<dataset@snap>` for an incremental; `compressor` unless it is `none`), plus
- * two keys of our own that Python z3 ignores (spec 0 allows new keys): `creation`, the time of
- * the snapshot for retention (src/plan/backup-time.ts), and `guid`, which the snapshot's stream
- * names, so a chain can be checked against the streams.
+ * keys of our own that Python z3 ignores (spec 0 allows new keys): `creation`, the time of the
+ * snapshot for retention (src/plan/backup-time.ts); `guid`, which the snapshot's stream names,
+ * so a chain can be checked against the local snapshots; and `sendflags` (`wcLep` letters of `zfs
+ * send`, only when there are any), which an incremental must match (src/plan/send-flags.ts).
  */
 export function buildBackupMetadata(input: BackupMetadataInput): Record<string, string> {
   const metadata: Record<string, string> = { size: String(input.size) };
@@ -105,5 +109,8 @@ export function buildBackupMetadata(input: BackupMetadataInput): Record<string, 
   if (input.compressor !== 'none') metadata['compressor'] = input.compressor;
   if (input.creation !== undefined) metadata['creation'] = String(input.creation);
   if (input.guid !== undefined) metadata['guid'] = input.guid;
+  if (input.sendFlags !== undefined && input.sendFlags !== '') {
+    metadata['sendflags'] = input.sendFlags;
+  }
   return metadata;
 }

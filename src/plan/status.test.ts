@@ -44,6 +44,8 @@ describe('planStatus', () => {
         parent: undefined,
         health: 'ok',
         isLocal: true,
+        isGuidDifferent: false,
+        sendFlags: undefined,
         size: 100,
         objectSize: 40,
         chainLength: 1,
@@ -55,6 +57,8 @@ describe('planStatus', () => {
         parent: 'pool/fs@a',
         health: 'ok',
         isLocal: false,
+        isGuidDifferent: false,
+        sendFlags: undefined,
         size: undefined,
         objectSize: 4,
         chainLength: 2,
@@ -66,6 +70,8 @@ describe('planStatus', () => {
         parent: undefined,
         health: undefined,
         isLocal: true,
+        isGuidDifferent: false,
+        sendFlags: undefined,
         size: undefined,
         objectSize: undefined,
         chainLength: undefined,
@@ -87,6 +93,31 @@ describe('planStatus', () => {
       ['snap_8', undefined],
       ['snap_9', undefined],
     ]);
+  });
+
+  it.each([
+    ['both recorded, equal', '7', '7', false],
+    ['both recorded, different (re-created)', '7', '8', true],
+    ['no guid recorded (older z3, Python z3)', '7', undefined, false],
+    ['no local guid', undefined, '8', false],
+  ])('guid %s: isGuidDifferent %s', (_, localGuid, recorded, isDifferent) => {
+    const rows = status(
+      [{ name: 'pool/fs@a', guid: localGuid }],
+      [fullBackup('pool/fs@a', { guid: recorded })],
+    );
+    expect(rows.map((r) => [r.isLocal, r.isGuidDifferent])).toEqual([[true, isDifferent]]);
+  });
+
+  it('carries the recorded send flags; none recorded or empty is a plain send', () => {
+    const rows = status(
+      [],
+      [
+        fullBackup('pool/fs@a', { sendFlags: 'wL' }),
+        incrementalBackup('pool/fs@b', 'pool/fs@a', { sendFlags: '' }),
+        incrementalBackup('pool/fs@c', 'pool/fs@b'),
+      ],
+    );
+    expect(rows.map((r) => r.sendFlags)).toEqual(['wL', undefined, undefined]);
   });
 
   it('pairs by exact full name only', () => {

@@ -25,6 +25,13 @@ export interface StatusRow {
   health: Health | undefined;
   /** Whether the snapshot exists locally (LOCAL STATE `ok` / `missing`). */
   isLocal: boolean;
+  /**
+   * The local snapshot of that name is not the one backed up: both guids are known and differ
+   * (destroyed and re-created). LOCAL STATE `differs`; an incremental from it is refused.
+   */
+  isGuidDifferent: boolean;
+  /** The backup's `zfs send` flags as recorded (`sendflags` letters); undefined: a plain send or not on S3. */
+  sendFlags: string | undefined;
   /** Metadata `size` (estimated uncompressed bytes); undefined when unknown or not on S3. */
   size: number | undefined;
   /** Bytes stored on S3 (compressed); undefined when not on S3. */
@@ -55,15 +62,15 @@ export function planStatus(input: StatusInput): StatusRow[] {
   const remoteByName = new Map(input.remote.map((snapshot) => [snapshot.name, snapshot]));
   const localNames = new Set(input.local.map((snapshot) => snapshot.name));
   const chains = chainPositions(input.remote, input.health);
-  const row = (remote: RemoteSnapshot, isLocal: boolean): StatusRow =>
-    remoteRow({ remote, isLocal, health: input.health, chains });
+  const row = (remote: RemoteSnapshot, local: LocalSnapshot | undefined): StatusRow =>
+    remoteRow({ remote, local, health: input.health, chains });
   const rows: StatusRow[] = [];
   for (const local of input.local) {
     const remote = remoteByName.get(local.name);
-    rows.push(remote === undefined ? localOnlyRow(local) : row(remote, true));
+    rows.push(remote === undefined ? localOnlyRow(local) : row(remote, local));
   }
   for (const remote of remoteByName.values()) {
-    if (!localNames.has(remote.name)) rows.push(row(remote, false));
+    if (!localNames.has(remote.name)) rows.push(row(remote, undefined));
   }
   return rows.sort(
     (a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.snapshot, b.snapshot),
@@ -78,6 +85,8 @@ function localOnlyRow(local: LocalSnapshot): StatusRow {
     parent: undefined,
     health: undefined,
     isLocal: true,
+    isGuidDifferent: false,
+    sendFlags: undefined,
     size: undefined,
     objectSize: undefined,
     chainLength: undefined,
@@ -86,18 +95,22 @@ function localOnlyRow(local: LocalSnapshot): StatusRow {
 
 function remoteRow(input: {
   remote: RemoteSnapshot;
-  isLocal: boolean;
+  local: LocalSnapshot | undefined;
   health: HealthMap;
   chains: ReadonlyMap<string, ChainPosition>;
 }): StatusRow {
-  const { remote, isLocal, health } = input;
+  const { remote, local, health } = input;
+  const localGuid = local?.guid;
   return {
     snapshot: remote.name,
     name: snapshotPart(remote.name),
     type: remote.isFull ? 'full' : 'incremental',
     parent: remote.isFull ? undefined : remote.parent,
     health: healthOf(remote, health),
-    isLocal,
+    isLocal: local !== undefined,
+    isGuidDifferent:
+      localGuid !== undefined && remote.guid !== undefined && localGuid !== remote.guid,
+    sendFlags: remote.sendFlags === '' ? undefined : remote.sendFlags,
     size: remote.size,
     objectSize: remote.objectSize,
     chainLength: input.chains.get(remote.name)?.length,

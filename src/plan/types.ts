@@ -39,6 +39,8 @@ export interface RemoteSnapshot {
   creation?: string | undefined;
   /** Raw metadata `guid` (the snapshot's guid in decimal); undefined if absent. */
   guid?: string | undefined;
+  /** Raw metadata `sendflags` (zfs send letters, e.g. `wc`); undefined for a plain send. */
+  sendFlags?: string | undefined;
   /** The object's LastModified (ISO 8601) from the listing; undefined or `""` when unknown. */
   lastModified?: string | undefined;
   /** The object's storage class from the listing (S3: `STANDARD` when the server says none); undefined when unknown. */

@@ -112,10 +112,56 @@ describe('renderStatusTable with the chain length', () => {
   });
 });
 
+describe('renderStatusTable: LOCAL STATE differs, MODE', () => {
+  const remote = [
+    fullBackup('pool/fs@a', { guid: '1', sendFlags: 'wc' }),
+    incrementalBackup('pool/fs@b', 'pool/fs@a', { guid: '2', sendFlags: 'w' }),
+    incrementalBackup('pool/fs@c', 'pool/fs@b', { guid: '3' }),
+  ];
+  const local = [
+    { name: 'pool/fs@a', guid: '1' },
+    { name: 'pool/fs@b', guid: '9' },
+    { name: 'pool/fs@d', guid: '4' },
+  ];
+  const rows = (): StatusRow[] => planStatus({ local, remote, health: computeHealth(remote) });
+
+  it('shows differs for a local snapshot with another guid; the columns stay the six', () => {
+    expect(renderStatusTable(rows())).toBe(
+      [
+        'NAME | PARENT | TYPE        | HEALTH | LOCAL STATE | SIZE',
+        'a    |        | full        | ok     | ok          |     ',
+        'b    | a      | incremental | ok     | differs     |     ',
+        'c    | b      | incremental | ok     | missing     |     ',
+        'd    | -      | missing     | -      | ok          |     ',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('adds a MODE column only when asked', () => {
+    expect(renderStatusTable(rows(), { withMode: true }).split('\n')).toEqual([
+      'NAME | PARENT | TYPE        | HEALTH | LOCAL STATE | SIZE | MODE          ',
+      'a    |        | full        | ok     | ok          |      | raw+compressed',
+      'b    | a      | incremental | ok     | differs     |      | raw           ',
+      'c    | b      | incremental | ok     | missing     |      | plain         ',
+      'd    | -      | missing     | -      | ok          |      |               ',
+      '',
+    ]);
+  });
+
+  it('JSON: localState differs', () => {
+    const states = renderStatusJson(rows())
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { localState: string }).localState);
+    expect(states).toEqual(['ok', 'differs', 'missing', 'ok']);
+  });
+});
+
 describe('renderStatusJson', () => {
   it('writes one JSON object per line, sizes in bytes, null when absent', () => {
     const remote = [
-      fullBackup('pool/fs@a', { size: 5000, objectSize: 1200 }),
+      fullBackup('pool/fs@a', { size: 5000, objectSize: 1200, sendFlags: 'wL' }),
       incrementalBackup('pool/fs@b', 'pool/fs@a'),
     ];
     const rows = planStatus({
@@ -136,6 +182,8 @@ describe('renderStatusJson', () => {
         objectSize: 1200,
         snapshot: 'pool/fs@a',
         chainLength: 1,
+        mode: 'raw',
+        sendFlags: 'wL',
         verified: null,
       },
       {
@@ -148,6 +196,8 @@ describe('renderStatusJson', () => {
         objectSize: 4,
         snapshot: 'pool/fs@b',
         chainLength: 2,
+        mode: 'plain',
+        sendFlags: '',
         verified: null,
       },
       {
@@ -160,6 +210,8 @@ describe('renderStatusJson', () => {
         objectSize: null,
         snapshot: 'pool/fs@c',
         chainLength: null,
+        mode: null,
+        sendFlags: null,
         verified: null,
       },
     ]);

@@ -3,6 +3,7 @@
  * scripts parse it, so it matches the original byte for byte, trailing spaces included.
  */
 import { snapshotPart } from '../plan/names.js';
+import { parseRecordedSendFlags, streamModeOf } from '../plan/send-flags.js';
 import type { StatusRow } from '../plan/status.js';
 import { humanizeSize } from './humanize.js';
 
@@ -37,14 +38,19 @@ export function renderStatusTitle(input: StatusTitleInput): string {
  */
 export function renderStatusTable(
   rows: readonly StatusRow[],
-  options: { withChainLength?: boolean } = {},
+  options: { withChainLength?: boolean; withMode?: boolean } = {},
 ): string {
   const header: string[] = [...HEADER];
   const lines: string[][] = [header, ...rows.map(statusCells)];
-  // Opt-in (`status --chain-length`): the six columns are the original's, which scripts parse.
+  // Opt-in (`status --chain-length`, `--mode`): the six columns are the original's, which
+  // scripts parse.
   if (options.withChainLength === true) {
     header.push('CHAIN');
     rows.forEach((row, i) => lines[i + 1]?.push(row.chainLength?.toString() ?? ''));
+  }
+  if (options.withMode === true) {
+    header.push('MODE');
+    rows.forEach((row, i) => lines[i + 1]?.push(modeOf(row) ?? ''));
   }
   const widths = header.map((_, column) =>
     lines.reduce((widest, cells) => Math.max(widest, codePointLength(cells[column] ?? '')), 0),
@@ -56,11 +62,11 @@ export function renderStatusTable(
 
 /**
  * The six cells of a row. A backup: NAME, parent's snapshot part (the raw value when it has no
- * `@`, where the original crashed; empty for a full backup), `full`/`incremental`, health, `ok`
- * or `missing`, human size or empty. A local-only snapshot: NAME, `-`, `missing`, `-`, `ok`, empty.
+ * `@`, where the original crashed; empty for a full backup), `full`/`incremental`, health, LOCAL
+ * STATE, human size or empty. A local-only snapshot: NAME, `-`, `missing`, `-`, `ok`, empty.
  */
 export function statusCells(row: StatusRow): string[] {
-  const localState = row.isLocal ? 'ok' : 'missing';
+  const localState = localStateOf(row);
   if (row.type === 'missing') return [row.name, '-', 'missing', '-', localState, ''];
   return [
     row.name,
@@ -78,7 +84,9 @@ export function statusCells(row: StatusRow): string[] {
  * `localState` (`ok`/`missing`), `size` (estimated uncompressed bytes, null when unknown),
  * `objectSize` (stored bytes, null when not on S3), `snapshot` (full `<dataset>@<snapshot>`),
  * `chainLength` (objects a restore receives, the full included; null when broken or not on S3),
- * `verified` (the last `z3 verify` that found this very object ok, `{ at, level }`, else null).
+ * `verified` (the last `z3 verify` that found this very object ok, `{ at, level }`, else null),
+ * `mode` (`plain`, `raw`, `compressed` or `raw+compressed`; null when not on S3) and `sendFlags`
+ * (the recorded `zfs send` letters, `''` for none; null when not on S3).
  */
 export function renderStatusJson(
   rows: readonly StatusRow[],
@@ -92,15 +100,32 @@ export function renderStatusJson(
           parent: row.parent === undefined ? null : snapshotPart(row.parent),
           type: row.type,
           health: row.health ?? null,
-          localState: row.isLocal ? 'ok' : 'missing',
+          localState: localStateOf(row),
           size: row.size ?? null,
           objectSize: row.objectSize ?? null,
           snapshot: row.snapshot,
           chainLength: row.chainLength ?? null,
+          mode: modeOf(row) ?? null,
+          sendFlags: row.type === 'missing' ? null : (row.sendFlags ?? ''),
           verified: verified.get(row.snapshot) ?? null,
         }) + '\n',
     )
     .join('');
+}
+
+/**
+ * LOCAL STATE: `ok` / `missing` as the original prints; `differs` (ours) when the local snapshot
+ * of that name has another guid than the one backed up, so it is not the same snapshot.
+ */
+function localStateOf(row: StatusRow): 'ok' | 'missing' | 'differs' {
+  if (!row.isLocal) return 'missing';
+  return row.isGuidDifferent ? 'differs' : 'ok';
+}
+
+/** The stream mode a backup was sent with; undefined for a snapshot not on S3. */
+function modeOf(row: StatusRow): string | undefined {
+  if (row.type === 'missing') return undefined;
+  return streamModeOf(parseRecordedSendFlags(row.sendFlags));
 }
 
 function codePointLength(text: string): number {

@@ -32,6 +32,8 @@ export interface ScriptedZfsState {
    * SCRIPTED_CREATION_BASE plus a day per position in its dataset. Its guid is 1000 + position.
    */
   creations?: Record<string, number>;
+  /** Per snapshot (full name): its guid instead of 1000 + position (a re-created snapshot). */
+  guids?: Record<string, string>;
   /** Per snapshot (full name): how its send behaves. */
   sends?: Record<string, ScriptedSend>;
   /** What `zfs receive` got, in order (written by the script). */
@@ -103,7 +105,8 @@ if (cmd === 'list') {
   save();
   if (rest.includes('snapshot')) {
     const creation = (s, i) => (state.creations || {})[s] ?? CREATION_BASE + i * 86400;
-    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\t' + creation(s, i) + '\t' + (1000 + i) + '\n').join(''));
+    const guid = (s, i) => (state.guids || {})[s] ?? String(1000 + i);
+    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\t' + creation(s, i) + '\t' + guid(s, i) + '\n').join(''));
   } else process.stdout.write(ds + '\n');
 } else if (cmd === 'send') {
   const snap = rest[rest.length - 1];
