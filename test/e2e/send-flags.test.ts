@@ -5,7 +5,16 @@
 // name (another guid): status shows `differs`, backup refuses the incremental.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, destroyPool, requireVm, runCli, shq, snapshot, vm } from './harness.js';
-import { expectOk, SNAP_PREFIX, treeOf, z3Run, type Z3Run } from './z3-helpers.js';
+import { gunzipSync } from 'node:zlib';
+import {
+  expectOk,
+  noZfsPath,
+  SNAP_PREFIX,
+  treeOf,
+  verifyReadData,
+  z3Run,
+  type Z3Run,
+} from './z3-helpers.js';
 import { injected } from '../../src/testing/faults.js';
 
 const POOL = 'z3flags';
@@ -38,6 +47,17 @@ async function writeText(
 }
 
 /** The stored bytes of `key`, as z3_get downloads them. */
+/** `z3 verify --read-data` of `run` with no zfs on PATH: `count` objects, each parsed ok. */
+async function expectVerifiedWithoutZfs(run: Z3Run, count: number): Promise<void> {
+  const noZfs = noZfsPath();
+  const { r, rows } = await verifyReadData(run, noZfs.env);
+  expect(r.code, r.stderr).toBe(0);
+  expect(rows.map((row) => [row.checked, row.reason])).toEqual(
+    Array.from({ length: count }, () => ['data', null]),
+  );
+  expect(noZfs.ran()).toBe(false);
+}
+
 async function download(key: string): Promise<Buffer> {
   const r = await runCli('z3_get', [key]);
   expect(r.code, r.stderr).toBe(0);
@@ -60,7 +80,9 @@ describe('raw sends of an encrypted dataset', () => {
       await writeText(dataset, `notes${n}.txt`, MARKER, 2000);
       await snapshot(snap(dataset, n));
       const mode = n === 1 ? ['--full'] : [];
-      const args = ['backup', ...mode, '--raw', '--compressor', 'none', '--quiet'];
+      // the last incremental through pigz1: z3 verify reads both compressors below
+      const compressor = n === 3 ? 'pigz1' : 'none';
+      const args = ['backup', ...mode, '--raw', '--compressor', compressor, '--quiet'];
       expectOk(await run.z3(args));
     }
     const tree = await treeOf(`/${dataset}`);
@@ -70,11 +92,14 @@ describe('raw sends of an encrypted dataset', () => {
       ),
     );
     expect(metas.map((m) => m?.['sendflags'])).toEqual(['w', 'w', 'w']);
-    for (const n of [1, 2, 3]) {
+    for (const n of [1, 2]) {
       const stored = await download(`${run.prefix}/${snap(dataset, n)}`);
       expect(stored.length).toBeGreaterThan(0);
       expect(stored.includes(Buffer.from(MARKER)), `object ${n}`).toBe(false);
     }
+    const third = gunzipSync(await download(`${run.prefix}/${snap(dataset, 3)}`));
+    expect(third.includes(Buffer.from(MARKER)), 'object 3, decompressed').toBe(false);
+    await expectVerifiedWithoutZfs(run, 3);
     // the control: a plain send of the same snapshot does carry the marker
     const plain = await z3Run('flags-raw-control', dataset);
     expectOk(
@@ -148,6 +173,10 @@ describe('compressed sends of an lz4 dataset', () => {
       await objectSize(plain, snap(dataset, 1)),
     ];
     expect(sizes[0], `compressed ${sizes[0]}, plain ${sizes[1]}`).toBeLessThan((sizes[1] ?? 0) / 2);
+    await writeText(dataset, 'log2.txt', 'another compressible line', 20_000);
+    await snapshot(snap(dataset, 2));
+    expectOk(await compressed.z3(['backup', '--compressed', '--compressor', 'pigz1', '--quiet']));
+    await expectVerifiedWithoutZfs(compressed, 2);
     const target = `${POOL}/lz4-restored`;
     expectOk(await compressed.z3(['restore', `${SNAP_PREFIX}-1`, '--target', target, '--quiet']));
     expect(await treeOf(`/${target}`)).toEqual(tree);

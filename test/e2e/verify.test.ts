@@ -2,46 +2,23 @@
 // `z3 verify --read-data` on a host where zfs is not on PATH (a tripwire `zfs` records any run):
 // every backup ok; a byte flipped on the server and an object cut short are each reported with
 // their reason and exit 3.
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { injected } from '../../src/testing/faults.js';
 import { testClient, testS3 } from '../s3-env.js';
 import { createPool, destroyPool, requireVm, vm } from './harness.js';
-import { expectOk, makeHistory, z3Run, type Z3Run } from './z3-helpers.js';
+import {
+  expectOk,
+  makeHistory,
+  noZfsPath,
+  verifyReadData as verify,
+  z3Run,
+  type Z3Run,
+} from './z3-helpers.js';
 
 const POOL = 'z3verify';
 const DATASET = `${POOL}/data`;
 const snapOf = (full: string): string => full.slice(full.indexOf('@') + 1);
-
-/** PATH without the zfs shims, with a `zfs` first that only records that it ran. */
-function noZfsPath(): { env: Record<string, string>; ran: () => boolean } {
-  const dir = mkdtempSync(join(tmpdir(), 'z3-verify-nozfs-'));
-  const marker = join(dir, 'ran');
-  for (const name of ['zfs', 'zpool']) {
-    writeFileSync(join(dir, name), `#!/bin/sh\ntouch '${marker}'\nexit 99\n`);
-    chmodSync(join(dir, name), 0o755);
-  }
-  return { env: { PATH: `${dir}:${process.env['PATH'] ?? ''}` }, ran: () => existsSync(marker) };
-}
-
-interface Row {
-  name: string;
-  checked: string;
-  ok: boolean;
-  reason: string | null;
-}
-
-async function verify(run: Z3Run, env: Record<string, string>) {
-  const r = await run.z3(['verify', '--read-data', '--json'], { env });
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Row);
-  return { r, rows };
-}
 
 /** Replace the object of `snapshot` on the server with `change(bytes)`, metadata kept. */
 async function rewrite(run: Z3Run, snapshot: string, change: (b: Buffer) => Buffer) {

@@ -3,7 +3,7 @@
  * checks that every failure scenario asserts (no object, no pending upload), and a history of
  * snapshots with unrelated ones between the selected ones.
  */
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -132,4 +132,32 @@ exit 1
 /** The environment that puts `dir` before the zfs shims on PATH. */
 export function pathWith(dir: string): Record<string, string> {
   return { PATH: `${dir}:${ZFS_SHIM_DIR}:${process.env['PATH'] ?? ''}` };
+}
+
+/** PATH without the zfs shims, with a `zfs` first that only records that it ran. */
+export function noZfsPath(): { env: Record<string, string>; ran: () => boolean } {
+  const dir = mkdtempSync(join(tmpdir(), 'z3-verify-nozfs-'));
+  const marker = join(dir, 'ran');
+  for (const name of ['zfs', 'zpool']) {
+    writeFileSync(join(dir, name), `#!/bin/sh\ntouch '${marker}'\nexit 99\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return { env: { PATH: `${dir}:${process.env['PATH'] ?? ''}` }, ran: () => existsSync(marker) };
+}
+
+export interface VerifyRow {
+  name: string;
+  checked: string;
+  ok: boolean;
+  reason: string | null;
+}
+
+/** `z3 verify --read-data --json` of `run`'s dataset with `env`, and its rows. */
+export async function verifyReadData(run: Z3Run, env: Record<string, string>) {
+  const r = await run.z3(['verify', '--read-data', '--json'], { env });
+  const rows = r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as VerifyRow);
+  return { r, rows };
 }
