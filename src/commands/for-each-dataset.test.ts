@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXIT, Z3Error } from '../errors.js';
+import { EXIT, InterruptedError, Z3Error } from '../errors.js';
 import type { HeldLock, LockRequest } from '../lock/acquire.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { injected } from '../testing/faults.js';
@@ -147,6 +147,25 @@ describe('runForEachDataset', () => {
       zfs.cleanup();
     }
   });
+
+  it(
+    'interrupted during the first dataset: its upload aborted, the others not run, exit 130',
+    { tags: ['faults'] },
+    async () => {
+      const { mem, ports } = setup({ datasets: THREE, config: '[fs:tank/a]\n[fs:tank/b]\n' });
+      injected('signal'); // SIGTERM while tank/a's backup holds its lock
+      const lock = (request: LockRequest): Promise<HeldLock> => {
+        ports.controller.abort(new InterruptedError('interrupted by SIGTERM'));
+        return Promise.resolve({ path: `${request.dir}/${request.name}`, release: () => {} });
+      };
+      const code = await backupEach({ all: true }, { ...ports, lock });
+      expect(code).toBe(EXIT.INTERRUPTED);
+      expect(mem.objects.size).toBe(0);
+      expect(await mem.listPending('')).toEqual([]);
+      expect(ports.err()).toMatch(/^tank\/a +interrupted +130 /m);
+      expect(ports.err()).toMatch(/^tank\/b +not run +130 +- +-$/m);
+    },
+  );
 
   it('--recursive: each child is its own dataset, keys as when run one by one', async () => {
     const { mem, ports } = setup({
