@@ -143,6 +143,10 @@ describe('runForEachDataset', () => {
       const code = await backupEach({ all: true, jobs }, { ...ports, lock: lock.take });
       expect(code).toBe(EXIT.OK);
       expect(lock.mostAtOnce()).toBe(expected);
+      // run at the same time, each dataset's messages are tagged with it
+      const tagged = /^tank\/a: tank\/a@snap-1: /m;
+      expect(ports.err()).toMatch(jobs === '2' ? tagged : /^tank\/a@snap-1: /m);
+      if (jobs === '1') expect(ports.err()).not.toMatch(tagged);
       expect(mem.objects.size).toBe(2);
       zfs.cleanup();
     }

@@ -44,7 +44,7 @@ export async function runForEachDataset(
   const ports = withSafeOutput(rawPorts);
   const datasets = await selectDatasets({ flags: input.flags, each }, ports);
   const outcomes = await mapBounded(datasets, jobs, (job) =>
-    runOne({ input, job, ports, isParallel: jobs > 1, position: datasets.indexOf(job) + 1 }),
+    runOne({ input, job, ports, isParallel: jobs > 1 }),
   );
   ports.stderr.write(`\n${renderDatasetSummary(outcomes)}`);
   return worstExitCode(outcomes);
@@ -69,7 +69,6 @@ async function runOne(input: {
   job: DatasetJob;
   ports: CommandPorts;
   isParallel: boolean;
-  position: number;
 }): Promise<DatasetOutcome> {
   const { job, ports } = input;
   const dataset = job.dataset;
@@ -90,9 +89,9 @@ async function runOne(input: {
     job.listingError === undefined
       ? await runCaught(
           { ...input.input, flags: { ...input.input.flags, filesystem: dataset } },
-          datasetPorts,
+          { ports: datasetPorts, reportTo: ports },
         )
-      : reportFailure({ err: job.listingError, dataset, ports: datasetPorts });
+      : reportFailure({ err: job.listingError, dataset, ports });
   stderr.endLine();
   stdout.flushTo(ports.stdout);
   return {
@@ -104,12 +103,18 @@ async function runOne(input: {
   };
 }
 
-/** `input.run` on one dataset; a failure is reported and becomes its exit code. */
-async function runCaught(input: ForEachDatasetInput, ports: CommandPorts): Promise<number> {
+/**
+ * `input.run` on one dataset with `ports.ports`; a failure is reported on `ports.reportTo`
+ * (not tagged again with the dataset: the message names it) and becomes its exit code.
+ */
+async function runCaught(
+  input: ForEachDatasetInput,
+  ports: { ports: CommandPorts; reportTo: CommandPorts },
+): Promise<number> {
   try {
-    return await input.run(input.flags, ports);
+    return await input.run(input.flags, ports.ports);
   } catch (err) {
-    return reportFailure({ err, dataset: input.flags.filesystem ?? '', ports });
+    return reportFailure({ err, dataset: input.flags.filesystem ?? '', ports: ports.reportTo });
   }
 }
 
