@@ -1,7 +1,8 @@
 // End to end: `z3 backup --all` over three real OpenZFS datasets (the test VM) to a real S3
 // server, the second of which has COMPRESSOR = zstd in its [fs:] section and no zstd on PATH:
 // the other two are backed up and restore byte-identical, the summary shows the failure, the
-// exit code is the failing dataset's (2), and nothing of the failed one is stored.
+// exit code is the failing dataset's (2), and nothing of the failed one is stored; then
+// `status --all --jobs 2 --json` shows the three datasets' rows on stdout.
 import { existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +71,22 @@ describe('z3 backup --all', { tags: ['faults'] }, () => {
       `${run.prefix}/${snaps.get(C)!}`,
     ]);
     expect(await run.pending()).toEqual([]);
+
+    const status = await runCli(
+      'z3',
+      ['--s3-prefix', run.prefix, 'status', '--all', '--jobs', '2', '--json'],
+      { env },
+    );
+    expectOk(status);
+    const rows = status.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { snapshot: string; type: string });
+    expect(rows.map((row) => [row.snapshot, row.type]).sort()).toEqual([
+      [snaps.get(A)!, 'full'],
+      [snaps.get(B)!, 'missing'],
+      [snaps.get(C)!, 'full'],
+    ]);
 
     for (const dataset of [A, C]) {
       const target = `${dataset}-restored`;
