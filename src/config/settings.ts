@@ -49,6 +49,7 @@ export const CONFIG_KEYS = [
   'FULL_EVERY',
   'MAX_CHAIN',
   'SEND_FLAGS',
+  'DATASETS',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -195,6 +196,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
+    datasets: parseDatasetList(lookup('DATASETS')),
     configFile: describeConfigFile(sources),
   };
 }
@@ -222,6 +224,12 @@ function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
     s.name.startsWith('fs:') ? [s.name.slice('fs:'.length)] : [],
   );
   return { path: sources.filePath, fsDatasets };
+}
+
+/** DATASETS: dataset names separated by whitespace or commas, duplicates dropped. */
+function parseDatasetList(raw: RawValue | undefined): string[] {
+  const names = (raw?.value ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  return [...new Set(names)];
 }
 
 function makeLookup(

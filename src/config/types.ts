@@ -86,6 +86,8 @@ export interface Settings {
    * props); empty by default. `backup --raw` … replace them when any is given.
    */
   sendFlags: SendFlags;
+  /** DATASETS: the datasets `--all` runs besides those with an `[fs:…]` section. */
+  datasets: string[];
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.
