@@ -122,6 +122,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
     .option('--quiet', 'no progress output')
     .option(
+      '--metrics-file <FILE>',
+      "write Prometheus metrics for node_exporter's textfile collector (METRICS_FILE, *.prom)",
+    )
+    .option(
       '--wait',
       'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
         'the locks are in LOCK_DIR)',
@@ -146,6 +150,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             maxChain: s('maxChain'),
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
+            metricsFile: s('metricsFile'),
             sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
               ([, name]) => name,
             ),

@@ -23,6 +23,7 @@ import { UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
+import { exitCodeOf, startRunMetrics, type RunMetrics } from './backup-metrics.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -42,6 +43,8 @@ export interface BackupOptions extends GlobalFlags {
   wait: boolean;
   /** `--raw`, `--compressed` …: when any is given, these replace SEND_FLAGS. */
   sendFlags?: readonly SendFlagName[] | undefined;
+  /** `--metrics-file` (METRICS_FILE), raw. */
+  metricsFile?: string | undefined;
 }
 
 /**
@@ -63,8 +66,31 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
+    metricsFile: opts.metricsFile,
   });
   const filesystem = requireFilesystem(settings);
+  // A dry run changes nothing, so it leaves the metrics of the last real run in place.
+  const metrics = opts.dryRun ? undefined : startRunMetrics({ settings, filesystem, ports });
+  try {
+    return await lockAndBackUp({ settings, filesystem, opts, ports, metrics });
+  } catch (err) {
+    await metrics?.finish(exitCodeOf(err)); // a failure before the lock was held
+    throw err;
+  }
+}
+
+/** One run of `z3 backup`, once its settings are resolved. */
+interface BackupRun {
+  settings: Settings;
+  filesystem: string;
+  opts: BackupOptions;
+  ports: CommandPorts;
+  metrics: RunMetrics | undefined;
+}
+
+/** Take the lock (not for a dry run), read both sides, back up, release. */
+async function lockAndBackUp(input: BackupRun): Promise<number> {
+  const { settings, filesystem, opts, ports } = input;
   // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.
   const lock = opts.dryRun
     ? undefined
@@ -87,21 +113,22 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     selectLocal: true,
     lock,
   });
+  // The metrics are written under the lock: no other run of this dataset and target rewrites
+  // the same file meanwhile.
   try {
-    return await backUp({ state, settings, filesystem, opts, ports });
+    const code = await backUp({ ...input, state });
+    await input.metrics?.finish(code);
+    return code;
+  } catch (err) {
+    await input.metrics?.finish(exitCodeOf(err));
+    throw err;
   } finally {
     state.lock?.release();
   }
 }
 
 /** Plan from the state read under the lock, then send each step. */
-async function backUp(input: {
-  state: OpenedSnapshotState;
-  settings: Settings;
-  filesystem: string;
-  opts: BackupOptions;
-  ports: CommandPorts;
-}): Promise<number> {
+async function backUp(input: BackupRun & { state: OpenedSnapshotState }): Promise<number> {
   const { settings, filesystem, opts, ports } = input;
   const { storage, local, remote, health } = input.state;
   if (!local.exists) throw missingDatasetError(filesystem);
@@ -168,6 +195,7 @@ async function backUp(input: {
     });
     warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
     done.push({ snapshot: step.snapshot, size: stored });
+    input.metrics?.addUploaded(stored);
   }
   for (const d of done) {
     ports.stdout.write(

@@ -288,6 +288,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       retention: {},
       chainLimits: {},
       sendFlags: new Set(),
+      metricsFile: undefined,
       configFile: undefined,
     } satisfies Settings);
   });

@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
+import { parseMetricsFile } from './metrics-file.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
@@ -49,6 +50,7 @@ export const CONFIG_KEYS = [
   'FULL_EVERY',
   'MAX_CHAIN',
   'SEND_FLAGS',
+  'METRICS_FILE',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -79,6 +81,7 @@ export interface SettingFlags {
   keepWithin?: string | undefined;
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  metricsFile?: string | undefined;
 }
 
 /**
@@ -106,6 +109,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
   fullEvery: { key: 'FULL_EVERY', option: '--full-if-older-than' },
   maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
+  metricsFile: { key: 'METRICS_FILE', option: '--metrics-file' },
 };
 
 /**
@@ -195,6 +199,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
+    metricsFile: parseMetricsFile(lookup('METRICS_FILE')),
     configFile: describeConfigFile(sources),
   };
 }
