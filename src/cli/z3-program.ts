@@ -102,6 +102,12 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--compressor <NAME>', 'pigz1 (default), pigz4, gpg, zstd, lz4, xz or none')
     .option('--gpg-recipient <RECIPIENT>', 'gpg key for --compressor gpg (default z3_backup)')
     .option('--parseable', 'print "<fs@snap>\\0<bytes>" lines instead of messages')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts([
+        'dryRun',
+        'parseable',
+      ]),
+    )
     .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
@@ -151,6 +157,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
             metricsFile: s('metricsFile'),
+            json: opts['json'] === true,
             sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
               ([, name]) => name,
             ),

@@ -5,7 +5,7 @@
  * that cannot be written is a warning, never a failure of the backup.
  */
 import type { Settings } from '../config/types.js';
-import { EXIT, Z3Error } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { metricsPath, readPrevious, writeAtomically } from '../metrics/file.js';
 import {
   mergeRunValues,
@@ -74,13 +74,8 @@ export function startRunMetrics(input: {
   };
 }
 
-/** The exit code the entry point will give `err` (src/cli/run-main.ts). */
-export function exitCodeOf(err: unknown): number {
-  return err instanceof Z3Error ? err.exitCode : EXIT.INTERNAL;
-}
-
 /** Where the backups go, without credentials: `s3://<bucket>/<prefix>` or the directory. */
-function targetLabel(settings: Settings): string {
+export function targetLabel(settings: Settings): string {
   const where = settings.backupDir ?? `s3://${settings.bucket ?? ''}`;
   return `${where.replace(/\/+$/, '')}/${settings.s3Prefix}`;
 }

@@ -19,11 +19,13 @@ import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv, type SendArgvOptions } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { UsageError } from '../errors.js';
+import { exitCodeOf, UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
-import { exitCodeOf, startRunMetrics, type RunMetrics } from './backup-metrics.js';
+import { startRunMetrics, targetLabel, type RunMetrics } from './backup-metrics.js';
+import { startRunEvents, type RunEvents } from './backup-events.js';
+import type { EventSink } from '../ui/events.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -45,6 +47,8 @@ export interface BackupOptions extends GlobalFlags {
   sendFlags?: readonly SendFlagName[] | undefined;
   /** `--metrics-file` (METRICS_FILE), raw. */
   metricsFile?: string | undefined;
+  /** `--json`: JSON Lines events on stdout (src/ui/events.ts) instead of the result lines. */
+  json?: boolean | undefined;
 }
 
 /**
@@ -58,6 +62,24 @@ export interface BackupOptions extends GlobalFlags {
  */
 export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
+  const events = startRunEvents(opts.json === true, ports);
+  try {
+    const code = await resolveAndBackUp({ opts, ports, events });
+    events.finish(code);
+    return code;
+  } catch (err) {
+    events.fail(err, ports.signal);
+    throw err;
+  }
+}
+
+/** Resolve the settings, then back up under the lock, with the run's metrics. */
+async function resolveAndBackUp(input: {
+  opts: BackupOptions;
+  ports: CommandPorts;
+  events: RunEvents;
+}): Promise<number> {
+  const { opts, ports, events } = input;
   const settings = loadSettings(opts, ports.env, {
     compressor: opts.compressor,
     gpgRecipient: opts.gpgRecipient,
@@ -69,12 +91,18 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     metricsFile: opts.metricsFile,
   });
   const filesystem = requireFilesystem(settings);
+  events.emit({
+    event: 'start',
+    command: 'backup',
+    dataset: filesystem,
+    target: targetLabel(settings),
+  });
   // A dry run changes nothing, so it leaves the metrics of the last real run in place.
   const metrics = opts.dryRun ? undefined : startRunMetrics({ settings, filesystem, ports });
   try {
-    return await lockAndBackUp({ settings, filesystem, opts, ports, metrics });
+    return await lockAndBackUp({ settings, filesystem, opts, ports, metrics, events });
   } catch (err) {
-    await metrics?.finish(exitCodeOf(err)); // a failure before the lock was held
+    await metrics?.finish(exitCodeOf(err, ports.signal)); // a failure before the lock was held
     throw err;
   }
 }
@@ -86,6 +114,7 @@ interface BackupRun {
   opts: BackupOptions;
   ports: CommandPorts;
   metrics: RunMetrics | undefined;
+  events: EventSink;
 }
 
 /** Take the lock (not for a dry run), read both sides, back up, release. */
@@ -120,7 +149,7 @@ async function lockAndBackUp(input: BackupRun): Promise<number> {
     await input.metrics?.finish(code);
     return code;
   } catch (err) {
-    await input.metrics?.finish(exitCodeOf(err));
+    await input.metrics?.finish(exitCodeOf(err, ports.signal));
     throw err;
   } finally {
     state.lock?.release();
@@ -182,22 +211,33 @@ async function backUp(input: BackupRun & { state: OpenedSnapshotState }): Promis
       ports.stdout.write(`${dryRunLine(shown, estimate, metadata, key)}\n`);
       continue;
     }
-    const stored = await sendStep({
+    const startedAt = ports.now();
+    const sent = await sendStep({
+      ...input,
       stages,
       storage,
       key,
       metadata,
       estimate,
-      settings,
-      opts,
-      ports,
       label: step.snapshot,
     });
-    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
+    const stored = sent.size;
+    const seconds = (ports.now() - startedAt) / 1000;
+    const { events } = input;
+    events.emit({
+      event: 'object',
+      snapshot: step.snapshot,
+      key,
+      bytes: stored,
+      seconds,
+      etag: sent.etag,
+    });
+    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports, events });
     done.push({ snapshot: step.snapshot, size: stored });
     input.metrics?.addUploaded(stored);
   }
-  for (const d of done) {
+  // With --json, stdout carries the events only.
+  for (const d of opts.json === true ? [] : done) {
     ports.stdout.write(
       opts.parseable
         ? `${d.snapshot}\0${d.size}\n`
@@ -221,14 +261,16 @@ function warnIfShort(input: {
   estimate: number;
   settings: Settings;
   ports: CommandPorts;
+  events: EventSink;
 }): void {
   const { stored, estimate } = input;
   if (!isImplausiblyShort({ stored, estimate, isCompressed: input.settings.compressor !== 'none' }))
     return;
-  input.ports.stderr.write(
-    `z3: warning: ${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
-      `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')\n`,
-  );
+  const message =
+    `${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
+    `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')`;
+  input.ports.stderr.write(`z3: warning: ${message}\n`);
+  input.events.emit({ event: 'warning', message });
 }
 
 function sendInput(step: BackupStep, flags: SendFlags): SendArgvOptions {
@@ -257,14 +299,15 @@ interface SendStepInput {
   settings: Settings;
   opts: BackupOptions;
   ports: CommandPorts;
+  events: EventSink;
   label: string;
 }
 
 /**
  * Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0.
- * Resolves with the bytes stored (after the compressor).
+ * Resolves with the bytes stored (after the compressor) and the ETag.
  */
-async function sendStep(input: SendStepInput): Promise<number> {
+async function sendStep(input: SendStepInput): Promise<{ size: number; etag: string }> {
   const { settings, ports } = input;
   // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
   const partSize = backupPartSize({
@@ -280,6 +323,7 @@ async function sendStep(input: SendStepInput): Promise<number> {
   });
   // Observed here so that an early failure is not an unhandled rejection; awaited by the gate.
   pipeline.done.catch(() => undefined);
+  let sent = 0;
   const progress = createProgress({
     label: input.label,
     total: input.estimate,
@@ -297,12 +341,21 @@ async function sendStep(input: SendStepInput): Promise<number> {
       partSize,
       concurrency: settings.concurrency,
       signal: ports.signal,
-      onProgress: (n: number) => progress.add(n),
+      onProgress: (n: number) => {
+        progress.add(n);
+        sent += n;
+        input.events.emit({
+          event: 'progress',
+          snapshot: input.label,
+          bytes: sent,
+          total: input.estimate,
+        });
+      },
       beforeComplete: () => pipeline.done,
       // a snapshot's key is written once: another host (or run) that committed it first wins
       ifNoneMatch: input.storage.backend.features.conditionalCommit,
     });
-    return result.size;
+    return { size: result.size, etag: result.etag };
   } catch (err) {
     // `done` then rejects with a stage failure that came first (the cause the user needs: a
     // dying `zfs send` is why the upload saw a short stream), else with `err` itself.
