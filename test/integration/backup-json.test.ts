@@ -13,23 +13,9 @@ import { createS3Backend } from '../../src/storage/s3/backend.js';
 import { injected } from '../../src/testing/faults.js';
 import { ensureBucket, testClient, testS3 } from '../s3-env.js';
 import { assertBuilt, MiB, PPUT } from './pput-helpers.js';
+import { parseEvents } from '../json-events.js';
 
 const Z3 = join(PPUT, '..', 'z3.js');
-
-type Event = Record<string, unknown>;
-
-/** Every line of `stdout` as a JSON event of version 1 (a line that is not fails the test). */
-function parseEvents(stdout: string): Event[] {
-  return stdout
-    .trimEnd()
-    .split('\n')
-    .map((line) => {
-      const event = JSON.parse(line) as Event;
-      expect(event['version']).toBe(1);
-      expect(Number.isNaN(Date.parse(String(event['time'])))).toBe(false);
-      return event;
-    });
-}
 
 describe('z3 backup --json against the S3 server', () => {
   const s3 = testS3();
