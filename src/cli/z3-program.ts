@@ -177,6 +177,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
     .option('--quiet', 'no progress output')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts(
+        'dryRun',
+      ),
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       async (
@@ -196,6 +201,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
               quiet: opts['quiet'] === true,
+              json: opts['json'] === true,
             },
             defaultPorts(ctx),
           ),

@@ -19,6 +19,7 @@ import { computeHealth } from '../plan/health.js';
 import type { CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 import { readVerified } from './verify-remember.js';
+import { targetLabel } from './target-label.js';
 
 /** The metrics of one run, started when the run starts. */
 export interface RunMetrics {
@@ -72,12 +73,6 @@ export function startRunMetrics(input: {
       }
     },
   };
-}
-
-/** Where the backups go, without credentials: `s3://<bucket>/<prefix>` or the directory. */
-export function targetLabel(settings: Settings): string {
-  const where = settings.backupDir ?? `s3://${settings.bucket ?? ''}`;
-  return `${where.replace(/\/+$/, '')}/${settings.s3Prefix}`;
 }
 
 /**

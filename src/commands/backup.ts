@@ -23,8 +23,9 @@ import { exitCodeOf, UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
-import { startRunMetrics, targetLabel, type RunMetrics } from './backup-metrics.js';
-import { startRunEvents, type RunEvents } from './backup-events.js';
+import { startRunMetrics, type RunMetrics } from './backup-metrics.js';
+import { targetLabel } from './target-label.js';
+import { startRunEvents, type RunEvents } from './run-events.js';
 import type { EventSink } from '../ui/events.js';
 
 export interface BackupOptions extends GlobalFlags {

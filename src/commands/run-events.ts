@@ -1,5 +1,5 @@
 /**
- * The `--json` events of one `z3 backup` run (src/ui/events.ts): `start` once the dataset and
+ * The `--json` events of one `z3 backup` or `z3 restore` run (src/ui/events.ts): `start` once the dataset and
  * target are known, `error` and `summary` at the end, counting the `object` events in between
  * for the summary. Without `--json` every call does nothing.
  */
