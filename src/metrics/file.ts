@@ -2,8 +2,9 @@
  * The metrics file on disk. One file per dataset and target: METRICS_FILE `<dir>/<name>.prom`
  * is written as `<dir>/<name>-<16 hex of sha256(dataset, target)>.prom`, so the runs of several
  * datasets (one per dataset, or a loop over them) share node_exporter's textfile directory
- * without overwriting each other's series and without a lock of their own: the one run that
- * rewrites a file holds the backup lock of its dataset and target. Written atomically (a temp
+ * without overwriting each other's series and without a lock of their own: a run rewrites its
+ * file under the backup lock of its dataset and target (only a run that failed before taking it
+ * writes without; the lock holder overwrites that when it ends). Written atomically (a temp
  * file in the same directory, fsync, rename, fsync of the directory): the collector reads either
  * the old file or the new one, never half of one. The temp name does not end in `.prom`, so the
  * collector never reads it.
