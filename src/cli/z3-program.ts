@@ -105,6 +105,12 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--compressor <NAME>', 'pigz1 (default), pigz4, gpg, zstd, lz4, xz or none')
     .option('--gpg-recipient <RECIPIENT>', 'gpg key for --compressor gpg (default z3_backup)')
     .option('--parseable', 'print "<fs@snap>\\0<bytes>" lines instead of messages')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts([
+        'dryRun',
+        'parseable',
+      ]),
+    )
     .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
@@ -124,6 +130,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('-e, --embed', 'zfs send -e: embedded data blocks (SEND_FLAGS)')
     .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
     .option('--quiet', 'no progress output')
+    .option(
+      '--metrics-file <FILE>',
+      "write Prometheus metrics for node_exporter's textfile collector (METRICS_FILE, *.prom)",
+    )
     .option(
       '--wait',
       'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
@@ -150,6 +160,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               maxChain: s('maxChain'),
               quiet: opts['quiet'] === true,
               wait: opts['wait'] === true,
+              metricsFile: s('metricsFile'),
+              json: opts['json'] === true,
               sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
                 ([, name]) => name,
               ),
@@ -170,6 +182,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
     .option('--quiet', 'no progress output')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts(
+        'dryRun',
+      ),
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       async (
@@ -189,6 +206,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
               quiet: opts['quiet'] === true,
+              json: opts['json'] === true,
             },
             defaultPorts(ctx),
           ),

@@ -289,6 +289,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       chainLimits: {},
       sendFlags: new Set(),
       datasets: [],
+      metricsFile: undefined,
       configFile: undefined,
     } satisfies Settings);
   });

@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
+import { parseMetricsFile } from './metrics-file.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
@@ -50,6 +51,7 @@ export const CONFIG_KEYS = [
   'MAX_CHAIN',
   'SEND_FLAGS',
   'DATASETS',
+  'METRICS_FILE',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -80,6 +82,7 @@ export interface SettingFlags {
   keepWithin?: string | undefined;
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  metricsFile?: string | undefined;
 }
 
 /**
@@ -107,6 +110,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
   fullEvery: { key: 'FULL_EVERY', option: '--full-if-older-than' },
   maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
+  metricsFile: { key: 'METRICS_FILE', option: '--metrics-file' },
 };
 
 /**
@@ -197,6 +201,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
     datasets: parseDatasetList(lookup('DATASETS')),
+    metricsFile: parseMetricsFile(lookup('METRICS_FILE')),
     configFile: describeConfigFile(sources),
   };
 }
