@@ -166,3 +166,110 @@ describe('createProgress', () => {
     expect(out.text()).toBe('\rt: 0 B  in 0s\x1b[K\n');
   });
 });
+
+/** A scheduler driven by hand: `fire()` runs the ticks as a timer would. */
+function manualTimer(): {
+  schedule: (tick: () => void, everyMs: number) => () => void;
+  fire: () => void;
+  everyMs: () => number | undefined;
+  isCancelled: () => boolean;
+} {
+  let tick: (() => void) | undefined;
+  let every: number | undefined;
+  let cancelled = false;
+  return {
+    schedule: (t, ms) => {
+      tick = t;
+      every = ms;
+      return () => {
+        cancelled = true;
+      };
+    },
+    fire: () => {
+      if (!cancelled) tick?.();
+    },
+    everyMs: () => every,
+    isCancelled: () => cancelled,
+  };
+}
+
+describe('createProgress never goes silent', () => {
+  it('ticks a TTY line every second while no byte moves, and says how long it stalled', () => {
+    const out = collector();
+    const clock = fakeClock();
+    const timer = manualTimer();
+    const p = createProgress({
+      label: 'up',
+      total: 4 * MiB,
+      stream: out.stream,
+      enabled: true,
+      isTTY: true,
+      now: clock.now,
+      schedule: timer.schedule,
+    });
+    expect(timer.everyMs()).toBe(1000);
+    clock.advance(1000);
+    p.add(MiB);
+    for (let s = 0; s < 40; s += 1) {
+      clock.advance(1000);
+      timer.fire();
+    }
+    const draws = out.text().split('\r').slice(1);
+    expect(draws.length).toBeGreaterThanOrEqual(40);
+    expect(draws.at(-1)).toBe('up: 1.00 MiB / 4.00 MiB  25%  0.0 MiB/s  stalled for 40s\x1b[K');
+    p.finish();
+    expect(timer.isCancelled()).toBe(true);
+  });
+
+  it('prints a plain line every interval when not a TTY, even before the first byte', () => {
+    const out = collector();
+    const clock = fakeClock();
+    const timer = manualTimer();
+    const p = createProgress({
+      label: 'get',
+      stream: out.stream,
+      enabled: true,
+      isTTY: false,
+      now: clock.now,
+      intervalMs: 10_000,
+      schedule: timer.schedule,
+    });
+    expect(timer.everyMs()).toBe(10_000);
+    for (let s = 0; s < 3; s += 1) {
+      clock.advance(10_000);
+      timer.fire();
+    }
+    p.finish();
+    expect(out.text().split('\n')).toEqual([
+      'get: 0 B  0.0 MiB/s  stalled for 10s',
+      'get: 0 B  0.0 MiB/s  stalled for 20s',
+      'get: 0 B  0.0 MiB/s  stalled for 30s',
+      'get: 0 B  0.0 MiB/s  in 30s',
+      '',
+    ]);
+  });
+
+  it('a tick right after a draw draws nothing; a disabled meter schedules nothing', () => {
+    const out = collector();
+    const clock = fakeClock();
+    const timer = manualTimer();
+    const p = createProgress({
+      label: 'x',
+      stream: out.stream,
+      enabled: true,
+      isTTY: false,
+      now: clock.now,
+      intervalMs: 10_000,
+      schedule: timer.schedule,
+    });
+    clock.advance(10_000);
+    p.add(MiB); // draws
+    clock.advance(2_000);
+    timer.fire(); // 2 s after a line: nothing
+    expect(out.text().split('\n')).toHaveLength(2);
+    p.finish();
+    const off = manualTimer();
+    createProgress({ label: 'q', stream: out.stream, enabled: false, schedule: off.schedule });
+    expect(off.everyMs()).toBeUndefined();
+  });
+});

@@ -1,9 +1,11 @@
 /**
  * Transfer progress on stderr, shared by pput, z3_get, backup and restore.
  *
- * Why no timer: every line is drawn from `add()` or `finish()`, so a progress meter never keeps
- * the process alive, needs no cleanup on failure, and is driven in tests by an injected clock.
- * The price is that a stalled transfer draws nothing until bytes move again.
+ * Lines are drawn from `add()` as bytes move, and from a tick (once a second on a terminal,
+ * every interval otherwise) when they do not, so a stalled transfer is never silent: the line
+ * says `stalled for 40s`. The tick's timer is unref'd (it never keeps the process alive) and is
+ * cancelled by `finish()`, which every caller runs in a `finally`; tests inject the clock and
+ * the scheduler.
  */
 import type { Writable } from 'node:stream';
 import { safeSink } from './safe-sink.js';
@@ -21,6 +23,8 @@ export interface ProgressState {
   rate?: number;
   /** The final line: shows the elapsed time instead of an ETA. */
   isFinal?: boolean;
+  /** Milliseconds since the last byte (or the start) when that is long enough to say so. */
+  stalledMs?: number;
 }
 
 export interface ProgressOptions {
@@ -40,6 +44,11 @@ export interface ProgressOptions {
   now?: (() => number) | undefined;
   /** Interval between plain lines when not a TTY; default 10 s. */
   intervalMs?: number | undefined;
+  /**
+   * Run `tick` every `everyMs` until the returned function is called; injected by tests.
+   * Default: an unref'd `setInterval`.
+   */
+  schedule?: ((tick: () => void, everyMs: number) => () => void) | undefined;
 }
 
 export interface Progress {
@@ -52,6 +61,10 @@ export interface Progress {
 /** At most ~4 redraws per second on a terminal: enough to look live, cheap to draw. */
 const TTY_REDRAW_MS = 250;
 const DEFAULT_INTERVAL_MS = 10_000;
+/** A terminal line is redrawn at least this often, bytes moving or not. */
+const TTY_TICK_MS = 1_000;
+/** No byte for this long is worth saying: `stalled for 6s`. */
+const STALL_AFTER_MS = 5_000;
 /** The live rate is measured over the last few seconds, so it follows changes in speed. */
 const RATE_WINDOW_MS = 5_000;
 /** Rate samples are kept at most this often, so frequent small `add`s stay cheap. */
@@ -103,13 +116,22 @@ export function formatProgressLine(state: ProgressState): string {
   if (state.rate !== undefined) parts.push(formatRate(state.rate));
   if (state.isFinal === true) {
     parts.push(`in ${formatDuration(state.elapsedMs / 1000)}`);
+  } else if (state.stalledMs !== undefined) {
+    parts.push(`stalled for ${formatDuration(state.stalledMs / 1000)}`);
   } else if (hasTotal && state.rate !== undefined && state.rate > 0 && state.bytes < total) {
     parts.push(`ETA ${formatDuration((total - state.bytes) / state.rate)}`);
   }
   return `${state.label}: ${parts.join('  ')}`;
 }
 
-/** Create a progress meter; see `Progress`. Nothing is drawn until the first `add`. */
+/** An unref'd interval timer: a progress tick never keeps the process alive. */
+function everyInterval(tick: () => void, everyMs: number): () => void {
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Create a progress meter; see `Progress` and the module comment for when lines are drawn. */
 export function createProgress(options: ProgressOptions): Progress {
   const now = options.now ?? Date.now;
   const isTTY = options.isTTY ?? (options.stream as Partial<NodeJS.WriteStream>).isTTY === true;
@@ -119,6 +141,7 @@ export function createProgress(options: ProgressOptions): Progress {
   const samples: { at: number; bytes: number }[] = [{ at: startedAt, bytes: 0 }];
   let bytes = 0;
   let lastDrawAt = startedAt;
+  let lastByteAt = startedAt;
   let isFinished = false;
 
   const state = (at: number, isFinal: boolean): ProgressState => {
@@ -133,6 +156,7 @@ export function createProgress(options: ProgressOptions): Progress {
       isFinal,
       ...(options.total !== undefined ? { total: options.total } : {}),
       ...(span > 0 ? { rate: (moved * 1000) / span } : {}),
+      ...(!isFinal && at - lastByteAt >= STALL_AFTER_MS ? { stalledMs: at - lastByteAt } : {}),
     };
   };
   const draw = (line: string, isFinal: boolean): void => {
@@ -141,11 +165,22 @@ export function createProgress(options: ProgressOptions): Progress {
     else stream.write(`${line}\n`);
   };
 
+  const tickGapMs = isTTY ? TTY_TICK_MS : minGapMs;
+  const cancelTick = options.enabled
+    ? (options.schedule ?? everyInterval)(() => {
+        const at = now();
+        if (isFinished || at - lastDrawAt < tickGapMs) return;
+        lastDrawAt = at;
+        draw(formatProgressLine(state(at, false)), false);
+      }, tickGapMs)
+    : () => undefined;
+
   return {
     add(count: number): void {
       if (!options.enabled || isFinished || !(count > 0)) return;
       bytes += count;
       const at = now();
+      lastByteAt = at;
       if (at - (samples[samples.length - 1]?.at ?? startedAt) >= SAMPLE_GAP_MS) {
         samples.push({ at, bytes });
       }
@@ -157,6 +192,7 @@ export function createProgress(options: ProgressOptions): Progress {
     finish(): void {
       if (!options.enabled || isFinished) return;
       isFinished = true;
+      cancelTick();
       draw(formatProgressLine(state(now(), true)), true);
     },
   };
