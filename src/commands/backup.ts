@@ -23,6 +23,7 @@ import { UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
+import { keepIncrementalBase, readBookmarks } from './backup-holds.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -42,6 +43,8 @@ export interface BackupOptions extends GlobalFlags {
   wait: boolean;
   /** `--raw`, `--compressed` …: when any is given, these replace SEND_FLAGS. */
   sendFlags?: readonly SendFlagName[] | undefined;
+  /** false for `--no-hold`: no hold or bookmark this run, whatever HOLD says. */
+  hold?: boolean | undefined;
 }
 
 /**
@@ -120,13 +123,26 @@ async function backUp(input: {
     chainLimits: settings.chainLimits,
     now: ports.now(),
     sendFlags,
+    bookmarks: opts.mode === 'incremental' ? await readBookmarks(filesystem, ports) : [],
   });
+  const keepBase = async (committed: string[]): Promise<void> => {
+    if (opts.dryRun || !(opts.hold ?? settings.hold)) return;
+    await keepIncrementalBase({
+      settings,
+      local: local.snapshots,
+      remote,
+      health,
+      committed,
+      ports,
+    });
+  };
   if (plan.kind === 'nothing-to-backup') {
     ports.stderr.write(`${plan.message}\n`);
     return 0;
   }
   if (plan.kind === 'nothing-to-do') {
     if (!opts.quiet) ports.stderr.write(`z3: ${plan.target} is already backed up; nothing to do\n`);
+    await keepBase([]);
     return 0;
   }
   const compressor = compressorStage(settings.compressor, { gpgRecipient: settings.gpgRecipient });
@@ -169,6 +185,7 @@ async function backUp(input: {
     warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
     done.push({ snapshot: step.snapshot, size: stored });
   }
+  await keepBase(done.map((d) => d.snapshot));
   for (const d of done) {
     ports.stdout.write(
       opts.parseable
@@ -204,7 +221,8 @@ function warnIfShort(input: {
 }
 
 function sendInput(step: BackupStep, flags: SendFlags): SendArgvOptions {
-  return { snapshot: step.snapshot, incrementalFrom: step.parent, flags: sendFlagArgs(flags) };
+  const incrementalFrom = step.sendFrom ?? step.parent;
+  return { snapshot: step.snapshot, incrementalFrom, flags: sendFlagArgs(flags) };
 }
 
 /** The step as the original would have run it, pasteable into a shell (every name quoted). */

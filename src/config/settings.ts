@@ -49,6 +49,7 @@ export const CONFIG_KEYS = [
   'FULL_EVERY',
   'MAX_CHAIN',
   'SEND_FLAGS',
+  'HOLD',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -195,6 +196,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
+    hold: parseBoolean(lookup('HOLD'), 'HOLD') ?? true,
     configFile: describeConfigFile(sources),
   };
 }
