@@ -10,6 +10,7 @@ import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
+import { addHoldsCommand } from './holds-command.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
 /** `z3 backup` options (commander's camel-case names) and the send flag each one sets. */
@@ -120,6 +121,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('-L, --large-blocks', 'zfs send -L: blocks larger than 128K (SEND_FLAGS)')
     .option('-e, --embed', 'zfs send -e: embedded data blocks (SEND_FLAGS)')
     .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
+    .option(
+      '--no-hold',
+      'do not hold the newest backed-up snapshot nor bookmark it (HOLD = no); see z3 holds',
+    )
     .option('--quiet', 'no progress output')
     .option(
       '--wait',
@@ -146,6 +151,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             maxChain: s('maxChain'),
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
+            // commander sets hold: true unless --no-hold; only the flag overrides HOLD
+            hold: opts['hold'] === false ? false : undefined,
             sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
               ([, name]) => name,
             ),
@@ -193,5 +200,6 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
 
   addPruneCommand({ program, ctx, setExit, globalFlags });
   addVerifyCommand({ program, ctx, setExit, globalFlags });
+  addHoldsCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

@@ -108,3 +108,24 @@ export function planHolds(input: {
   }
   return { actions, warnings };
 }
+
+/** One of the target's holds, and whether it still keeps the newest backup's base. */
+export interface TargetHold {
+  snapshot: string;
+  isStale: boolean;
+}
+
+/**
+ * The holds tagged `tag`, each stale unless its snapshot is `newest` (the newest backed-up
+ * one): a stale hold keeps a snapshot no incremental will be sent from. With nothing backed
+ * up, every hold is stale.
+ */
+export function classifyHolds(input: {
+  tag: string;
+  newest: string | undefined;
+  holds: readonly { snapshot: string; tag: string }[];
+}): TargetHold[] {
+  return input.holds
+    .filter((h) => h.tag === input.tag)
+    .map((h) => ({ snapshot: h.snapshot, isStale: h.snapshot !== input.newest }));
+}
