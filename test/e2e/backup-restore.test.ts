@@ -16,6 +16,7 @@ import {
   writeRandomFiles,
 } from './harness.js';
 import {
+  destroyDataset,
   expectOk,
   faultDir,
   makeHistory,
@@ -112,7 +113,7 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
     });
 
     const before = await treeOf(`/${dataset}`);
-    await vm().shOk(`zfs destroy -r ${dataset}`);
+    await destroyDataset(dataset);
     expectOk(await run.z3(['restore', snapOf(snaps[3]!)], { env }));
     expect(await treeOf(`/${dataset}`)).toEqual(before);
     expect(await listSnapshots(dataset)).toEqual(snaps);

@@ -22,7 +22,16 @@ import {
   writeRandomFiles,
   ZFS_SHIM_DIR,
 } from './harness.js';
-import { expectOk, pathWith, SNAP_PREFIX, treeOf, z3Run, type Z3Run } from './z3-helpers.js';
+import {
+  destroyDataset,
+  holdsOn,
+  expectOk,
+  pathWith,
+  SNAP_PREFIX,
+  treeOf,
+  z3Run,
+  type Z3Run,
+} from './z3-helpers.js';
 
 const POOL = 'z3holds';
 const snap = (dataset: string, n: number): string => `${dataset}@${SNAP_PREFIX}-${n}`;
@@ -47,13 +56,7 @@ function tagOf(run: Z3Run): string {
 
 /** Every hold on the snapshots of `dataset`, as `<snapshot> <tag>`. */
 async function holdsOf(dataset: string): Promise<string[]> {
-  const out = await vm().shOk(
-    `zfs list -H -t snapshot -o name -d 1 ${shq(dataset)} | xargs -r zfs holds -H`,
-  );
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t').slice(0, 2).join(' '));
+  return (await holdsOn(dataset)).map((h) => `${h.snapshot} ${h.tag}`);
 }
 
 /** New data in `dataset`, then snapshot `n`. */
@@ -107,6 +110,9 @@ describe('holds and bookmarks', () => {
     const target = `${POOL}/restored`;
     expectOk(await run.z3(['restore', `${SNAP_PREFIX}-3`, '--target', target, '--quiet']));
     expect(await treeOf(`/${target}`)).toEqual(tree);
+    // what the other e2e files do before a restore: release z3's holds, destroy the dataset
+    await destroyDataset(dataset);
+    expect((await vm().sh(`zfs list ${dataset}`)).code).not.toBe(0);
   });
 
   it('two targets keep their own holds; --release-stale releases a leaked one only', async () => {
