@@ -85,6 +85,16 @@ describe('runHolds', () => {
     expect(ports.err()).toBe(`z3: no holds of ${TAG} on tank/data\n`);
   });
 
+  it('a dataset that does not exist is exit 2', { tags: ['faults'] }, async () => {
+    zfs = createScriptedZfs({ datasets: {} });
+    injected('bad input');
+    const ports = testPorts({ backend: backedUpToSnap2(), zfs: zfs.program });
+    await expect(runHolds(options(), ports)).rejects.toMatchObject({
+      exitCode: EXIT.USAGE,
+      message: "dataset 'tank/data' does not exist",
+    });
+  });
+
   it('a release zfs refuses is exit 4, naming the command', { tags: ['faults'] }, async () => {
     zfs = createScriptedZfs({
       datasets: { 'tank/data': SNAPS },
