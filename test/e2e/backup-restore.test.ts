@@ -17,6 +17,7 @@ import {
 } from './harness.js';
 import {
   destroyDataset,
+  releaseZ3Holds,
   expectOk,
   faultDir,
   makeHistory,
@@ -174,6 +175,8 @@ describe('restore --force and --target', () => {
       const wanted = await treeOf(`/${dataset}`);
 
       // diverge: go back to the first snapshot, write other data, take an unrelated snapshot
+      // (z3 holds the newest backed-up snapshot: rollback -r cannot destroy it while held)
+      await releaseZ3Holds(dataset);
       await vm().shOk(`zfs rollback -r '${snaps[0]!}'`);
       await writeRandomFiles(dataset, 2, 64, { prefix: 'diverged-' });
       await vm().shOk(`zfs snapshot ${dataset}@local-only`);
