@@ -11,6 +11,7 @@ import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
 import { addHoldsCommand } from './holds-command.js';
+import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
 /** `z3 backup` options (commander's camel-case names) and the send flag each one sets. */
@@ -77,8 +78,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError(false);
 
-  program
-    .command('status')
+  addEachDatasetOptions(program.command('status'))
     .description(
       'show snapshots on S3 and locally, with the health of each backup chain; exit 3 when a chain is broken',
     )
@@ -92,11 +92,14 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
         chainLength: opts['chainLength'] === true,
         mode: opts['mode'] === true,
       };
-      setExit(await runStatus({ ...globalFlags(cmd), ...flags }, defaultPorts(ctx)));
+      setExit(
+        await runEachDataset({ command: 'status', cmd, ctx, globalFlags }, (global, ports) =>
+          runStatus({ ...global, ...flags }, ports),
+        ),
+      );
     });
 
-  program
-    .command('backup')
+  addEachDatasetOptions(program.command('backup'))
     .description('back up snapshots to S3: full, or incremental from the latest backed-up one')
     .option('--snapshot <SNAPSHOT>', 'snapshot to back up (the part after @); default the latest')
     .option('--dry-run', 'print the commands that would run; run only the listing and estimates')
@@ -135,29 +138,31 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const s = stringOptions(opts);
       setExit(
-        await runBackup(
-          {
-            ...globalFlags(cmd),
-            snapshot: s('snapshot'),
-            dryRun: opts['dryRun'] === true,
-            compressor: s('compressor'),
-            gpgRecipient: s('gpgRecipient'),
-            parseable: opts['parseable'] === true,
-            mode: opts['full'] === true ? 'full' : 'incremental',
-            concurrency: s('concurrency'),
-            chunkSize: s('chunkSize'),
-            storageClass: s('storageClass'),
-            fullEvery: s('fullIfOlderThan'),
-            maxChain: s('maxChain'),
-            quiet: opts['quiet'] === true,
-            wait: opts['wait'] === true,
-            // commander sets hold: true unless --no-hold; only the flag overrides HOLD
-            hold: opts['hold'] === false ? false : undefined,
-            sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
-              ([, name]) => name,
-            ),
-          },
-          defaultPorts(ctx),
+        await runEachDataset({ command: 'backup', cmd, ctx, globalFlags }, (global, ports) =>
+          runBackup(
+            {
+              ...global,
+              snapshot: s('snapshot'),
+              dryRun: opts['dryRun'] === true,
+              compressor: s('compressor'),
+              gpgRecipient: s('gpgRecipient'),
+              parseable: opts['parseable'] === true,
+              mode: opts['full'] === true ? 'full' : 'incremental',
+              concurrency: s('concurrency'),
+              chunkSize: s('chunkSize'),
+              storageClass: s('storageClass'),
+              fullEvery: s('fullIfOlderThan'),
+              maxChain: s('maxChain'),
+              quiet: opts['quiet'] === true,
+              wait: opts['wait'] === true,
+              // commander sets hold: true unless --no-hold; only the flag overrides HOLD
+              hold: opts['hold'] === false ? false : undefined,
+              sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
+                ([, name]) => name,
+              ),
+            },
+            ports,
+          ),
         ),
       );
     });

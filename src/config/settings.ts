@@ -50,6 +50,7 @@ export const CONFIG_KEYS = [
   'MAX_CHAIN',
   'SEND_FLAGS',
   'HOLD',
+  'DATASETS',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -197,6 +198,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
     hold: parseBoolean(lookup('HOLD'), 'HOLD') ?? true,
+    datasets: parseDatasetList(lookup('DATASETS')),
     configFile: describeConfigFile(sources),
   };
 }
@@ -224,6 +226,12 @@ function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
     s.name.startsWith('fs:') ? [s.name.slice('fs:'.length)] : [],
   );
   return { path: sources.filePath, fsDatasets };
+}
+
+/** DATASETS: dataset names separated by whitespace or commas, duplicates dropped. */
+function parseDatasetList(raw: RawValue | undefined): string[] {
+  const names = (raw?.value ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  return [...new Set(names)];
 }
 
 function makeLookup(

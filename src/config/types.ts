@@ -86,6 +86,8 @@ export interface Settings {
    * props); empty by default. `backup --raw` … replace them when any is given.
    */
   sendFlags: SendFlags;
+  /** DATASETS: the datasets `--all` runs besides those with an `[fs:…]` section. */
+  datasets: string[];
   /**
    * HOLD: whether `z3 backup` holds the newest backed-up snapshot and bookmarks it (default
    * true; `backup --no-hold` turns it off for one run).

@@ -143,6 +143,9 @@ if (cmd === 'list') {
     process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + txg(s, i) + '\t0\t0\t' + creation(s, i) + '\t' + guid(s, i) + '\n').join(''));
   } else if (rest.includes('bookmark')) {
     process.stdout.write(state.bookmarks.filter((b) => b.name.startsWith(ds + '#')).map((b) => b.name + '\t' + b.createtxg + '\t' + b.guid + '\n').join(''));
+  } else if (rest.includes('-r')) {
+    const tree = Object.keys(state.datasets).filter((d) => d === ds || d.startsWith(ds + '/'));
+    process.stdout.write(tree.sort().map((d) => d + '\n').join(''));
   } else process.stdout.write(ds + '\n');
 } else if (cmd === 'hold' || cmd === 'release') {
   const [tag, snap] = rest;
