@@ -231,6 +231,8 @@ run z3 backup --full --snapshot "$S1"
 say "no --snapshot: everything after the last backed-up snapshot, as incrementals"
 run z3 backup
 run z3 status
+say "z3 holds the newest backed-up snapshot (zfs hold), so no snapshot tool destroys the base"
+run z3 holds
 
 # ---- 6. destroy, restore
 section "Lose the dataset, restore it from S3"
@@ -240,6 +242,9 @@ vmout() { printf '%svm$%s %s\n' "$C" "$N" "$1" >&2; test/zfs-vm/ssh-vm "$1"; }
 BEFORE=$(vmout "$CHECKSUMS") || fail "checksums before"
 printf '%s\n' "$BEFORE"
 SNAPS_BEFORE=$(zfs list -H -o name -t snapshot -r "$DATASET")
+say "a held snapshot cannot be destroyed: release z3's hold first"
+HOLD=$(z3 holds | head -n 1) || fail "z3 holds"
+run zfs release "${HOLD%% *}" "${HOLD##* }"
 run zfs destroy -r "$DATASET"
 run zfs list -t all -r "$POOL"
 run z3 restore "$S3"

@@ -52,6 +52,7 @@ async function commands(): Promise<Command[]> {
     'restore',
     'prune',
     'verify',
+    'holds',
   ]);
   return [...z3.commands, ...others];
 }

@@ -10,6 +10,7 @@ import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
+import { addHoldsCommand } from './holds-command.js';
 import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
@@ -129,6 +130,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('-L, --large-blocks', 'zfs send -L: blocks larger than 128K (SEND_FLAGS)')
     .option('-e, --embed', 'zfs send -e: embedded data blocks (SEND_FLAGS)')
     .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
+    .option(
+      '--no-hold',
+      'do not hold the newest backed-up snapshot nor bookmark it (HOLD = no); see z3 holds',
+    )
     .option('--quiet', 'no progress output')
     .option(
       '--metrics-file <FILE>',
@@ -162,6 +167,8 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               wait: opts['wait'] === true,
               metricsFile: s('metricsFile'),
               json: opts['json'] === true,
+              // commander sets hold: true unless --no-hold; only the flag overrides HOLD
+              hold: opts['hold'] === false ? false : undefined,
               sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
                 ([, name]) => name,
               ),
@@ -216,5 +223,6 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
 
   addPruneCommand({ program, ctx, setExit, globalFlags });
   addVerifyCommand({ program, ctx, setExit, globalFlags });
+  addHoldsCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

@@ -31,7 +31,7 @@ export function backupLockRequest(input: {
    * The command taking the lock (default `backup`), recorded in the lock file: a run that finds
    * the lock taken names what the holder is doing.
    */
-  command?: 'backup' | 'prune' | undefined;
+  command?: 'backup' | 'prune' | 'holds' | undefined;
 }): LockRequest {
   const { settings, storage, filesystem, ports } = input;
   const description = `z3 ${input.command ?? 'backup'} of ${filesystem} to ${storage.name}/${settings.s3PrefixRaw}`;

@@ -27,6 +27,7 @@ import { startRunMetrics, type RunMetrics } from './backup-metrics.js';
 import { targetLabel } from './target-label.js';
 import { startRunEvents, type RunEvents } from './run-events.js';
 import type { EventSink } from '../ui/events.js';
+import { keepIncrementalBase, readBookmarks } from './backup-holds.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -50,6 +51,8 @@ export interface BackupOptions extends GlobalFlags {
   metricsFile?: string | undefined;
   /** `--json`: JSON Lines events on stdout (src/ui/events.ts) instead of the result lines. */
   json?: boolean | undefined;
+  /** false for `--no-hold`: no hold or bookmark this run, whatever HOLD says. */
+  hold?: boolean | undefined;
 }
 
 /**
@@ -177,13 +180,26 @@ async function backUp(input: BackupRun & { state: OpenedSnapshotState }): Promis
     chainLimits: settings.chainLimits,
     now: ports.now(),
     sendFlags,
+    bookmarks: opts.mode === 'incremental' ? await readBookmarks(filesystem, ports) : [],
   });
+  const keepBase = async (committed: string[]): Promise<void> => {
+    if (opts.dryRun || !(opts.hold ?? settings.hold)) return;
+    await keepIncrementalBase({
+      settings,
+      local: local.snapshots,
+      remote,
+      health,
+      committed,
+      ports,
+    });
+  };
   if (plan.kind === 'nothing-to-backup') {
     ports.stderr.write(`${plan.message}\n`);
     return 0;
   }
   if (plan.kind === 'nothing-to-do') {
     if (!opts.quiet) ports.stderr.write(`z3: ${plan.target} is already backed up; nothing to do\n`);
+    await keepBase([]);
     return 0;
   }
   const compressor = compressorStage(settings.compressor, { gpgRecipient: settings.gpgRecipient });
@@ -237,6 +253,7 @@ async function backUp(input: BackupRun & { state: OpenedSnapshotState }): Promis
     done.push({ snapshot: step.snapshot, size: stored });
     input.metrics?.addUploaded(stored);
   }
+  await keepBase(done.map((d) => d.snapshot));
   // With --json, stdout carries the events only.
   for (const d of opts.json === true ? [] : done) {
     ports.stdout.write(
@@ -275,7 +292,8 @@ function warnIfShort(input: {
 }
 
 function sendInput(step: BackupStep, flags: SendFlags): SendArgvOptions {
-  return { snapshot: step.snapshot, incrementalFrom: step.parent, flags: sendFlagArgs(flags) };
+  const incrementalFrom = step.sendFrom ?? step.parent;
+  return { snapshot: step.snapshot, incrementalFrom, flags: sendFlagArgs(flags) };
 }
 
 /** The step as the original would have run it, pasteable into a shell (every name quoted). */

@@ -19,6 +19,6 @@ export async function fetchLocalSnapshots(opts: {
   const all = await listSnapshots(dataset, { run });
   const snapshots = all
     .filter((s) => snapshotPrefix === undefined || snapshotPart(s.name).startsWith(snapshotPrefix))
-    .map((s) => ({ name: s.name, creation: s.creation, guid: s.guid }));
+    .map((s) => ({ name: s.name, creation: s.creation, guid: s.guid, createtxg: s.createtxg }));
   return { exists: true, snapshots };
 }

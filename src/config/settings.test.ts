@@ -288,6 +288,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       retention: {},
       chainLimits: {},
       sendFlags: new Set(),
+      hold: true,
       datasets: [],
       metricsFile: undefined,
       configFile: undefined,
@@ -372,6 +373,15 @@ describe('resolveSettings values', () => {
       {},
     );
     expect([s.endpoint, s.bucket, s.s3ForcePathStyle]).toEqual([undefined, undefined, false]);
+  });
+
+  it('HOLD is on by default and turned off by no/false/0/off; anything else is refused', () => {
+    const resolve = (env: Env): boolean => resolveSettings(sources(undefined, env), {}).hold;
+    expect(resolve({})).toBe(true);
+    expect(resolve({ HOLD: 'no' })).toBe(false);
+    expect(resolve({ HOLD: 'OFF' })).toBe(false);
+    expect(resolve({ HOLD: 'yes' })).toBe(true);
+    expect(() => resolve({ HOLD: 'maybe' })).toThrow(/HOLD: expected true or false/);
   });
 
   it('defaults path-style addressing to true only when HOST is set', () => {

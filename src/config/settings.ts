@@ -50,6 +50,7 @@ export const CONFIG_KEYS = [
   'FULL_EVERY',
   'MAX_CHAIN',
   'SEND_FLAGS',
+  'HOLD',
   'DATASETS',
   'METRICS_FILE',
 ] as const;
@@ -200,6 +201,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
+    hold: parseBoolean(lookup('HOLD'), 'HOLD') ?? true,
     datasets: parseDatasetList(lookup('DATASETS')),
     metricsFile: parseMetricsFile(lookup('METRICS_FILE')),
     configFile: describeConfigFile(sources),

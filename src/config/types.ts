@@ -94,6 +94,11 @@ export interface Settings {
    */
   metricsFile: string | undefined;
   /**
+   * HOLD: whether `z3 backup` holds the newest backed-up snapshot and bookmarks it (default
+   * true; `backup --no-hold` turns it off for one run).
+   */
+  hold: boolean;
+  /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.
    */

@@ -6,6 +6,7 @@ import { IntegrityError, UsageError } from '../errors.js';
 import { backupTime } from './backup-time.js';
 import { chainPositions } from './chain.js';
 import { brokenSnapshotError, healthOf } from './health.js';
+import { findBookmarkBase, type LocalBookmark } from './bookmark-base.js';
 import { joinSnapshotName } from './names.js';
 import { isZeroDuration, subtractDuration, type KeepDuration } from './retention.js';
 import { parseRecordedSendFlags, streamModeOf, type SendFlags } from './send-flags.js';
@@ -17,6 +18,11 @@ export interface BackupStep {
   snapshot: string;
   /** Full name of the incremental base (`zfs send -i`); undefined for a full stream. */
   parent: string | undefined;
+  /**
+   * Full name of the bookmark to send from instead of `parent` (`zfs send -i <bookmark>`): the
+   * parent snapshot is gone locally, its z3 bookmark is left (./bookmark-base.ts).
+   */
+  sendFrom?: string | undefined;
   /** The snapshot's `creation` (seconds since the epoch) and guid, recorded in its metadata. */
   creation?: number | undefined;
   guid?: string | undefined;
@@ -66,6 +72,8 @@ export interface BackupInput {
   now?: number | undefined;
   /** The `zfs send` flags of this run (SEND_FLAGS, `--raw` …); absent: a plain send. */
   sendFlags?: SendFlags | undefined;
+  /** The dataset's bookmarks: a base whose snapshot is gone may be sent from its bookmark. */
+  bookmarks?: readonly LocalBookmark[] | undefined;
 }
 
 /**
@@ -135,9 +143,37 @@ function planIncremental(input: BackupInput, targetIndex: number): BackupPlan {
     }
     queued.push(stepOf(input.local[i] as LocalSnapshot, input.local[i - 1]));
   }
+  const viaBookmark = planFromBookmark(input, targetIndex);
+  if (viaBookmark !== undefined) return viaBookmark;
   throw new UsageError(`no backup of ${input.filesystem} on S3 to base an incremental on`, {
     hint: `run 'z3 backup --full' first`,
   });
+}
+
+/**
+ * No local snapshot is backed up: send the local snapshots newer than the newest backed-up
+ * bookmark, the first one from the bookmark (its metadata `parent` names the backed-up
+ * snapshot, as for any incremental).
+ */
+function planFromBookmark(input: BackupInput, targetIndex: number): BackupPlan | undefined {
+  const found = findBookmarkBase({
+    candidates: input.local.slice(0, targetIndex + 1),
+    remote: input.remote,
+    health: input.health,
+    bookmarks: input.bookmarks ?? [],
+  });
+  if (found === undefined) return undefined;
+  const queued = found.after.map((snapshot, i) =>
+    i === 0
+      ? { ...stepOf(snapshot, undefined), parent: found.base.name, sendFrom: found.bookmark.name }
+      : stepOf(snapshot, found.after[i - 1]),
+  );
+  const steps = endChains(queued, found.base, input);
+  if (steps[0]?.parent !== undefined) {
+    const local = { name: found.bookmark.name, guid: found.bookmark.guid };
+    checkAppendable({ base: found.base, local, input });
+  }
+  return { kind: 'steps', steps };
 }
 
 /**
@@ -169,7 +205,7 @@ function endChains(steps: BackupStep[], base: RemoteSnapshot, input: BackupInput
     }
     length = 1;
     fullTime = stepTime;
-    return { ...step, parent: undefined, endsChain: end };
+    return { ...step, parent: undefined, sendFrom: undefined, endsChain: end };
   });
 }
 

@@ -12,6 +12,8 @@ export interface LocalSnapshot {
   creation?: number | undefined;
   /** Its guid in decimal; undefined when not listed. */
   guid?: string | undefined;
+  /** Its createtxg: orders it against bookmarks; undefined when not listed. */
+  createtxg?: number | undefined;
 }
 
 /** One backup object on S3, as listed and described by its metadata (spec 4.2). */

@@ -65,21 +65,33 @@ export function receiveIntoArgv(filesystem: string, options: { dryRun: boolean }
 
 /** `zfs list` of the snapshots of exactly `dataset`, oldest first, exact numbers, no header. */
 export function listSnapshotsArgv(dataset: string): string[] {
-  assertName(dataset);
+  return listChildrenArgv({ type: 'snapshot', columns: ZFS_LIST_COLUMNS, dataset });
+}
+
+/**
+ * `zfs list` of the snapshots or bookmarks of exactly `dataset` (`-d 1`: not of its children),
+ * oldest first (`-s createtxg`), exact numbers (`-p`), no header (`-H`).
+ */
+export function listChildrenArgv(input: {
+  type: 'snapshot' | 'bookmark';
+  columns: string;
+  dataset: string;
+}): string[] {
+  assertName(input.dataset);
   return [
     ZFS_PROGRAM,
     'list',
     '-H',
     '-p',
     '-t',
-    'snapshot',
+    input.type,
     '-o',
-    ZFS_LIST_COLUMNS,
+    input.columns,
     '-s',
     'createtxg',
     '-d',
     '1',
-    dataset,
+    input.dataset,
   ];
 }
 

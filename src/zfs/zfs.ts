@@ -8,10 +8,19 @@ import { runCommand, type CommandRunner, type RunCommandOptions } from '../pipel
 import { StageFailedError } from '../pipeline/stage-error.js';
 import { quoteCommand } from '../ui/shell-quote.js';
 import { datasetExistsArgv, listDatasetTreeArgv, listSnapshotsArgv } from './argv.js';
+import {
+  holdsArgv,
+  listBookmarksArgv,
+  parseBookmarkList,
+  parseHolds,
+  type ZfsBookmark,
+  type ZfsHold,
+} from './holds.js';
 import { parseSendEstimate, parseZfsList, type ZfsSnapshot } from './parse.js';
 
 export * from './argv.js';
 export * from './parse.js';
+export * from './holds.js';
 
 export interface ZfsOptions {
   /** How to run the command; default `runCommand` (local). A caller may run it over ssh. */
@@ -77,6 +86,30 @@ export async function estimateSendSize(
     });
   }
   return estimate.size;
+}
+
+/** The bookmarks of exactly `dataset`, oldest first; the dataset must exist. */
+export async function listBookmarks(
+  dataset: string,
+  options: ZfsOptions = {},
+): Promise<ZfsBookmark[]> {
+  const { stdout } = await run(listBookmarksArgv(dataset), options);
+  return parseBookmarkList(stdout).filter((b) => b.name.startsWith(`${dataset}#`));
+}
+
+/** Every hold of `snapshots` (full names); none listed, none asked. */
+export async function listHolds(
+  snapshots: readonly string[],
+  options: ZfsOptions = {},
+): Promise<ZfsHold[]> {
+  if (snapshots.length === 0) return [];
+  const { stdout } = await run(holdsArgv(snapshots), options);
+  return parseHolds(stdout);
+}
+
+/** Run a `zfs` argv that changes something (hold, release, bookmark); its output is not read. */
+export async function runZfs(argv: readonly string[], options: ZfsOptions = {}): Promise<void> {
+  await run(argv, options);
 }
 
 /** The stdout of a `zfs list` argv about `dataset`; UsageError when the dataset does not exist. */

@@ -16,6 +16,8 @@ import {
   writeRandomFiles,
 } from './harness.js';
 import {
+  destroyDataset,
+  releaseZ3Holds,
   expectOk,
   faultDir,
   makeHistory,
@@ -112,7 +114,7 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
     });
 
     const before = await treeOf(`/${dataset}`);
-    await vm().shOk(`zfs destroy -r ${dataset}`);
+    await destroyDataset(dataset);
     expectOk(await run.z3(['restore', snapOf(snaps[3]!)], { env }));
     expect(await treeOf(`/${dataset}`)).toEqual(before);
     expect(await listSnapshots(dataset)).toEqual(snaps);
@@ -173,6 +175,8 @@ describe('restore --force and --target', () => {
       const wanted = await treeOf(`/${dataset}`);
 
       // diverge: go back to the first snapshot, write other data, take an unrelated snapshot
+      // (z3 holds the newest backed-up snapshot: rollback -r cannot destroy it while held)
+      await releaseZ3Holds(dataset);
       await vm().shOk(`zfs rollback -r '${snaps[0]!}'`);
       await writeRandomFiles(dataset, 2, 64, { prefix: 'diverged-' });
       await vm().shOk(`zfs snapshot ${dataset}@local-only`);

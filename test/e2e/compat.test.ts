@@ -15,7 +15,7 @@ import {
   writeRandomFiles,
   zfs,
 } from './harness.js';
-import { expectOk, makeHistory, treeOf, z3Run } from './z3-helpers.js';
+import { destroyDataset, expectOk, makeHistory, treeOf, z3Run } from './z3-helpers.js';
 
 const POOL = 'z3compat';
 
@@ -68,7 +68,7 @@ describe.each([
     ).toEqual(snaps.map((s, i) => [s, i === 0 ? 'full' : 'incremental', 'ok']));
 
     const before = await treeOf(`/${dataset}`);
-    await vm().shOk(`zfs destroy -r ${dataset}`);
+    await destroyDataset(dataset);
     expectOk(await run.z3(['restore', snaps[2]!.split('@')[1]!]));
     expect(await treeOf(`/${dataset}`)).toEqual(before);
     expect(await listSnapshots(dataset)).toEqual(snaps);

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, destroyPool, listSnapshots, requireVm, runCli, vm } from './harness.js';
-import { expectOk, faultDir, makeHistory, pathWith, SNAP_PREFIX, treeOf } from './z3-helpers.js';
+import {
+  destroyDataset,
+  expectOk,
+  faultDir,
+  makeHistory,
+  pathWith,
+  SNAP_PREFIX,
+  treeOf,
+} from './z3-helpers.js';
 import { injected } from '../../src/testing/faults.js';
 
 const POOL = 'z3e2eloc';
@@ -74,7 +82,7 @@ describe('a local-directory target (BACKUP_DIR)', () => {
     });
 
     const before = await treeOf(`/${dataset}`);
-    await vm().shOk(`zfs destroy -r ${dataset}`);
+    await destroyDataset(dataset);
     expectOk(await z3(dataset, ['restore', snapOf(snaps[2]!)]));
     expect(await treeOf(`/${dataset}`)).toEqual(before);
     expect(await listSnapshots(dataset)).toEqual(snaps);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, destroyPool, requireVm, runCli, shq, snapshot, vm } from './harness.js';
 import { gunzipSync } from 'node:zlib';
 import {
+  releaseZ3Holds,
   expectOk,
   noZfsPath,
   SNAP_PREFIX,
@@ -195,6 +196,8 @@ describe('a snapshot re-created under the same name', () => {
       await writeText(dataset, 'a.txt', 'first', 100);
       await snapshot(snap(dataset, 1));
       expectOk(await run.z3(['backup', '--full', '--compressor', 'none', '--quiet']));
+      // z3 holds it: release the hold first, as its user would
+      await releaseZ3Holds(snap(dataset, 1));
       await vm().shOk(`zfs destroy ${shq(snap(dataset, 1))}`);
       await writeText(dataset, 'a.txt', 'second', 100);
       await snapshot(snap(dataset, 1));

@@ -13,7 +13,9 @@ import { ensureBucket, testClient, testS3, uniquePrefix } from '../s3-env.js';
 import {
   checksumTree,
   runCli,
+  shq,
   snapshot,
+  vm,
   writeRandomFiles,
   ZFS_SHIM_DIR,
   type CliOptions,
@@ -160,4 +162,35 @@ export async function verifyReadData(run: Z3Run, env: Record<string, string>) {
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as VerifyRow);
   return { r, rows };
+}
+
+/** Every hold on `name` (a snapshot) or on the snapshots of `name` (a dataset, recursively). */
+export async function holdsOn(name: string): Promise<{ snapshot: string; tag: string }[]> {
+  const script = name.includes('@')
+    ? `zfs holds -H ${shq(name)}`
+    : `zfs list -H -t snapshot -o name -r ${shq(name)} | xargs -r zfs holds -H`;
+  return (await vm().shOk(script))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [snapshot = '', tag = ''] = l.split('\t');
+      return { snapshot, tag };
+    });
+}
+
+/**
+ * Release the holds z3 backup placed (tag `z3:…`) on `name` or its snapshots, as a user must
+ * before destroying them: zfs refuses to destroy a held snapshot ("dataset is busy").
+ */
+export async function releaseZ3Holds(name: string): Promise<void> {
+  const releases = (await holdsOn(name))
+    .filter((h) => h.tag.startsWith('z3:'))
+    .map((h) => `zfs release ${shq(h.tag)} ${shq(h.snapshot)}`);
+  if (releases.length > 0) await vm().shOk(releases.join(' && '));
+}
+
+/** `zfs destroy -r <dataset>` after `releaseZ3Holds`. */
+export async function destroyDataset(dataset: string): Promise<void> {
+  await releaseZ3Holds(dataset);
+  await vm().shOk(`zfs destroy -r ${shq(dataset)}`);
 }

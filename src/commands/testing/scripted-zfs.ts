@@ -36,10 +36,26 @@ export interface ScriptedZfsState {
   guids?: Record<string, string>;
   /** Per snapshot (full name): how its send behaves. */
   sends?: Record<string, ScriptedSend>;
+  /** Per snapshot (full name): its createtxg instead of 1 + position (snapshots destroyed before it). */
+  txgs?: Record<string, number>;
+  /** Per snapshot (full name): the tags of its holds (`zfs hold` / `release` / `holds`). */
+  holds?: Record<string, string[]> | undefined;
+  /** Bookmarks (`zfs bookmark`), with the snapshot, guid and createtxg they were made from. */
+  bookmarks?: ScriptedBookmark[] | undefined;
+  /** Per subcommand (`hold`, `release`, `bookmark`, `holds`): fail it with this message. */
+  failures?: Record<string, string>;
   /** What `zfs receive` got, in order (written by the script). */
   received?: { target: string; force: boolean; snapshot: string; from: string; bytes: number }[];
   /** Every argv the script was run with (written by the script). */
   calls?: string[][];
+}
+
+/** One bookmark of the scripted zfs. */
+export interface ScriptedBookmark {
+  name: string;
+  snapshot: string;
+  guid: string;
+  createtxg: number;
 }
 
 export interface ScriptedZfs {
@@ -58,7 +74,17 @@ export function createScriptedZfs(initial: ScriptedZfsState): ScriptedZfs {
   const dir = mkdtempSync(join(tmpdir(), 'z3-scripted-zfs-'));
   const statePath = join(dir, 'state.json');
   const program = join(dir, 'zfs');
-  writeFileSync(statePath, JSON.stringify({ received: [], calls: [], sends: {}, ...initial }));
+  writeFileSync(
+    statePath,
+    JSON.stringify({
+      received: [],
+      calls: [],
+      sends: {},
+      ...initial,
+      holds: initial.holds ?? {},
+      bookmarks: initial.bookmarks ?? [],
+    }),
+  );
   writeFileSync(
     program,
     `#!${process.execPath}\n${SCRIPT.replace('STATE_PATH', JSON.stringify(statePath)).replace('CREATION_BASE_VALUE', String(SCRIPTED_CREATION_BASE))}`,
@@ -99,22 +125,54 @@ const stream = (snap, from, size) => {
 };
 const exists = (ds) => Object.prototype.hasOwnProperty.call(state.datasets, ds);
 const [cmd, ...rest] = argv;
+const creation = (s, i) => (state.creations || {})[s] ?? CREATION_BASE + i * 86400;
+const guid = (s, i) => (state.guids || {})[s] ?? String(1000 + i);
+const txg = (s, i) => (state.txgs || {})[s] ?? i + 1;
+const snapOf = (name) => {
+  const ds = name.split('@')[0];
+  const i = exists(ds) ? state.datasets[ds].indexOf(name) : -1;
+  if (i < 0) fail("cannot open '" + name + "': dataset does not exist");
+  return { i, guid: guid(name, i), createtxg: txg(name, i) };
+};
+if (state.failures && state.failures[cmd]) fail(state.failures[cmd]);
 if (cmd === 'list') {
   const ds = rest[rest.length - 1];
   if (!exists(ds)) fail("cannot open '" + ds + "': dataset does not exist");
   save();
   if (rest.includes('snapshot')) {
-    const creation = (s, i) => (state.creations || {})[s] ?? CREATION_BASE + i * 86400;
-    const guid = (s, i) => (state.guids || {})[s] ?? String(1000 + i);
-    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\t' + creation(s, i) + '\t' + guid(s, i) + '\n').join(''));
+    process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + txg(s, i) + '\t0\t0\t' + creation(s, i) + '\t' + guid(s, i) + '\n').join(''));
+  } else if (rest.includes('bookmark')) {
+    process.stdout.write(state.bookmarks.filter((b) => b.name.startsWith(ds + '#')).map((b) => b.name + '\t' + b.createtxg + '\t' + b.guid + '\n').join(''));
   } else if (rest.includes('-r')) {
     const tree = Object.keys(state.datasets).filter((d) => d === ds || d.startsWith(ds + '/'));
     process.stdout.write(tree.sort().map((d) => d + '\n').join(''));
   } else process.stdout.write(ds + '\n');
+} else if (cmd === 'hold' || cmd === 'release') {
+  const [tag, snap] = rest;
+  snapOf(snap);
+  const tags = state.holds[snap] || [];
+  if (cmd === 'hold' && tags.includes(tag)) fail("cannot hold snapshot '" + snap + "': tag already exists on this dataset");
+  if (cmd === 'release' && !tags.includes(tag)) fail("cannot release hold from snapshot '" + snap + "': no such tag on this dataset");
+  state.holds[snap] = cmd === 'hold' ? [...tags, tag] : tags.filter((t) => t !== tag);
+  save();
+} else if (cmd === 'holds') {
+  save();
+  const snaps = rest.filter((a) => a !== '-H');
+  snaps.forEach(snapOf);
+  process.stdout.write(snaps.flatMap((s) => (state.holds[s] || []).map((t) => s + '\t' + t + '\tTue Dec  1 05:00 2026\n')).join(''));
+} else if (cmd === 'bookmark') {
+  const [snap, name] = rest;
+  const { guid: g, createtxg } = snapOf(snap);
+  if (state.bookmarks.some((b) => b.name === name)) fail("cannot create bookmark '" + name + "': bookmark exists");
+  state.bookmarks.push({ name, snapshot: snap, guid: g, createtxg });
+  save();
 } else if (cmd === 'send') {
   const snap = rest[rest.length - 1];
   const i = rest.indexOf('-i');
-  const from = i >= 0 ? rest[i + 1] : '';
+  const fromArg = i >= 0 ? rest[i + 1] : '';
+  const mark = state.bookmarks.find((b) => b.name === fromArg);
+  if (fromArg.includes('#') && !mark) fail("cannot open '" + fromArg + "': dataset does not exist");
+  const from = mark ? mark.snapshot : fromArg;
   const ds = snap.split('@')[0];
   if (!exists(ds) || !state.datasets[ds].includes(snap)) fail("cannot open '" + snap + "': dataset does not exist");
   const spec = state.sends[snap] || {};
