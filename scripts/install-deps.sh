@@ -13,13 +13,14 @@
 #   pigz lz4 xz-utils zstd gnupg    the compressors/encryption z3 backup pipes through
 #   pv mbuffer                      z3_ssh_sync's progress/buffer stages (tests, benchmarks)
 #   time rclone                     the benchmarks (scripts/bench-*.sh)
+#   systemd                         systemd-analyze verify of contrib/systemd (test/integration/systemd-units)
 #
 # Output: what it installs, on stderr. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
 PACKAGES=(
   qemu-system-x86 gcc-12 make zstd openssh-client bc debian-archive-keyring
-  pigz lz4 xz-utils pv mbuffer gnupg curl time python3 rclone
+  pigz lz4 xz-utils pv mbuffer gnupg curl time python3 rclone systemd
   ceph-mon ceph-mgr ceph-osd radosgw ceph-common
 )
 
