@@ -3,6 +3,7 @@ import { EXIT_CODES_HELP } from './exit-codes-help.js';
 import { expandCommandLine, parseCommandLine, stringOptions } from './args.js';
 import type { MainContext } from './run-main.js';
 import { runStatus } from '../commands/status.js';
+import { DEFAULT_CRIT, DEFAULT_WARN, runStatusCheck } from '../commands/status-check.js';
 import { runBackup } from '../commands/backup.js';
 import { runRestore } from '../commands/restore.js';
 import { UsageError } from '../errors.js';
@@ -84,8 +85,26 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
     .option('--mode', 'add a MODE column: how each backup was sent (plain, raw, compressed)')
+    .option(
+      '--check',
+      'monitoring-plugin check instead of the table: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    )
+    .option(
+      '--warn <AGE>',
+      `with --check: WARNING when the newest backup is this old (default ${DEFAULT_WARN})`,
+    )
+    .option('--crit <AGE>', `with --check: CRITICAL when it is this old (default ${DEFAULT_CRIT})`)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: Record<string, boolean | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (opts['check'] === true) {
+        const s = stringOptions(opts);
+        const thresholds = { warn: s('warn'), crit: s('crit') };
+        setExit(await runStatusCheck({ ...globalFlags(cmd), ...thresholds }, defaultPorts(ctx)));
+        return;
+      }
+      if (opts['warn'] !== undefined || opts['crit'] !== undefined) {
+        throw new UsageError('--warn and --crit need --check');
+      }
       const flags = {
         json: opts['json'] === true,
         chainLength: opts['chainLength'] === true,
