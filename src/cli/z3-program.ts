@@ -134,6 +134,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       "send a full when the chain's full is older than 30d, 1m… (FULL_EVERY)",
     )
     .option('--max-chain <N>', 'send a full when the chain is N backups long (MAX_CHAIN)')
+    .option(
+      '--limit-upload <RATE>',
+      'upload at most RATE bytes per second, e.g. 20M (LIMIT_UPLOAD)',
+    )
     .option('-w, --raw', 'zfs send -w: encrypted datasets stay encrypted (SEND_FLAGS raw)')
     .option('-c, --compressed', 'zfs send -c: blocks as compressed on disk (SEND_FLAGS)')
     .option('-L, --large-blocks', 'zfs send -L: blocks larger than 128K (SEND_FLAGS)')
@@ -163,6 +167,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
             storageClass: s('storageClass'),
             fullEvery: s('fullIfOlderThan'),
             maxChain: s('maxChain'),
+            limitUpload: s('limitUpload'),
             quiet: opts['quiet'] === true,
             wait: opts['wait'] === true,
             sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
@@ -183,6 +188,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--target <DATASET>', 'restore into this dataset instead of the backed-up one')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option(
+      '--limit-download <RATE>',
+      'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
+    )
     .option('--quiet', 'no progress output')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
@@ -202,6 +211,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               target: s('target'),
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              limitDownload: s('limitDownload'),
               quiet: opts['quiet'] === true,
             },
             defaultPorts(ctx),

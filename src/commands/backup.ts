@@ -37,6 +37,8 @@ export interface BackupOptions extends GlobalFlags {
   /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  /** `--limit-upload` (LIMIT_UPLOAD), raw. */
+  limitUpload?: string | undefined;
   quiet: boolean;
   /** Wait for a running backup of the same dataset and target instead of exiting 2. */
   wait: boolean;
@@ -63,6 +65,7 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
+    limitUpload: opts.limitUpload,
   });
   const filesystem = requireFilesystem(settings);
   // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.

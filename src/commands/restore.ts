@@ -20,6 +20,8 @@ export interface RestoreOptions extends GlobalFlags {
   target: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
+  limitDownload?: string | undefined;
   quiet: boolean;
 }
 
@@ -33,6 +35,7 @@ export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): 
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;

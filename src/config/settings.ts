@@ -8,6 +8,7 @@ import type { ConfigSources } from './load.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
+import { parseBandwidth } from './bandwidth.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
 import { parseSendFlags } from '../plan/send-flags.js';
@@ -49,6 +50,8 @@ export const CONFIG_KEYS = [
   'FULL_EVERY',
   'MAX_CHAIN',
   'SEND_FLAGS',
+  'LIMIT_UPLOAD',
+  'LIMIT_DOWNLOAD',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -79,6 +82,8 @@ export interface SettingFlags {
   keepWithin?: string | undefined;
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  limitUpload?: string | undefined;
+  limitDownload?: string | undefined;
 }
 
 /**
@@ -106,6 +111,8 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
   fullEvery: { key: 'FULL_EVERY', option: '--full-if-older-than' },
   maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
+  limitUpload: { key: 'LIMIT_UPLOAD', option: '--limit-upload' },
+  limitDownload: { key: 'LIMIT_DOWNLOAD', option: '--limit-download' },
 };
 
 /**
@@ -194,6 +201,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
+    bandwidth: parseBandwidth(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
     configFile: describeConfigFile(sources),
   };
