@@ -85,9 +85,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
     .option('--mode', 'add a MODE column: how each backup was sent (plain, raw, compressed)')
-    .option(
-      '--check',
-      'monitoring-plugin check instead of the table: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+    .addOption(
+      new Option(
+        '--check',
+        'monitoring-plugin check instead of the table: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+      ).conflicts(['json', 'chainLength', 'mode']),
     )
     .option(
       '--warn <AGE>',

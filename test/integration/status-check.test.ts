@@ -72,6 +72,17 @@ describe('z3 status --check', () => {
     },
   );
 
+  it(
+    '--check with --json is a usage error (exit 2): the line is the output',
+    { tags: ['faults'] },
+    () => {
+      const r = run(Z3, ['--dataset', 'tank/data', 'status', '--check', '--json']);
+      injected('bad input');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^z3: option '--check' cannot be used with option '--json'\n/);
+    },
+  );
+
   it('--warn without --check is a usage error (exit 2)', { tags: ['faults'] }, () => {
     const r = run(Z3, ['--dataset', 'tank/data', 'status', '--warn', '2h']);
     injected('bad input');
