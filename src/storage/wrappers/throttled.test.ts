@@ -1,5 +1,9 @@
 /** The bandwidth limit at the backend port, on the memory backend, with a fake clock. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createLocalBackend } from '../local/backend.js';
 import { md5 } from '../etag.js';
 import { MemBackend } from '../mem/backend.js';
 import { pacedBody } from '../s3/paced-body.js';
@@ -49,6 +53,33 @@ describe('withThrottle', () => {
     const before = clock.now();
     await Promise.all([writer.writeChunk({ number: 1, body, md5: md5(body) }), clock.run()]);
     expect(clock.now()).toBe(before);
+  });
+
+  it('the local backend pays for every byte it writes and reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'z3-throttled-'));
+    try {
+      const payments = { upload: 0, download: 0 };
+      const recording = (direction: 'upload' | 'download'): TokenBucket => {
+        const bucket = new TokenBucket({ rate: 1024 * MIB });
+        const take = bucket.take.bind(bucket);
+        bucket.take = (bytes, signal) => {
+          payments[direction] += bytes;
+          return take(bytes, signal);
+        };
+        return bucket;
+      };
+      const backend = withThrottle(createLocalBackend(dir), {
+        upload: recording('upload'),
+        download: recording('download'),
+      });
+      const writer = await backend.openWriter({ key: 'k', metadata: {}, chunkSize: 2 * MIB });
+      const body = Buffer.alloc(MIB + 5, 3);
+      await writer.complete([await writer.writeChunk({ number: 1, body, md5: md5(body) })]);
+      await backend.readRange({ key: 'k', start: 5, end: MIB + 4 });
+      expect(payments).toEqual({ upload: MIB + 5, download: MIB });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('no limit: the backend itself, unwrapped', () => {
