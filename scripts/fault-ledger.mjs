@@ -5,17 +5,6 @@
 // and no wrong object was committed, so "held" means exactly that. Exit 1 when a fault test failed.
 import { readFileSync } from 'node:fs';
 
-const KINDS = [
-  'stage death',
-  'S3 error',
-  'S3 reset/timeout',
-  'signal',
-  'kill -9',
-  'output failure',
-  'bad input',
-  'concurrent writer',
-  'corrupt data',
-];
 const file = process.argv[2];
 let text = '';
 try {
@@ -23,11 +12,14 @@ try {
 } catch {
   // no fault test ran
 }
-const lines = text
+const records = text
   .split('\n')
   .filter((l) => l !== '')
   .map((l) => JSON.parse(l));
-const rows = new Map(KINDS.map((k) => [k, { faults: 0, tests: 0, failed: 0 }]));
+// the reporter's header lines carry the kinds in the order src/testing/faults.ts lists them
+const kinds = records.find((r) => Array.isArray(r.kinds))?.kinds ?? [];
+const lines = records.filter((r) => r.faults !== undefined);
+const rows = new Map(kinds.map((k) => [k, { faults: 0, tests: 0, failed: 0 }]));
 const projects = new Set();
 for (const line of lines) {
   projects.add(line.project);
@@ -55,7 +47,10 @@ for (const [kind, row] of rows) {
 console.log(
   `  ${'total'.padEnd(18)} ${pad(total, 9)} ${pad(lines.length, 6)} ${pad(failedTests.length, 7)}`,
 );
-if (failedTests.length === 0) {
+if (lines.length === 0) {
+  console.log('  no fault test ran');
+  process.exitCode = 1;
+} else if (failedTests.length === 0) {
   console.log(`  every fault test passed: none lost data or committed a wrong object`);
 } else {
   for (const t of failedTests) console.log(`  FAILED: [${t.project}] ${t.test} (${t.state})`);

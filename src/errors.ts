@@ -26,6 +26,20 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/**
+ * The error the entry point reports for `err` (src/cli/run-main.ts): after an abort, a failure
+ * that is no Z3Error is the interruption itself (`signal.reason`).
+ */
+export function reportedError(err: unknown, signal: AbortSignal): unknown {
+  return signal.aborted && !(err instanceof Z3Error) ? signal.reason : err;
+}
+
+/** The exit code the entry point gives `err` (see `reportedError`). */
+export function exitCodeOf(err: unknown, signal: AbortSignal): number {
+  const known = reportedError(err, signal);
+  return known instanceof Z3Error ? known.exitCode : EXIT.INTERNAL;
+}
+
 export interface Z3ErrorOptions {
   /** A second line, printed as `hint: …`, telling the user what to do. */
   hint?: string;

@@ -3,7 +3,7 @@
  * defaults: KEEP_* from the environment and the config file apply when a flag is absent).
  */
 import type { Command } from 'commander';
-import { defaultPorts } from '../commands/ports.js';
+import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import { runPrune } from '../commands/prune.js';
 import { stringOptions } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes-help.js';
@@ -11,8 +11,7 @@ import type { SubcommandInput } from './subcommand.js';
 
 /** Add `prune` to `program`; `globalFlags` reads the options every subcommand shares. */
 export function addPruneCommand(input: SubcommandInput): void {
-  input.program
-    .command('prune')
+  addEachDatasetOptions(input.program.command('prune'))
     .description(
       'delete the backups a retention policy does not keep (restic forget semantics, chain-aware)',
     )
@@ -47,7 +46,6 @@ export function addPruneCommand(input: SubcommandInput): void {
         keepWithin: s('keepWithin'),
       };
       const flags = {
-        ...input.globalFlags(cmd),
         keep,
         broken: opts['broken'] === true,
         dryRun: opts['dryRun'] === true,
@@ -55,6 +53,11 @@ export function addPruneCommand(input: SubcommandInput): void {
         json: opts['json'] === true,
         wait: opts['wait'] === true,
       };
-      input.setExit(await runPrune(flags, defaultPorts(input.ctx)));
+      const { ctx, globalFlags } = input;
+      input.setExit(
+        await runEachDataset({ command: 'prune', cmd, ctx, globalFlags }, (global, ports) =>
+          runPrune({ ...global, ...flags }, ports),
+        ),
+      );
     });
 }

@@ -1,4 +1,4 @@
-import { EXIT, InterruptedError, Z3Error } from '../errors.js';
+import { EXIT, InterruptedError, reportedError, Z3Error } from '../errors.js';
 import { isBrokenPipe, safeSink, type SafeSink } from '../ui/safe-sink.js';
 import { redact } from './secrets.js';
 
@@ -87,7 +87,7 @@ function reportError(input: {
   stderr: SafeSink;
 }): number {
   const { program, err, debug, signal, stderr } = input;
-  const known: unknown = signal.aborted && !(err instanceof Z3Error) ? signal.reason : err;
+  const known = reportedError(err, signal);
   if (known instanceof Z3Error) {
     stderr.write(redact(`${program}: ${known.message}\n`));
     if (known.hint !== undefined) stderr.write(redact(`hint: ${known.hint}\n`));

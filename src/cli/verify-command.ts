@@ -3,7 +3,7 @@
  * defaults: CONCURRENCY and CHUNK_SIZE from the environment and the config file apply).
  */
 import type { Command } from 'commander';
-import { defaultPorts } from '../commands/ports.js';
+import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import { runVerify } from '../commands/verify.js';
 import { stringOptions } from './args.js';
 import { EXIT_CODES_HELP } from './exit-codes-help.js';
@@ -11,8 +11,7 @@ import type { SubcommandInput } from './subcommand.js';
 
 /** Add `verify` to `program`; `globalFlags` reads the options every subcommand shares. */
 export function addVerifyCommand(input: SubcommandInput): void {
-  input.program
-    .command('verify')
+  addEachDatasetOptions(input.program.command('verify'))
     .description(
       'check every backup of the dataset on the server (HEAD); --read-data also parses the streams',
     )
@@ -28,13 +27,17 @@ export function addVerifyCommand(input: SubcommandInput): void {
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const s = stringOptions(opts);
       const flags = {
-        ...input.globalFlags(cmd),
         readData: opts['readData'] === true,
         readDataSubset: s('readDataSubset'),
         json: opts['json'] === true,
         concurrency: s('concurrency'),
         chunkSize: s('chunkSize'),
       };
-      input.setExit(await runVerify(flags, defaultPorts(input.ctx)));
+      const { ctx, globalFlags } = input;
+      input.setExit(
+        await runEachDataset({ command: 'verify', cmd, ctx, globalFlags }, (global, ports) =>
+          runVerify({ ...global, ...flags }, ports),
+        ),
+      );
     });
 }

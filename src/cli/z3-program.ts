@@ -11,6 +11,7 @@ import type { GlobalFlags } from '../commands/context.js';
 import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
+import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
 /** `z3 backup` options (commander's camel-case names) and the send flag each one sets. */
@@ -77,8 +78,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError(false);
 
-  program
-    .command('status')
+  addEachDatasetOptions(program.command('status'))
     .description(
       'show snapshots on S3 and locally, with the health of each backup chain; exit 3 when a chain is broken',
     )
@@ -89,7 +89,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       new Option(
         '--check',
         'monitoring-plugin check instead of the table: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
-      ).conflicts(['json', 'chainLength', 'mode']),
+      ).conflicts(['json', 'chainLength', 'mode', 'all', 'recursive']),
     )
     .option(
       '--warn <AGE>',
@@ -112,17 +112,26 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
         chainLength: opts['chainLength'] === true,
         mode: opts['mode'] === true,
       };
-      setExit(await runStatus({ ...globalFlags(cmd), ...flags }, defaultPorts(ctx)));
+      setExit(
+        await runEachDataset({ command: 'status', cmd, ctx, globalFlags }, (global, ports) =>
+          runStatus({ ...global, ...flags }, ports),
+        ),
+      );
     });
 
-  program
-    .command('backup')
+  addEachDatasetOptions(program.command('backup'))
     .description('back up snapshots to S3: full, or incremental from the latest backed-up one')
     .option('--snapshot <SNAPSHOT>', 'snapshot to back up (the part after @); default the latest')
     .option('--dry-run', 'print the commands that would run; run only the listing and estimates')
     .option('--compressor <NAME>', 'pigz1 (default), pigz4, gpg, zstd, lz4, xz or none')
     .option('--gpg-recipient <RECIPIENT>', 'gpg key for --compressor gpg (default z3_backup)')
     .option('--parseable', 'print "<fs@snap>\\0<bytes>" lines instead of messages')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts([
+        'dryRun',
+        'parseable',
+      ]),
+    )
     .addOption(new Option('--full', 'send a full stream').conflicts('incremental'))
     .addOption(new Option('--incremental', 'send incrementals (the default)').conflicts('full'))
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
@@ -147,6 +156,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('-p, --props', 'zfs send -p: with the dataset properties (SEND_FLAGS)')
     .option('--quiet', 'no progress output')
     .option(
+      '--metrics-file <FILE>',
+      "write Prometheus metrics for node_exporter's textfile collector (METRICS_FILE, *.prom)",
+    )
+    .option(
       '--wait',
       'wait for a running backup of the same dataset and target (default: exit 2 at once; ' +
         'the locks are in LOCK_DIR)',
@@ -155,28 +168,32 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const s = stringOptions(opts);
       setExit(
-        await runBackup(
-          {
-            ...globalFlags(cmd),
-            snapshot: s('snapshot'),
-            dryRun: opts['dryRun'] === true,
-            compressor: s('compressor'),
-            gpgRecipient: s('gpgRecipient'),
-            parseable: opts['parseable'] === true,
-            mode: opts['full'] === true ? 'full' : 'incremental',
-            concurrency: s('concurrency'),
-            chunkSize: s('chunkSize'),
-            storageClass: s('storageClass'),
-            fullEvery: s('fullIfOlderThan'),
-            maxChain: s('maxChain'),
-            limitUpload: s('limitUpload'),
-            quiet: opts['quiet'] === true,
-            wait: opts['wait'] === true,
-            sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
-              ([, name]) => name,
-            ),
-          },
-          defaultPorts(ctx),
+        await runEachDataset({ command: 'backup', cmd, ctx, globalFlags }, (global, ports) =>
+          runBackup(
+            {
+              ...global,
+              snapshot: s('snapshot'),
+              dryRun: opts['dryRun'] === true,
+              compressor: s('compressor'),
+              gpgRecipient: s('gpgRecipient'),
+              parseable: opts['parseable'] === true,
+              mode: opts['full'] === true ? 'full' : 'incremental',
+              concurrency: s('concurrency'),
+              chunkSize: s('chunkSize'),
+              storageClass: s('storageClass'),
+              fullEvery: s('fullIfOlderThan'),
+              maxChain: s('maxChain'),
+              limitUpload: s('limitUpload'),
+              quiet: opts['quiet'] === true,
+              wait: opts['wait'] === true,
+              metricsFile: s('metricsFile'),
+              json: opts['json'] === true,
+              sendFlags: SEND_FLAG_OPTIONS.filter(([option]) => opts[option] === true).map(
+                ([, name]) => name,
+              ),
+            },
+            ports,
+          ),
         ),
       );
     });
@@ -195,6 +212,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
     )
     .option('--quiet', 'no progress output')
+    .addOption(
+      new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts(
+        'dryRun',
+      ),
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(
       async (
@@ -215,6 +237,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               chunkSize: s('chunkSize'),
               limitDownload: s('limitDownload'),
               quiet: opts['quiet'] === true,
+              json: opts['json'] === true,
             },
             defaultPorts(ctx),
           ),

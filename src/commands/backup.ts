@@ -19,10 +19,14 @@ import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { estimateSendSize, sendArgv, sendEstimateArgv, type SendArgvOptions } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { UsageError } from '../errors.js';
+import { exitCodeOf, UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
+import { startRunMetrics, type RunMetrics } from './backup-metrics.js';
+import { targetLabel } from './target-label.js';
+import { startRunEvents, type RunEvents } from './run-events.js';
+import type { EventSink } from '../ui/events.js';
 
 export interface BackupOptions extends GlobalFlags {
   snapshot: string | undefined;
@@ -44,6 +48,10 @@ export interface BackupOptions extends GlobalFlags {
   wait: boolean;
   /** `--raw`, `--compressed` …: when any is given, these replace SEND_FLAGS. */
   sendFlags?: readonly SendFlagName[] | undefined;
+  /** `--metrics-file` (METRICS_FILE), raw. */
+  metricsFile?: string | undefined;
+  /** `--json`: JSON Lines events on stdout (src/ui/events.ts) instead of the result lines. */
+  json?: boolean | undefined;
 }
 
 /**
@@ -57,6 +65,24 @@ export interface BackupOptions extends GlobalFlags {
  */
 export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
+  const events = startRunEvents(opts.json === true, ports);
+  try {
+    const code = await resolveAndBackUp({ opts, ports, events });
+    events.finish(code);
+    return code;
+  } catch (err) {
+    events.fail(err, ports.signal);
+    throw err;
+  }
+}
+
+/** Resolve the settings, then back up under the lock, with the run's metrics. */
+async function resolveAndBackUp(input: {
+  opts: BackupOptions;
+  ports: CommandPorts;
+  events: RunEvents;
+}): Promise<number> {
+  const { opts, ports, events } = input;
   const settings = loadSettings(opts, ports.env, {
     compressor: opts.compressor,
     gpgRecipient: opts.gpgRecipient,
@@ -66,8 +92,38 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
     limitUpload: opts.limitUpload,
+    metricsFile: opts.metricsFile,
   });
   const filesystem = requireFilesystem(settings);
+  events.emit({
+    event: 'start',
+    command: 'backup',
+    dataset: filesystem,
+    target: targetLabel(settings),
+  });
+  // A dry run changes nothing, so it leaves the metrics of the last real run in place.
+  const metrics = opts.dryRun ? undefined : startRunMetrics({ settings, filesystem, ports });
+  try {
+    return await lockAndBackUp({ settings, filesystem, opts, ports, metrics, events });
+  } catch (err) {
+    await metrics?.finish(exitCodeOf(err, ports.signal)); // a failure before the lock was held
+    throw err;
+  }
+}
+
+/** One run of `z3 backup`, once its settings are resolved. */
+interface BackupRun {
+  settings: Settings;
+  filesystem: string;
+  opts: BackupOptions;
+  ports: CommandPorts;
+  metrics: RunMetrics | undefined;
+  events: EventSink;
+}
+
+/** Take the lock (not for a dry run), read both sides, back up, release. */
+async function lockAndBackUp(input: BackupRun): Promise<number> {
+  const { settings, filesystem, opts, ports } = input;
   // A dry run writes nothing, so it neither needs the lock nor waits for a running backup.
   const lock = opts.dryRun
     ? undefined
@@ -90,21 +146,22 @@ export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Pr
     selectLocal: true,
     lock,
   });
+  // The metrics are written under the lock: no other run of this dataset and target rewrites
+  // the same file meanwhile.
   try {
-    return await backUp({ state, settings, filesystem, opts, ports });
+    const code = await backUp({ ...input, state });
+    await input.metrics?.finish(code);
+    return code;
+  } catch (err) {
+    await input.metrics?.finish(exitCodeOf(err, ports.signal));
+    throw err;
   } finally {
     state.lock?.release();
   }
 }
 
 /** Plan from the state read under the lock, then send each step. */
-async function backUp(input: {
-  state: OpenedSnapshotState;
-  settings: Settings;
-  filesystem: string;
-  opts: BackupOptions;
-  ports: CommandPorts;
-}): Promise<number> {
+async function backUp(input: BackupRun & { state: OpenedSnapshotState }): Promise<number> {
   const { settings, filesystem, opts, ports } = input;
   const { storage, local, remote, health } = input.state;
   if (!local.exists) throw missingDatasetError(filesystem);
@@ -158,21 +215,33 @@ async function backUp(input: {
       ports.stdout.write(`${dryRunLine(shown, estimate, metadata, key)}\n`);
       continue;
     }
-    const stored = await sendStep({
+    const startedAt = ports.now();
+    const sent = await sendStep({
+      ...input,
       stages,
       storage,
       key,
       metadata,
       estimate,
-      settings,
-      opts,
-      ports,
       label: step.snapshot,
     });
-    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports });
+    const stored = sent.size;
+    const seconds = (ports.now() - startedAt) / 1000;
+    const { events } = input;
+    events.emit({
+      event: 'object',
+      snapshot: step.snapshot,
+      key,
+      bytes: stored,
+      seconds,
+      etag: sent.etag,
+    });
+    warnIfShort({ snapshot: step.snapshot, stored, estimate, settings, ports, events });
     done.push({ snapshot: step.snapshot, size: stored });
+    input.metrics?.addUploaded(stored);
   }
-  for (const d of done) {
+  // With --json, stdout carries the events only.
+  for (const d of opts.json === true ? [] : done) {
     ports.stdout.write(
       opts.parseable
         ? `${d.snapshot}\0${d.size}\n`
@@ -196,14 +265,16 @@ function warnIfShort(input: {
   estimate: number;
   settings: Settings;
   ports: CommandPorts;
+  events: EventSink;
 }): void {
   const { stored, estimate } = input;
   if (!isImplausiblyShort({ stored, estimate, isCompressed: input.settings.compressor !== 'none' }))
     return;
-  input.ports.stderr.write(
-    `z3: warning: ${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
-      `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')\n`,
-  );
+  const message =
+    `${input.snapshot}: stored ${formatBytes(stored)}, far below the send ` +
+    `estimate of ${formatBytes(estimate)}; check the dataset and this backup ('z3 status')`;
+  input.ports.stderr.write(`z3: warning: ${message}\n`);
+  input.events.emit({ event: 'warning', message });
 }
 
 function sendInput(step: BackupStep, flags: SendFlags): SendArgvOptions {
@@ -232,14 +303,15 @@ interface SendStepInput {
   settings: Settings;
   opts: BackupOptions;
   ports: CommandPorts;
+  events: EventSink;
   label: string;
 }
 
 /**
  * Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0.
- * Resolves with the bytes stored (after the compressor).
+ * Resolves with the bytes stored (after the compressor) and the ETag.
  */
-async function sendStep(input: SendStepInput): Promise<number> {
+async function sendStep(input: SendStepInput): Promise<{ size: number; etag: string }> {
   const { settings, ports } = input;
   // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
   const partSize = backupPartSize({
@@ -255,6 +327,7 @@ async function sendStep(input: SendStepInput): Promise<number> {
   });
   // Observed here so that an early failure is not an unhandled rejection; awaited by the gate.
   pipeline.done.catch(() => undefined);
+  let sent = 0;
   const progress = createProgress({
     label: input.label,
     total: input.estimate,
@@ -272,12 +345,21 @@ async function sendStep(input: SendStepInput): Promise<number> {
       partSize,
       concurrency: settings.concurrency,
       signal: ports.signal,
-      onProgress: (n: number) => progress.add(n),
+      onProgress: (n: number) => {
+        progress.add(n);
+        sent += n;
+        input.events.emit({
+          event: 'progress',
+          snapshot: input.label,
+          bytes: sent,
+          total: input.estimate,
+        });
+      },
       beforeComplete: () => pipeline.done,
       // a snapshot's key is written once: another host (or run) that committed it first wins
       ifNoneMatch: input.storage.backend.features.conditionalCommit,
     });
-    return result.size;
+    return { size: result.size, etag: result.etag };
   } catch (err) {
     // `done` then rejects with a stage failure that came first (the cause the user needs: a
     // dying `zfs send` is why the upload saw a short stream), else with `err` itself.

@@ -8,23 +8,11 @@ import { MemBackend } from '../storage/mem/backend.js';
 import { runRestore, type RestoreOptions } from './restore.js';
 import { createScriptedZfs, scriptedStream, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts } from './testing/ports.js';
+import { restoreOptions } from './testing/restore-options.js';
 import { injected } from '../testing/faults.js';
 
 function options(over: Partial<RestoreOptions> = {}): RestoreOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    snapshot: 'snap-3',
-    dryRun: false,
-    force: false,
-    target: undefined,
-    concurrency: undefined,
-    chunkSize: undefined,
-    quiet: true,
-    ...over,
-  };
+  return restoreOptions({ ...over });
 }
 
 /** A chain snap-1 (full) → snap-2 → snap-3 as `z3 backup` stores it with COMPRESSOR none. */

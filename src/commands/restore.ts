@@ -12,6 +12,9 @@ import { receiveArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withProgram, withSafeOutput, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
+import { startRunEvents } from './run-events.js';
+import { targetLabel } from './target-label.js';
+import type { EventSink } from '../ui/events.js';
 
 export interface RestoreOptions extends GlobalFlags {
   snapshot: string;
@@ -23,6 +26,8 @@ export interface RestoreOptions extends GlobalFlags {
   /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
   limitDownload?: string | undefined;
   quiet: boolean;
+  /** `--json`: JSON Lines events on stdout (src/ui/events.ts). */
+  json?: boolean | undefined;
 }
 
 /**
@@ -32,6 +37,22 @@ export interface RestoreOptions extends GlobalFlags {
  */
 export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
+  const events = startRunEvents(opts.json === true, ports);
+  try {
+    const code = await restore(opts, ports, events);
+    events.finish(code);
+    return code;
+  } catch (err) {
+    events.fail(err, ports.signal);
+    throw err;
+  }
+}
+
+async function restore(
+  opts: RestoreOptions,
+  ports: CommandPorts,
+  events: EventSink,
+): Promise<number> {
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
@@ -39,6 +60,12 @@ export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): 
   });
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;
+  events.emit({
+    event: 'start',
+    command: 'restore',
+    dataset: target,
+    target: targetLabel(settings),
+  });
   const { storage, local, remote, health } = await openSnapshotState({
     settings,
     ports,
@@ -80,7 +107,7 @@ export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): 
   await checkProgramsAvailable(plan.steps.flatMap((step) => stagesOf(step)));
   for (const step of plan.steps) {
     const stages = stagesOf(step);
-    await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports });
+    await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports, events });
   }
   const isRaw = plan.steps.some((step) => parseRecordedSendFlags(step.source.sendFlags).has('raw'));
   if (isRaw) ports.stderr.write(`${rawChainNotice(target)}\n`);
@@ -103,10 +130,14 @@ interface ReceiveStepInput {
   settings: Settings;
   quiet: boolean;
   ports: CommandPorts;
+  events: EventSink;
 }
 
 async function receiveStep(input: ReceiveStepInput): Promise<void> {
-  const { step, settings, ports } = input;
+  const { step, settings, ports, events } = input;
+  const startedAt = ports.now();
+  const total = step.source.objectSize;
+  let received = 0;
   const progress = createProgress({
     label: step.receiveAs,
     total: step.source.objectSize,
@@ -120,7 +151,11 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
     chunkSize: settings.chunkSize,
     concurrency: settings.concurrency,
     signal: ports.signal,
-    onProgress: (n: number) => progress.add(n),
+    onProgress: (n: number) => {
+      progress.add(n);
+      received += n;
+      events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
+    },
   });
   try {
     await startPipeline({
@@ -132,4 +167,12 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
   } finally {
     progress.finish();
   }
+  events.emit({
+    event: 'object',
+    snapshot: step.receiveAs,
+    key: step.source.key,
+    bytes: total,
+    seconds: (ports.now() - startedAt) / 1000,
+    etag: step.source.etag ?? '',
+  });
 }

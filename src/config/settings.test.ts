@@ -289,6 +289,8 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       chainLimits: {},
       bandwidth: { upload: undefined, download: undefined },
       sendFlags: new Set(),
+      datasets: [],
+      metricsFile: undefined,
       configFile: undefined,
     } satisfies Settings);
   });
@@ -547,6 +549,12 @@ describe('resolveSettings errors: <where> <KEY>: <what is expected>', () => {
       'fs:tank/a': { SEND_FLAGS: 'raw, large-blocks' },
     });
     expect([...resolveSettings(sources(text), {}).sendFlags]).toEqual(['raw', 'large-blocks']);
+  });
+
+  it('DATASETS: names separated by whitespace or commas, duplicates dropped', () => {
+    const text = ini({ main: { DATASETS: 'tank/a, tank/b\ttank/c,,tank/a' } });
+    expect(resolveSettings(sources(text), {}).datasets).toEqual(['tank/a', 'tank/b', 'tank/c']);
+    expect(resolveSettings(sources(text, { DATASETS: 'tank/x' }), {}).datasets).toEqual(['tank/x']);
   });
 
   it('names the environment for environment values', () => {

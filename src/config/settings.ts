@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import { findSection, type IniSection } from './ini.js';
 import { checkKnownKeys } from './known-keys.js';
 import type { ConfigSources } from './load.js';
+import { parseMetricsFile } from './metrics-file.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
@@ -52,6 +53,8 @@ export const CONFIG_KEYS = [
   'SEND_FLAGS',
   'LIMIT_UPLOAD',
   'LIMIT_DOWNLOAD',
+  'DATASETS',
+  'METRICS_FILE',
 ] as const;
 
 /** A key of CONFIG_KEYS. */
@@ -84,6 +87,7 @@ export interface SettingFlags {
   maxChain?: string | undefined;
   limitUpload?: string | undefined;
   limitDownload?: string | undefined;
+  metricsFile?: string | undefined;
 }
 
 /**
@@ -113,6 +117,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
   limitUpload: { key: 'LIMIT_UPLOAD', option: '--limit-upload' },
   limitDownload: { key: 'LIMIT_DOWNLOAD', option: '--limit-download' },
+  metricsFile: { key: 'METRICS_FILE', option: '--metrics-file' },
 };
 
 /**
@@ -203,6 +208,8 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     chainLimits: parseChainLimits(lookup),
     bandwidth: parseBandwidth(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
+    datasets: parseDatasetList(lookup('DATASETS')),
+    metricsFile: parseMetricsFile(lookup('METRICS_FILE')),
     configFile: describeConfigFile(sources),
   };
 }
@@ -230,6 +237,12 @@ function describeConfigFile(sources: ConfigSources): Settings['configFile'] {
     s.name.startsWith('fs:') ? [s.name.slice('fs:'.length)] : [],
   );
   return { path: sources.filePath, fsDatasets };
+}
+
+/** DATASETS: dataset names separated by whitespace or commas, duplicates dropped. */
+function parseDatasetList(raw: RawValue | undefined): string[] {
+  const names = (raw?.value ?? '').split(/[\s,]+/).filter((name) => name !== '');
+  return [...new Set(names)];
 }
 
 function makeLookup(

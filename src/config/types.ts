@@ -89,6 +89,13 @@ export interface Settings {
    * props); empty by default. `backup --raw` … replace them when any is given.
    */
   sendFlags: SendFlags;
+  /** DATASETS: the datasets `--all` runs besides those with an `[fs:…]` section. */
+  datasets: string[];
+  /**
+   * METRICS_FILE: an absolute path ending in `.prom`; `z3 backup` writes its Prometheus metrics
+   * beside it, one file per dataset and target (src/metrics/file.ts). Undefined: no metrics.
+   */
+  metricsFile: string | undefined;
   /**
    * The config file that was read and the datasets its `[fs:<dataset>]` sections name (`z3
    * status` warns about those that do not exist); undefined when no file was read.

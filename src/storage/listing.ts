@@ -81,8 +81,15 @@ async function saveCache(
   }
 }
 
-/** Map with at most `limit` calls in flight, results in input order; the first error wins. */
-async function mapBounded<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+/**
+ * Map with at most `limit` calls in flight, results in input order; the first error wins. Also
+ * the dataset runner's pool (src/commands/for-each-dataset.ts).
+ */
+export async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

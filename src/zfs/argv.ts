@@ -89,6 +89,12 @@ export function datasetExistsArgv(dataset: string): string[] {
   return [ZFS_PROGRAM, 'list', '-H', '-o', 'name', dataset];
 }
 
+/** `zfs list -H -o name -r -t filesystem,volume <dataset>`: it and every child, parents first. */
+export function listDatasetTreeArgv(dataset: string): string[] {
+  assertName(dataset);
+  return [ZFS_PROGRAM, 'list', '-H', '-o', 'name', '-r', '-t', 'filesystem,volume', dataset];
+}
+
 function sendOperands({ snapshot, incrementalFrom, flags = [] }: SendArgvOptions): string[] {
   assertName(snapshot);
   if (incrementalFrom === undefined) return [...flags, snapshot];

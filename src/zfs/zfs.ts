@@ -7,7 +7,7 @@ import { CommandFailedError, UsageError } from '../errors.js';
 import { runCommand, type CommandRunner, type RunCommandOptions } from '../pipeline/run-command.js';
 import { StageFailedError } from '../pipeline/stage-error.js';
 import { quoteCommand } from '../ui/shell-quote.js';
-import { datasetExistsArgv, listSnapshotsArgv } from './argv.js';
+import { datasetExistsArgv, listDatasetTreeArgv, listSnapshotsArgv } from './argv.js';
 import { parseSendEstimate, parseZfsList, type ZfsSnapshot } from './parse.js';
 
 export * from './argv.js';
@@ -32,20 +32,21 @@ export async function listSnapshots(
   dataset: string,
   options: ZfsOptions = {},
 ): Promise<ZfsSnapshot[]> {
-  let stdout: string;
-  try {
-    ({ stdout } = await run(listSnapshotsArgv(dataset), options));
-  } catch (err) {
-    if (isDoesNotExist(err)) {
-      throw new UsageError(`dataset '${dataset}' does not exist`, {
-        hint: '`zfs list` shows the datasets of this host',
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  const stdout = await listOf(dataset, listSnapshotsArgv(dataset), options);
   // -d 1 lists only this dataset's snapshots; the filter guards against a zfs that differs.
   return parseZfsList(stdout).filter((s) => s.name.startsWith(`${dataset}@`));
+}
+
+/**
+ * `dataset` and every filesystem and volume below it, parents first (`zfs list -r`), for
+ * `--recursive`. A dataset that does not exist is a UsageError, as for `listSnapshots`.
+ */
+export async function listDatasetTree(
+  dataset: string,
+  options: ZfsOptions = {},
+): Promise<string[]> {
+  const stdout = await listOf(dataset, listDatasetTreeArgv(dataset), options);
+  return stdout.split('\n').filter((name) => name === dataset || name.startsWith(`${dataset}/`));
 }
 
 /** True iff `zfs list <name>` finds it; false when zfs says it does not exist; else throws. */
@@ -76,6 +77,21 @@ export async function estimateSendSize(
     });
   }
   return estimate.size;
+}
+
+/** The stdout of a `zfs list` argv about `dataset`; UsageError when the dataset does not exist. */
+async function listOf(dataset: string, argv: string[], options: ZfsOptions): Promise<string> {
+  try {
+    return (await run(argv, options)).stdout;
+  } catch (err) {
+    if (isDoesNotExist(err)) {
+      throw new UsageError(`dataset '${dataset}' does not exist`, {
+        hint: '`zfs list` shows the datasets of this host',
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }
 
 function run(argv: readonly string[], options: ZfsOptions): ReturnType<CommandRunner> {

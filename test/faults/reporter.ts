@@ -2,11 +2,12 @@
  * A Vitest reporter that collects the fault ledger (src/testing/faults.ts): for every test that
  * injected faults, the counts by kind and whether the test passed. When Z3_FAULT_LEDGER names a
  * file, one JSON line per such test is appended to it at the end of the run (test-all.sh runs
- * the tiers one by one and prints the table of all of them, scripts/fault-ledger.mjs).
+ * the tiers one by one and prints the table of all of them, scripts/fault-ledger.mjs), after a
+ * line `{"kinds": [...]}` that gives the printer FAULT_KINDS, so the list lives in one place.
  */
 import { appendFileSync } from 'node:fs';
 import type { Reporter, TestCase } from 'vitest/node';
-import '../../src/testing/faults.js';
+import { FAULT_KINDS } from '../../src/testing/faults.js';
 
 interface LedgerLine {
   project: string;
@@ -32,6 +33,7 @@ export default class FaultLedgerReporter implements Reporter {
   onTestRunEnd(): void {
     const file = process.env['Z3_FAULT_LEDGER'];
     if (file === undefined || file === '' || this.lines.length === 0) return;
-    appendFileSync(file, this.lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    const header = JSON.stringify({ kinds: FAULT_KINDS }) + '\n';
+    appendFileSync(file, header + this.lines.map((l) => JSON.stringify(l) + '\n').join(''));
   }
 }

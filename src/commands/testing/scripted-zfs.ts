@@ -107,6 +107,9 @@ if (cmd === 'list') {
     const creation = (s, i) => (state.creations || {})[s] ?? CREATION_BASE + i * 86400;
     const guid = (s, i) => (state.guids || {})[s] ?? String(1000 + i);
     process.stdout.write(state.datasets[ds].map((s, i) => s + '\t' + (i + 1) + '\t0\t0\t' + creation(s, i) + '\t' + guid(s, i) + '\n').join(''));
+  } else if (rest.includes('-r')) {
+    const tree = Object.keys(state.datasets).filter((d) => d === ds || d.startsWith(ds + '/'));
+    process.stdout.write(tree.sort().map((d) => d + '\n').join(''));
   } else process.stdout.write(ds + '\n');
 } else if (cmd === 'send') {
   const snap = rest[rest.length - 1];

@@ -1,0 +1,58 @@
+/**
+ * `--json`: the events of a run as JSON Lines on stdout, one object per line, each with
+ * `"version": 1` (bumped only when a field changes meaning or goes away; new fields and events
+ * may be added), the `event` name and `time` (ISO 8601). The README ("JSON events") documents
+ * the schema. Progress is throttled here (at most one `progress` line a second per snapshot), so
+ * commands may report every part. Messages pass through `redact`: secrets never reach the line.
+ */
+import { redact } from '../cli/secrets.js';
+import type { OutputSink } from '../commands/ports.js';
+
+/** Bumped when an event's field changes meaning or is removed. */
+export const EVENTS_VERSION = 1;
+
+/** Throttle of `progress` events (ms). */
+const PROGRESS_INTERVAL_MS = 1000;
+
+/** An event of a run; `time` and `version` are added by the sink. */
+export type RunEvent =
+  | { event: 'start'; command: string; dataset: string; target: string }
+  | { event: 'progress'; snapshot: string; bytes: number; total: number }
+  | { event: 'object'; snapshot: string; key: string; bytes: number; seconds: number; etag: string }
+  | { event: 'warning'; message: string }
+  | { event: 'error'; code: number; message: string }
+  | { event: 'summary'; code: number; objects: number; bytes: number; seconds: number };
+
+/** Where a command reports its events; the no-op sink without `--json`. */
+export interface EventSink {
+  /** Report `event`; a `progress` within a second of the last one of its snapshot is dropped. */
+  emit(event: RunEvent): void;
+}
+
+/** The sink of a run without `--json`: events go nowhere (the human output is unchanged). */
+export const NO_EVENTS: EventSink = { emit: () => undefined };
+
+/** JSON Lines on `stdout`, stamped with `now()`. */
+export function jsonEventSink(stdout: OutputSink, now: () => number): EventSink {
+  const lastProgress = new Map<string, number>();
+  return {
+    emit: (event) => {
+      const at = now();
+      if (event.event === 'progress' && event.bytes < event.total) {
+        const last = lastProgress.get(event.snapshot);
+        if (last !== undefined && at - last < PROGRESS_INTERVAL_MS) return;
+        lastProgress.set(event.snapshot, at);
+      }
+      // Redacted before JSON escaping, which could otherwise hide a secret from `redact`.
+      const safe = 'message' in event ? { ...event, message: redact(event.message) } : event;
+      const { event: name, ...fields } = safe;
+      const line = {
+        version: EVENTS_VERSION,
+        event: name,
+        time: new Date(at).toISOString(),
+        ...fields,
+      };
+      stdout.write(`${JSON.stringify(line)}\n`);
+    },
+  };
+}
