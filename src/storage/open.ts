@@ -15,7 +15,7 @@ import { createLocalBackend } from './local/backend.js';
 import { createS3Backend } from './s3/backend.js';
 import { withRetries } from './wrappers/retrying.js';
 import { withThrottle } from './wrappers/throttled.js';
-import { TokenBucket } from './token-bucket.js';
+import { runBucket } from './run-buckets.js';
 
 /** What a command works with: the backend and the listing with metadata. */
 export interface Storage {
@@ -108,12 +108,15 @@ export function requireBucket(settings: Settings): string {
   return settings.bucket;
 }
 
-/** `backend` paced by LIMIT_UPLOAD / LIMIT_DOWNLOAD: one bucket per direction for the run. */
+/**
+ * `backend` paced by LIMIT_UPLOAD / LIMIT_DOWNLOAD: one bucket per direction for the run, shared
+ * with every other storage of the process (--all --jobs N: see ./run-buckets.ts).
+ */
 function withLimits(backend: Backend, settings: Settings): Backend {
   const { upload, download } = settings.bandwidth;
   return withThrottle(backend, {
-    upload: upload === undefined ? undefined : new TokenBucket({ rate: upload }),
-    download: download === undefined ? undefined : new TokenBucket({ rate: download }),
+    upload: upload === undefined ? undefined : runBucket('upload', upload),
+    download: download === undefined ? undefined : runBucket('download', download),
   });
 }
 
