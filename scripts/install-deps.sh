@@ -13,6 +13,7 @@
 #   pigz lz4 xz-utils zstd gnupg    the compressors/encryption z3 backup pipes through
 #   pv mbuffer                      z3_ssh_sync's progress/buffer stages (tests, benchmarks)
 #   time rclone                     the benchmarks (scripts/bench-*.sh)
+#   systemd                         systemd-analyze verify of contrib/systemd (test/integration/systemd-units)
 #   prometheus-node-exporter prometheus
 #                                   the metrics test: node_exporter scrapes METRICS_FILE, promtool
 #                                   checks it and contrib/prometheus/z3.rules.yml
@@ -22,7 +23,7 @@ set -euo pipefail
 
 PACKAGES=(
   qemu-system-x86 gcc-12 make zstd openssh-client bc debian-archive-keyring
-  pigz lz4 xz-utils pv mbuffer gnupg curl time python3 rclone
+  pigz lz4 xz-utils pv mbuffer gnupg curl time python3 rclone systemd
   prometheus-node-exporter prometheus
   ceph-mon ceph-mgr ceph-osd radosgw ceph-common
 )

@@ -15,5 +15,6 @@ Exit codes:
        or standard output could not be written (not EPIPE: a reader that left is no error)
   5    storage error: the S3 server refused or failed a request
   130  interrupted (SIGINT/SIGTERM); uploads in flight were aborted
+z3 status --check exits as a monitoring plugin instead: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 With --all or --recursive: the highest code of the datasets run.
 `;

@@ -36,6 +36,10 @@ export async function runPput(ctx: MainContext): Promise<number> {
         .default(0),
     )
     .option('--concurrency <N>', 'parts uploaded in parallel (CONCURRENCY, default 32)')
+    .option(
+      '--limit-upload <RATE>',
+      'upload at most RATE bytes per second, e.g. 20M (LIMIT_UPLOAD)',
+    )
     .option('--metadata <key=value>', 'user metadata (repeatable)', collect, [] as string[])
     .option(
       '--storage-class <CLASS>',
@@ -58,6 +62,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
           estimated: typeof o['estimated'] === 'number' ? o['estimated'] : undefined,
           fileDescriptor: typeof o['fileDescriptor'] === 'number' ? o['fileDescriptor'] : 0,
           concurrency: str('concurrency'),
+          limitUpload: str('limitUpload'),
           storageClass: str('storageClass'),
           metadata: Array.isArray(o['metadata']) ? (o['metadata'] as string[]) : [],
           progress: o['progress'] === true,

@@ -17,6 +17,10 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
+    .option(
+      '--limit-download <RATE>',
+      'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
+    )
     .option('--progress', 'show progress on stderr')
     .option('--debug', 'show stack traces on errors')
     .addHelpText(
@@ -32,6 +36,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
           backupDir: str('backupDir'),
           concurrency: str('concurrency'),
           chunkSize: str('chunkSize'),
+          limitDownload: str('limitDownload'),
           progress: opts['progress'] === true,
         },
         defaultPorts(ctx),

@@ -3,6 +3,7 @@ import { EXIT_CODES_HELP } from './exit-codes-help.js';
 import { expandCommandLine, parseCommandLine, stringOptions } from './args.js';
 import type { MainContext } from './run-main.js';
 import { runStatus } from '../commands/status.js';
+import { DEFAULT_CRIT, DEFAULT_WARN, runStatusCheck } from '../commands/status-check.js';
 import { runBackup } from '../commands/backup.js';
 import { runRestore } from '../commands/restore.js';
 import { UsageError } from '../errors.js';
@@ -85,8 +86,28 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--json', 'one JSON object per row (sizes in bytes) instead of the table')
     .option('--chain-length', 'add a CHAIN column: objects a restore of each backup receives')
     .option('--mode', 'add a MODE column: how each backup was sent (plain, raw, compressed)')
+    .addOption(
+      new Option(
+        '--check',
+        'monitoring-plugin check instead of the table: one line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN',
+      ).conflicts(['json', 'chainLength', 'mode', 'all', 'recursive']),
+    )
+    .option(
+      '--warn <AGE>',
+      `with --check: WARNING when the newest backup is this old (default ${DEFAULT_WARN})`,
+    )
+    .option('--crit <AGE>', `with --check: CRITICAL when it is this old (default ${DEFAULT_CRIT})`)
     .addHelpText('after', EXIT_CODES_HELP)
-    .action(async (opts: Record<string, boolean | undefined>, cmd: Command) => {
+    .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
+      if (opts['check'] === true) {
+        const s = stringOptions(opts);
+        const thresholds = { warn: s('warn'), crit: s('crit') };
+        setExit(await runStatusCheck({ ...globalFlags(cmd), ...thresholds }, defaultPorts(ctx)));
+        return;
+      }
+      if (opts['warn'] !== undefined || opts['crit'] !== undefined) {
+        throw new UsageError('--warn and --crit need --check');
+      }
       const flags = {
         json: opts['json'] === true,
         chainLength: opts['chainLength'] === true,
@@ -125,6 +146,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       "send a full when the chain's full is older than 30d, 1m… (FULL_EVERY)",
     )
     .option('--max-chain <N>', 'send a full when the chain is N backups long (MAX_CHAIN)')
+    .option(
+      '--limit-upload <RATE>',
+      'upload at most RATE bytes per second, e.g. 20M (LIMIT_UPLOAD)',
+    )
     .option('-w, --raw', 'zfs send -w: encrypted datasets stay encrypted (SEND_FLAGS raw)')
     .option('-c, --compressed', 'zfs send -c: blocks as compressed on disk (SEND_FLAGS)')
     .option('-L, --large-blocks', 'zfs send -L: blocks larger than 128K (SEND_FLAGS)')
@@ -163,6 +188,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               storageClass: s('storageClass'),
               fullEvery: s('fullIfOlderThan'),
               maxChain: s('maxChain'),
+              limitUpload: s('limitUpload'),
               quiet: opts['quiet'] === true,
               wait: opts['wait'] === true,
               metricsFile: s('metricsFile'),
@@ -188,6 +214,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--target <DATASET>', 'restore into this dataset instead of the backed-up one')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option(
+      '--limit-download <RATE>',
+      'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
+    )
     .option('--quiet', 'no progress output')
     .addOption(
       new Option('--json', 'JSON Lines events on stdout (README "JSON events")').conflicts(
@@ -212,6 +242,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               target: s('target'),
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              limitDownload: s('limitDownload'),
               quiet: opts['quiet'] === true,
               json: opts['json'] === true,
             },

@@ -42,6 +42,8 @@ export interface BackupOptions extends GlobalFlags {
   /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  /** `--limit-upload` (LIMIT_UPLOAD), raw. */
+  limitUpload?: string | undefined;
   quiet: boolean;
   /** Wait for a running backup of the same dataset and target instead of exiting 2. */
   wait: boolean;
@@ -92,6 +94,7 @@ async function resolveAndBackUp(input: {
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
+    limitUpload: opts.limitUpload,
     metricsFile: opts.metricsFile,
   });
   const filesystem = requireFilesystem(settings);

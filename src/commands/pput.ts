@@ -22,6 +22,8 @@ export interface PputOptions {
   fileDescriptor: number;
   concurrency: string | undefined;
   storageClass: string | undefined;
+  /** `--limit-upload` (LIMIT_UPLOAD), raw. */
+  limitUpload?: string | undefined;
   metadata: string[];
   progress: boolean;
   quiet: boolean;
@@ -57,6 +59,7 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.storageClass !== undefined) flags.storageClass = options.storageClass;
+  if (options.limitUpload !== undefined) flags.limitUpload = options.limitUpload;
   const sources = loadConfigSources({ configFlag: options.config, env: ports.env });
   const settings = resolveSettings(sources, flags);
   const storage = ports.openStorage(settings);

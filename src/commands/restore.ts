@@ -23,6 +23,8 @@ export interface RestoreOptions extends GlobalFlags {
   target: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
+  limitDownload?: string | undefined;
   quiet: boolean;
   /** `--json`: JSON Lines events on stdout (src/ui/events.ts). */
   json?: boolean | undefined;
@@ -54,6 +56,7 @@ async function restore(
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
   const target = opts.target ?? filesystem;

@@ -15,6 +15,8 @@ export interface GetOptions {
   backupDir?: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
+  limitDownload?: string | undefined;
   progress: boolean;
 }
 
@@ -35,6 +37,7 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
+  if (options.limitDownload !== undefined) flags.limitDownload = options.limitDownload;
   const settings = resolveSettings(sources, flags);
   const storage = ports.openStorage(settings);
   const displayName = `${storage.backend.location}/${options.name}`;

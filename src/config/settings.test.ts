@@ -287,6 +287,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       lockDir: LOCK_DIR_HERE,
       retention: {},
       chainLimits: {},
+      bandwidth: { upload: undefined, download: undefined },
       sendFlags: new Set(),
       hold: true,
       datasets: [],

@@ -9,6 +9,7 @@ import { parseMetricsFile } from './metrics-file.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
+import { parseBandwidth } from './bandwidth.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
 import { parseSendFlags } from '../plan/send-flags.js';
@@ -51,6 +52,8 @@ export const CONFIG_KEYS = [
   'MAX_CHAIN',
   'SEND_FLAGS',
   'HOLD',
+  'LIMIT_UPLOAD',
+  'LIMIT_DOWNLOAD',
   'DATASETS',
   'METRICS_FILE',
 ] as const;
@@ -83,6 +86,8 @@ export interface SettingFlags {
   keepWithin?: string | undefined;
   fullEvery?: string | undefined;
   maxChain?: string | undefined;
+  limitUpload?: string | undefined;
+  limitDownload?: string | undefined;
   metricsFile?: string | undefined;
 }
 
@@ -111,6 +116,8 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   keepWithin: { key: 'KEEP_WITHIN', option: '--keep-within' },
   fullEvery: { key: 'FULL_EVERY', option: '--full-if-older-than' },
   maxChain: { key: 'MAX_CHAIN', option: '--max-chain' },
+  limitUpload: { key: 'LIMIT_UPLOAD', option: '--limit-upload' },
+  limitDownload: { key: 'LIMIT_DOWNLOAD', option: '--limit-download' },
   metricsFile: { key: 'METRICS_FILE', option: '--metrics-file' },
 };
 
@@ -200,6 +207,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
+    bandwidth: parseBandwidth(lookup),
     sendFlags: parseSendFlags(lookup('SEND_FLAGS')?.value ?? '', lookup('SEND_FLAGS')?.where ?? ''),
     hold: parseBoolean(lookup('HOLD'), 'HOLD') ?? true,
     datasets: parseDatasetList(lookup('DATASETS')),

@@ -1,3 +1,4 @@
+import type { BandwidthLimits } from './bandwidth.js';
 import type { ChainLimits } from '../plan/backup.js';
 import type { RetentionPolicy } from '../plan/retention.js';
 import type { SendFlags } from '../plan/send-flags.js';
@@ -81,6 +82,8 @@ export interface Settings {
   retention: RetentionPolicy;
   /** FULL_EVERY and MAX_CHAIN: when `z3 backup` ends a chain with a full; `{}` when unset. */
   chainLimits: ChainLimits;
+  /** LIMIT_UPLOAD / LIMIT_DOWNLOAD in bytes per second (undefined: no limit). */
+  bandwidth: BandwidthLimits;
   /**
    * SEND_FLAGS: the `zfs send` flags of `z3 backup` (raw, compressed, large-blocks, embed,
    * props); empty by default. `backup --raw` … replace them when any is given.

@@ -74,6 +74,13 @@ export interface WriteChunkInput {
   md5: Uint8Array;
   /** Aborting cancels the request; the call then rejects. */
   signal?: AbortSignal | undefined;
+  /**
+   * The bandwidth limit (./wrappers/throttled.ts): the backend awaits it for each slice of at
+   * most PACE_SLICE bytes as the bytes move (before a slice is sent, after it arrives), so a
+   * part goes out at the limit, not in a burst. A backend that cannot pace within the call
+   * awaits it for all the bytes before the call. Undefined: no limit.
+   */
+  pace?: Pacer | undefined;
 }
 
 /** What the writer returns for a written chunk; `complete` takes them back. */
@@ -177,7 +184,17 @@ export interface ReadRangeInput {
    * passes the same ETag with every range never splices two versions. Undefined: any version.
    */
   ifMatch?: string | undefined;
+  /**
+   * The bandwidth limit (./wrappers/throttled.ts): the backend awaits it for each slice of at
+   * most PACE_SLICE bytes as the bytes move (before a slice is sent, after it arrives), so a
+   * part goes out at the limit, not in a burst. A backend that cannot pace within the call
+   * awaits it for all the bytes before the call. Undefined: no limit.
+   */
+  pace?: Pacer | undefined;
 }
+
+/** Resolves when `bytes` more may move (a TokenBucket's `take`); rejects when `signal` aborts. */
+export type Pacer = (bytes: number, signal?: AbortSignal) => Promise<void>;
 
 /** One place that stores objects under keys. */
 export interface Backend {

@@ -1,6 +1,7 @@
 /**
  * The one place that builds a backend from the settings: S3 (BUCKET) or a local directory
- * (BACKUP_DIR), wrapped in the one retry policy (MAX_RETRIES attempts per call), with the
+ * (BACKUP_DIR), wrapped in the one retry policy (MAX_RETRIES attempts per call) and the
+ * bandwidth limits (LIMIT_UPLOAD, LIMIT_DOWNLOAD), with the
  * metadata cache (CACHE_DIR) applied to listings where the backend allows it. Commands receive
  * the result (`Storage`) and never construct a backend themselves.
  */
@@ -13,6 +14,8 @@ import { listWithMetadata, type MetadataCacheOptions } from './listing.js';
 import { createLocalBackend } from './local/backend.js';
 import { createS3Backend } from './s3/backend.js';
 import { withRetries } from './wrappers/retrying.js';
+import { withThrottle } from './wrappers/throttled.js';
+import { runBucket } from './run-buckets.js';
 
 /** What a command works with: the backend and the listing with metadata. */
 export interface Storage {
@@ -43,12 +46,18 @@ export interface OpenStorageOptions {
  */
 export function openStorage(settings: Settings, options: OpenStorageOptions): Storage {
   if (settings.backupDir !== undefined) {
-    const backend = withRetries(createLocalBackend(settings.backupDir), retryPolicy(settings));
+    const backend = withLimits(
+      withRetries(createLocalBackend(settings.backupDir), retryPolicy(settings)),
+      settings,
+    );
     const identity = `dir ${posix.resolve(settings.backupDir)}`;
     return { ...storageOf(backend, settings.backupDir), identity };
   }
   const bucket = requireBucket(settings);
-  const backend = withRetries(createS3Backend(settings, bucket), retryPolicy(settings));
+  const backend = withLimits(
+    withRetries(createS3Backend(settings, bucket), retryPolicy(settings)),
+    settings,
+  );
   const cache: MetadataCacheOptions | undefined =
     settings.metadataCacheDir === undefined
       ? undefined
@@ -97,6 +106,18 @@ export function requireBucket(settings: Settings): string {
     });
   }
   return settings.bucket;
+}
+
+/**
+ * `backend` paced by LIMIT_UPLOAD / LIMIT_DOWNLOAD: one bucket per direction for the run, shared
+ * with every other storage of the process (--all --jobs N: see ./run-buckets.ts).
+ */
+function withLimits(backend: Backend, settings: Settings): Backend {
+  const { upload, download } = settings.bandwidth;
+  return withThrottle(backend, {
+    upload: upload === undefined ? undefined : runBucket('upload', upload),
+    download: download === undefined ? undefined : runBucket('download', download),
+  });
 }
 
 function retryPolicy(settings: Settings): { attempts: number } {

@@ -125,4 +125,33 @@ describe('z3 command line', () => {
     expect(r.stderr + r.stdout).not.toContain(SECRET);
     injected('S3 reset/timeout'); // connection refused
   });
+
+  it.each([
+    [Z3, ['--dataset', 'tank/x', 'backup', '--limit-upload', '20'], '--limit-upload LIMIT_UPLOAD'],
+    [
+      Z3,
+      ['--dataset', 'tank/x', 'restore', '--limit-download', '1x', 's'],
+      '--limit-download LIMIT_DOWNLOAD',
+    ],
+    [PPUT, ['--limit-upload', 'fast', 'k'], '--limit-upload LIMIT_UPLOAD'],
+    [
+      join(PPUT, '..', 'z3-get.js'),
+      ['--limit-download', '-1M', 'k'],
+      '--limit-download LIMIT_DOWNLOAD',
+    ],
+  ])(
+    'a bad bandwidth limit is exit 2 naming the flag and key (%#)',
+    { tags: ['faults'] },
+    (bin, args, named) => {
+      assertBuilt();
+      const r = spawnSync(process.execPath, [bin, ...args], {
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', Z3_CONFIG: '/dev/null', BUCKET: 'b' },
+        encoding: 'utf8',
+        input: 'x',
+      });
+      injected('bad input');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`${named}: expected a rate like 20M`);
+    },
+  );
 });

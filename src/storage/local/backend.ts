@@ -114,6 +114,7 @@ export class LocalBackend implements Backend {
     if (input.target !== undefined && input.target.byteLength < length) {
       throw new StorageError(`${what}: the target holds only ${input.target.byteLength} bytes`);
     }
+    await input.pace?.(length, input.signal);
     const handle = await this.openObject(paths.file, key);
     try {
       const stats = await handle.stat();

@@ -104,6 +104,8 @@ export class LocalChunkWriter implements ChunkWriter {
         isRetryable: true,
       });
     }
+    // a local write cannot be paced within the call: all its bytes are paid for before it
+    await input.pace?.(input.body.byteLength, input.signal);
     const position = (input.number - 1) * this.options.chunkSize;
     try {
       await writeAll(this.options.handle, input.body, position);

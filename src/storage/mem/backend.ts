@@ -125,7 +125,12 @@ export class MemBackend implements Backend {
     }
   }
 
-  readRange(input: ReadRangeInput): Promise<Uint8Array> {
+  async readRange(input: ReadRangeInput): Promise<Uint8Array> {
+    await input.pace?.(input.end - input.start + 1, input.signal);
+    return this.readRangeNow(input);
+  }
+
+  private readRangeNow(input: ReadRangeInput): Promise<Uint8Array> {
     const o = this.objects.get(input.key);
     if (o === undefined) {
       return Promise.reject(
@@ -269,10 +274,9 @@ class MemChunkWriter implements ChunkWriter {
     readonly id: string,
   ) {}
 
-  // async, so that a throw from the backend becomes a rejection like a real backend's
-  // eslint-disable-next-line @typescript-eslint/require-await
   async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
     input.signal?.throwIfAborted();
+    await input.pace?.(input.body.byteLength, input.signal);
     return this.backend.storeChunk(this.id, input);
   }
 

@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
-import type { ReadRangeInput } from '../backend.js';
+import type { Pacer, ReadRangeInput } from '../backend.js';
 import { changedWhileReading } from '../rules.js';
 import { callError, isPreconditionFailed } from './errors.js';
 
@@ -22,7 +22,7 @@ export interface RangeSource {
  * server checks (Ceph RGW 16 too: 412 PreconditionFailed for another ETag).
  */
 export async function readRange(source: RangeSource, input: ReadRangeInput): Promise<Uint8Array> {
-  const { key, start, end, signal, ifMatch } = input;
+  const { key, start, end, signal, ifMatch, pace } = input;
   const what = `reading bytes ${start}-${end} of ${source.bucket}/${key}`;
   const length = end - start + 1;
   if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(end) || length < 1) {
@@ -50,7 +50,7 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
       body.destroy?.();
       throw new StorageError(`${what}: outside the object (${total} bytes)`);
     }
-    return await readBody(body, target.subarray(0, length), what);
+    return await readBody(body, { target: target.subarray(0, length), what, pace, signal });
   } catch (err) {
     if (ifMatch !== undefined && signal?.aborted !== true && isPreconditionFailed(err)) {
       throw changedWhileReading(key, ifMatch);
@@ -68,11 +68,19 @@ export function objectSize(contentRange: string | undefined): number | undefined
 /** The whole body into `target`, which it must fill exactly; resolves `target`. */
 async function readBody(
   body: AsyncIterable<Uint8Array>,
-  target: Uint8Array,
-  what: string,
+  into: {
+    target: Uint8Array;
+    what: string;
+    pace: Pacer | undefined;
+    signal: AbortSignal | undefined;
+  },
 ): Promise<Uint8Array> {
+  const { target, what } = into;
   let filled = 0;
   for await (const chunk of body) {
+    // Paying as each socket read arrives (at most 64 KiB) holds the next read back, and TCP's
+    // window then slows the server: the download is paced, not burst and then waited for.
+    await into.pace?.(chunk.byteLength, into.signal);
     if (filled + chunk.byteLength > target.byteLength) {
       throw new StorageError(`${what}: the server sent more than ${target.byteLength} bytes`, {
         isRetryable: true,

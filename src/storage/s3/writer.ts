@@ -30,6 +30,7 @@ import type {
   WrittenChunk,
 } from '../backend.js';
 import { S3_LIMITS } from '../limits.js';
+import { pacedBody } from './paced-body.js';
 import { checkChunkNumber, checkCompleteChunks } from '../rules.js';
 import { describeCommitMismatch } from './etag-rule.js';
 import {
@@ -91,7 +92,7 @@ export class S3ChunkWriter implements ChunkWriter {
           Key: this.key,
           UploadId: this.id,
           PartNumber: input.number,
-          Body: input.body,
+          Body: input.pace === undefined ? input.body : pacedBody(input),
           ContentLength: input.body.byteLength,
           ContentMD5: Buffer.from(input.md5).toString('base64'),
         }),
