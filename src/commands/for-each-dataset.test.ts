@@ -233,7 +233,7 @@ describe('runForEachDataset', () => {
       },
       ports,
     );
-    expect(code).toBe(EXIT.OK);
+    expect(code, ports.err()).toBe(EXIT.OK);
     const names = ports
       .out()
       .trim()

@@ -114,7 +114,12 @@ const CREATION_BASE = CREATION_BASE_VALUE;
 const state = JSON.parse(fs.readFileSync(statePath, 'utf8'));
 const argv = process.argv.slice(2);
 state.calls.push(argv);
-const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
+// written aside and renamed: runs at the same time (--jobs, locks) never read a half-written file
+const save = () => {
+  const aside = statePath + '.' + process.pid;
+  fs.writeFileSync(aside, JSON.stringify(state));
+  fs.renameSync(aside, statePath);
+};
 const fail = (msg, code = 1) => { save(); process.stderr.write(msg + '\n'); process.exit(code); };
 const stream = (snap, from, size) => {
   const header = Buffer.from('Z3FAKE\t' + snap + '\t' + from + '\n');
