@@ -31,7 +31,10 @@ export function addPruneCommand(input: SubcommandInput): void {
       'print the plan (kept with the rules that keep them, deleted, bytes freed)',
     )
     .option('--verbose', 'show the time of each backup and where it came from')
-    .option('--json', 'one JSON object per backup instead of the plan lines')
+    .option(
+      '--json',
+      'JSON Lines events on stdout instead of the plan lines (README "JSON events")',
+    )
     .option('--wait', 'wait for a running backup or prune of the dataset (default: exit 2)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {

@@ -20,7 +20,7 @@ export function addVerifyCommand(input: SubcommandInput): void {
       '--read-data-subset <n/m|p%>',
       'read only group n of m (by a hash of the key; 1/m … m/m cover all) or p% of the objects',
     )
-    .option('--json', 'one JSON object per object instead of the table')
+    .option('--json', 'JSON Lines events on stdout instead of the table (README "JSON events")')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
     .addHelpText('after', EXIT_CODES_HELP)

@@ -25,7 +25,7 @@ import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js
 import { backupLockRequest } from './backup-lock.js';
 import { startRunMetrics, type RunMetrics } from './backup-metrics.js';
 import { targetLabel } from './target-label.js';
-import { startRunEvents, type RunEvents } from './run-events.js';
+import { withRunEvents, type RunEvents } from './run-events.js';
 import type { EventSink } from '../ui/events.js';
 import { keepIncrementalBase, readBookmarks } from './backup-holds.js';
 
@@ -68,15 +68,9 @@ export interface BackupOptions extends GlobalFlags {
  */
 export async function runBackup(opts: BackupOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
-  const events = startRunEvents(opts.json === true, ports);
-  try {
-    const code = await resolveAndBackUp({ opts, ports, events });
-    events.finish(code);
-    return code;
-  } catch (err) {
-    events.fail(err, ports.signal);
-    throw err;
-  }
+  return withRunEvents(opts.json === true, ports, (events) =>
+    resolveAndBackUp({ opts, ports, events }),
+  );
 }
 
 /** Resolve the settings, then back up under the lock, with the run's metrics. */

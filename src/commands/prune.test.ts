@@ -12,41 +12,11 @@ import { parseRemoteSnapshots } from '../plan/remote.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { injected } from '../testing/faults.js';
-import { runPrune, type PruneOptions } from './prune.js';
+import { runPrune } from './prune.js';
+import { bucket, options, PREFIX, snap } from './testing/prune-fixture.js';
+import { ENV } from './testing/prune-fixture.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts, type TestPorts } from './testing/ports.js';
-
-const PREFIX = 'z3-backup/tank/data@';
-const snap = (d: number): string =>
-  `zfs-auto-snap_daily-2026-11-${String(d).padStart(2, '0')}-0000`;
-const ENV = { SNAPSHOT_PREFIX: 'zfs-auto-snap_daily' };
-
-function options(extra: Partial<PruneOptions> = {}): PruneOptions {
-  return {
-    config: undefined,
-    s3Prefix: undefined,
-    filesystem: undefined,
-    snapshotPrefix: undefined,
-    keep: {},
-    broken: false,
-    dryRun: false,
-    verbose: false,
-    json: false,
-    wait: false,
-    ...extra,
-  };
-}
-
-/** Days 1..n, a full every `fullEvery` days; each object 1000 bytes. */
-function bucket(n: number, fullEvery: number): MemBackend {
-  const mem = new MemBackend({ now: () => Date.parse('2026-11-25T12:00:00Z') });
-  for (let d = 1; d <= n; d += 1) {
-    const meta: Record<string, string> =
-      (d - 1) % fullEvery === 0 ? { isfull: 'true' } : { parent: `tank/data@${snap(d - 1)}` };
-    mem.put(`${PREFIX}${snap(d)}`, Buffer.alloc(1000), { ...meta, size: '1000' });
-  }
-  return mem;
-}
 
 function remainingDays(mem: MemBackend): number[] {
   return [...mem.objects.keys()].map((k) => Number(k.slice(-7, -5))).sort((a, b) => a - b);
@@ -114,20 +84,6 @@ describe('runPrune', () => {
       `z3: warning: tank/data@${snap(1)} is a 0-day-old GLACIER_IR object: deleting it now is billed as 90 days of storage`,
     );
     expect(ports.locks).toEqual([]);
-  });
-
-  it('--json prints one object per backup', async () => {
-    const { ports } = setup(bucket(2, 1));
-    expect(await runPrune(options({ keep: { keepLast: '1' }, json: true }), ports)).toBe(EXIT.OK);
-    const rows = ports
-      .out()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(rows.map((r) => [r['name'], r['action'], r['timeSource']])).toEqual([
-      [snap(2), 'keep', 'zfs-auto-snapshot name'],
-      [snap(1), 'delete', 'zfs-auto-snapshot name'],
-    ]);
   });
 
   it('reads KEEP_* from the environment (and the config layers)', async () => {

@@ -7,17 +7,20 @@
  */
 import type { SettingFlags } from '../config/settings.js';
 import type { Settings } from '../config/types.js';
-import { UsageError } from '../errors.js';
+import { EXIT, UsageError } from '../errors.js';
 import type { HeldLock } from '../lock/acquire.js';
 import { computeHealth } from '../plan/health.js';
 import { planPrune, type PrunePlan } from '../plan/prune.js';
 import { isEmptyPolicy } from '../plan/retention.js';
 import type { Storage } from '../storage/open.js';
-import { earlyDeletionWarnings, renderPrunePlan, renderPruneJson } from '../ui/prune-report.js';
+import type { EventSink } from '../ui/events.js';
+import { earlyDeletionWarnings, pruneEvents, renderPrunePlan } from '../ui/prune-report.js';
 import { backupLockRequest } from './backup-lock.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
+import { withRunEvents } from './run-events.js';
+import { targetLabel } from './target-label.js';
 
 export interface PruneOptions extends GlobalFlags {
   /** The `--keep-*` flags, raw (`keepDaily: '7'`); they override KEEP_* from other layers. */
@@ -51,6 +54,10 @@ const NO_POLICY_HINT =
  */
 export async function runPrune(opts: PruneOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
+  return withRunEvents(opts.json, ports, (events) => prune(opts, ports, events));
+}
+
+async function prune(opts: PruneOptions, ports: CommandPorts, events: EventSink): Promise<number> {
   const settings = loadSettings(opts, ports.env, opts.keep);
   const filesystem = requireFilesystem(settings);
   if (isEmptyPolicy(settings.retention)) {
@@ -58,15 +65,21 @@ export async function runPrune(opts: PruneOptions, rawPorts: CommandPorts): Prom
       hint: NO_POLICY_HINT,
     });
   }
+  events.emit({
+    event: 'start',
+    command: 'prune',
+    dataset: filesystem,
+    target: targetLabel(settings),
+  });
   const storage = ports.openStorage(settings);
   const lock = opts.dryRun
     ? undefined
     : await takeLock({ settings, storage, filesystem, opts, ports });
   try {
     const plan = await readPlan({ settings, storage, filesystem, opts, ports });
-    report(plan, opts, ports);
-    if (!opts.dryRun) await deleteInOrder(plan, storage, ports);
-    return 0;
+    report({ plan, opts, ports, events });
+    if (!opts.dryRun) await deleteInOrder({ plan, storage, ports, events });
+    return EXIT.OK;
   } finally {
     lock?.release();
   }
@@ -112,8 +125,13 @@ async function readPlan(input: RunInput): Promise<PrunePlan> {
   });
 }
 
-function report(plan: PrunePlan, opts: PruneOptions, ports: CommandPorts): void {
-  const warn = (m: string): boolean => ports.stderr.write(`z3: warning: ${m}\n`);
+/** The plan on stdout (lines, or `prune` events with --json) and its warnings on stderr. */
+function report(input: ActInput & { opts: PruneOptions }): void {
+  const { plan, opts, ports, events } = input;
+  const warn = (message: string): void => {
+    ports.stderr.write(`z3: warning: ${message}\n`);
+    events.emit({ event: 'warning', message });
+  };
   earlyDeletionWarnings(plan).forEach(warn);
   const keptBroken = plan.broken.filter((row) => plan.kept.includes(row));
   if (keptBroken.length > 0 && !opts.broken) {
@@ -121,7 +139,14 @@ function report(plan: PrunePlan, opts: PruneOptions, ports: CommandPorts): void 
       `${keptBroken.length} broken backup(s) kept; 'z3 status' shows them, --broken deletes them`,
     );
   }
-  ports.stdout.write(opts.json ? renderPruneJson(plan) : renderPrunePlan(plan, opts));
+  if (opts.json) pruneEvents(plan).forEach((event) => events.emit(event));
+  else ports.stdout.write(renderPrunePlan(plan, opts));
+}
+
+interface ActInput {
+  plan: PrunePlan;
+  ports: CommandPorts;
+  events: EventSink;
 }
 
 /**
@@ -129,17 +154,16 @@ function report(plan: PrunePlan, opts: PruneOptions, ports: CommandPorts): void 
  * failure or interruption: what was deleted up to then left no backup without its parent, and
  * the next run plans again from what is there.
  */
-async function deleteInOrder(
-  plan: PrunePlan,
-  storage: Storage,
-  ports: CommandPorts,
-): Promise<void> {
+async function deleteInOrder(input: ActInput & { storage: Storage }): Promise<void> {
+  const { plan, storage, ports, events } = input;
   let done = 0;
   try {
     for (const row of plan.deleted) {
       ports.signal.throwIfAborted();
       await storage.backend.remove(row.snapshot.key);
       done += 1;
+      const { name: snapshot, key, objectSize: bytes } = row.snapshot;
+      events.emit({ event: 'object-deleted', snapshot, key, bytes });
     }
   } catch (err) {
     ports.stderr.write(

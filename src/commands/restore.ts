@@ -12,7 +12,7 @@ import { receiveArgv } from '../zfs/zfs.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withProgram, withSafeOutput, type CommandPorts } from './ports.js';
 import { openSnapshotState } from './snapshot-state.js';
-import { startRunEvents } from './run-events.js';
+import { withRunEvents } from './run-events.js';
 import { targetLabel } from './target-label.js';
 import type { EventSink } from '../ui/events.js';
 
@@ -37,15 +37,7 @@ export interface RestoreOptions extends GlobalFlags {
  */
 export async function runRestore(opts: RestoreOptions, rawPorts: CommandPorts): Promise<number> {
   const ports = withSafeOutput(rawPorts);
-  const events = startRunEvents(opts.json === true, ports);
-  try {
-    const code = await restore(opts, ports, events);
-    events.finish(code);
-    return code;
-  } catch (err) {
-    events.fail(err, ports.signal);
-    throw err;
-  }
+  return withRunEvents(opts.json === true, ports, (events) => restore(opts, ports, events));
 }
 
 async function restore(

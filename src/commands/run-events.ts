@@ -1,11 +1,14 @@
 /**
- * The `--json` events of one `z3 backup` or `z3 restore` run (src/ui/events.ts): `start` once the dataset and
- * target are known, `error` and `summary` at the end, counting the `object` events in between
- * for the summary. Without `--json` every call does nothing.
+ * The `--json` events of one `z3 backup`, `restore`, `prune` or `verify` run (src/ui/events.ts):
+ * `start` once the dataset and target are known, `error` and `summary` at the end, counting the
+ * `object`, `object-deleted` and `verified` events in between for the summary. Without `--json` every call does nothing.
  */
 import { exitCodeOf, reportedError, Z3Error } from '../errors.js';
 import { jsonEventSink, NO_EVENTS, type EventSink, type RunEvent } from '../ui/events.js';
 import type { CommandPorts } from './ports.js';
+
+/** The events the summary counts: objects stored, deleted or verified. */
+const COUNTED = new Set<RunEvent['event']>(['object', 'object-deleted', 'verified']);
 
 /** The events of one run. */
 export interface RunEvents extends EventSink {
@@ -29,7 +32,7 @@ export function startRunEvents(
   };
   return {
     emit: (event: RunEvent) => {
-      if (event.event === 'object') {
+      if (COUNTED.has(event.event) && 'bytes' in event) {
         objects += 1;
         bytes += event.bytes;
       }
@@ -51,4 +54,24 @@ export function startRunEvents(
 
 function firstLine(s: string): string {
   return s.split('\n', 1)[0] ?? '';
+}
+
+/**
+ * Run `body` with the events of `command`'s run: its `summary` when it returns an exit code, its
+ * `error` and `summary` when it throws (rethrown: the caller reports it as usual).
+ */
+export async function withRunEvents(
+  isJson: boolean,
+  ports: Pick<CommandPorts, 'stdout' | 'now' | 'signal'>,
+  body: (events: RunEvents) => Promise<number>,
+): Promise<number> {
+  const events = startRunEvents(isJson, ports);
+  try {
+    const code = await body(events);
+    events.finish(code);
+    return code;
+  } catch (err) {
+    events.fail(err, ports.signal);
+    throw err;
+  }
 }

@@ -12,6 +12,7 @@ import { buildBackupMetadata } from '../plan/remote.js';
 import { md5, multipartEtag } from '../storage/etag.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { injected } from '../testing/faults.js';
+import { eventsNamed, jsonLines } from './testing/json-lines.js';
 import { testPorts } from './testing/ports.js';
 import { fixtureStream } from './testing/verify-objects.js';
 import { runVerify } from './verify.js';
@@ -69,7 +70,7 @@ describe('z3 verify of gpg objects', () => {
       },
       ports,
     );
-    return { code, row: JSON.parse(ports.out()) as Record<string, unknown> };
+    return { code, row: eventsNamed(jsonLines(ports.out()), 'verified')[0] };
   }
 
   it('parses the stream when the secret key is here', async () => {

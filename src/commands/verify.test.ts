@@ -4,10 +4,11 @@
  * reason and exit 3, and `zfs` never runs.
  */
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../errors.js';
+import { EXIT, StorageError } from '../errors.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { injected } from '../testing/faults.js';
+import { eventsNamed, jsonLines } from './testing/json-lines.js';
 import { testPorts } from './testing/ports.js';
 import { FIXTURE_GUIDS, fixtureStream, putBackup } from './testing/verify-objects.js';
 import { runVerify, type VerifyOptions } from './verify.js';
@@ -53,13 +54,12 @@ interface JsonRow {
 async function verify(mem: MemBackend | FaultyBackend, extra: Partial<VerifyOptions> = {}) {
   const ports = testPorts({ backend: mem, zfs: ZFS_THAT_FAILS });
   const code = await runVerify(options(extra), ports);
-  const rows = ports
-    .out()
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as JsonRow);
+  const events = jsonLines(ports.out());
+  const rows = eventsNamed(events, 'verified').map(
+    (e) => ({ ...e, name: e['snapshot'] }) as unknown as JsonRow,
+  );
   const byName = new Map(rows.map((r) => [r.name.replace('tank/data@', ''), r]));
-  return { code, rows, byName, ports };
+  return { code, rows, byName, ports, events };
 }
 
 /** The object `snapshot`'s stored bytes, to corrupt in place. */
@@ -85,6 +85,54 @@ describe('z3 verify', () => {
     ]);
     expect(code).toBe(EXIT.OK);
   });
+
+  it('--json writes start, a verified event per object and the summary with the exit code', async () => {
+    const mem = chain();
+    const { data } = stored(mem, 'snap2');
+    data[100] = data[100]! ^ 0x01;
+    const { code, events } = await verify(mem, { readData: true });
+    expect(code).toBe(EXIT.INTEGRITY);
+    expect(events.every((e) => e['version'] === 1)).toBe(true);
+    expect(events.map((e) => e['event'])).toEqual(['start', 'verified', 'verified', 'summary']);
+    expect(events[0]).toMatchObject({ command: 'verify', dataset: 'tank/data' });
+    const sizes = ['snap1', 'snap2'].map((s) => stored(mem, s).data.length);
+    expect(events[1]).toEqual(
+      expect.objectContaining({
+        snapshot: 'tank/data@snap1',
+        key: 'z3-backup/tank/data@snap1',
+        checked: 'data',
+        ok: true,
+        reason: null,
+        note: null,
+        bytes: sizes[0],
+      }),
+    );
+    expect(events[2]).toMatchObject({ snapshot: 'tank/data@snap2', ok: false });
+    expect(events[3]).toMatchObject({
+      code: EXIT.INTEGRITY,
+      objects: 2,
+      bytes: sizes[0]! + sizes[1]!,
+    });
+  });
+
+  it(
+    '--json: an S3 error ends with an error event and the summary (exit 5)',
+    { tags: ['faults'] },
+    async () => {
+      const faulty = new FaultyBackend(chain());
+      faulty.script = (call) => {
+        if (call.op === 'list') throw new StorageError('injected: InternalError (HTTP 500)');
+      };
+      const ports = testPorts({ backend: faulty, zfs: ZFS_THAT_FAILS });
+      await expect(runVerify(options(), ports)).rejects.toThrow(StorageError);
+      injected('S3 error', faulty.thrown);
+      const events = jsonLines(ports.out());
+      expect(events.map((e) => e['event'])).toEqual(['start', 'error', 'summary']);
+      expect(events[1]).toMatchObject({ code: EXIT.STORAGE });
+      expect(events[1]?.['message']).toMatch(/InternalError/);
+      expect(events[2]).toMatchObject({ code: EXIT.STORAGE, objects: 0, bytes: 0 });
+    },
+  );
 
   it('prints a table with one row per object by default', async () => {
     const ports = testPorts({ backend: chain(), zfs: ZFS_THAT_FAILS });

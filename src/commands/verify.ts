@@ -18,10 +18,13 @@ import type { ObjectInfo } from '../storage/backend.js';
 import { listWithMetadata } from '../storage/listing.js';
 import type { Storage } from '../storage/open.js';
 import { partSizeFor } from '../transfer/part-size.js';
-import { renderVerifyJson, renderVerifyTable, type VerifyRow } from '../ui/verify-report.js';
+import type { EventSink } from '../ui/events.js';
+import { renderVerifyTable, verifiedEvent, type VerifyRow } from '../ui/verify-report.js';
 import type { Settings } from '../config/types.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
+import { withRunEvents } from './run-events.js';
+import { targetLabel } from './target-label.js';
 import { readObjectData, type DataVerdict } from './verify-read.js';
 import { rememberVerified } from './verify-remember.js';
 
@@ -46,6 +49,14 @@ interface Checked {
 export async function runVerify(opts: VerifyOptions, rawPorts: CommandPorts): Promise<number> {
   // a closed stdout or stderr (a log reader gone) never stops the checks half-way
   const ports = withSafeOutput(rawPorts);
+  return withRunEvents(opts.json, ports, (events) => verify(opts, ports, events));
+}
+
+async function verify(
+  opts: VerifyOptions,
+  ports: CommandPorts,
+  events: EventSink,
+): Promise<number> {
   const subset =
     opts.readDataSubset === undefined ? undefined : parseDataSubset(opts.readDataSubset);
   const settings = loadSettings(opts, ports.env, {
@@ -53,13 +64,20 @@ export async function runVerify(opts: VerifyOptions, rawPorts: CommandPorts): Pr
     chunkSize: opts.chunkSize,
   });
   const filesystem = requireFilesystem(settings);
+  events.emit({
+    event: 'start',
+    command: 'verify',
+    dataset: filesystem,
+    target: targetLabel(settings),
+  });
   const storage = ports.openStorage(settings);
   const checked = await headEverything(storage, settings, filesystem);
   if (opts.readData || subset !== undefined) {
     await readData({ checked, storage, settings, subset, ports });
   }
   const rows = checked.map((c) => c.row);
-  ports.stdout.write(opts.json ? renderVerifyJson(rows) : renderVerifyTable(rows));
+  if (opts.json) checked.forEach((c) => events.emit(verifiedEvent(c.row, c.info.size)));
+  else ports.stdout.write(renderVerifyTable(rows));
   await rememberVerified({ checked, storage, settings, filesystem, ports, now: ports.now() });
   return rows.every((row) => row.reason === undefined) ? EXIT.OK : EXIT.INTEGRITY;
 }

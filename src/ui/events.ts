@@ -19,9 +19,43 @@ export type RunEvent =
   | { event: 'start'; command: string; dataset: string; target: string }
   | { event: 'progress'; snapshot: string; bytes: number; total: number }
   | { event: 'object'; snapshot: string; key: string; bytes: number; seconds: number; etag: string }
+  | PruneEvent
+  | { event: 'object-deleted'; snapshot: string; key: string; bytes: number }
+  | VerifiedEvent
   | { event: 'warning'; message: string }
   | { event: 'error'; code: number; message: string }
   | { event: 'summary'; code: number; objects: number; bytes: number; seconds: number };
+
+/** `z3 prune`: one backup of the plan, kept (with the rules that keep it) or to be deleted. */
+export interface PruneEvent {
+  event: 'prune';
+  /** `<dataset>@<snapshot>`. */
+  snapshot: string;
+  action: 'keep' | 'delete';
+  reasons: string[];
+  health: string;
+  /** The object's size. */
+  bytes: number;
+  /** When the snapshot was taken (ISO 8601) and where that came from; null when unknown. */
+  snapshotTime: string | null;
+  timeSource: string | null;
+  storageClass: string | null;
+  earlyDeletion: { storageClass: string; ageDays: number; minimumDays: number } | null;
+}
+
+/** `z3 verify`: one object checked, how far (`head`, `object`, `data`) and its verdict. */
+export interface VerifiedEvent {
+  event: 'verified';
+  snapshot: string;
+  key: string;
+  checked: 'head' | 'object' | 'data';
+  ok: boolean;
+  /** Why the object is not sound; null when it is. */
+  reason: string | null;
+  /** What limited the check; null when nothing did. */
+  note: string | null;
+  bytes: number;
+}
 
 /** Where a command reports its events; the no-op sink without `--json`. */
 export interface EventSink {

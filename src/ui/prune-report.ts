@@ -1,10 +1,11 @@
 /**
  * How `z3 prune` shows its plan: one line per backup (kept with the rules that keep it, or
- * deleted, in deletion order), a summary line, and the warnings of the plan; or JSON Lines.
+ * deleted, in deletion order), a summary line, and the warnings of the plan; or `prune` events for `--json`.
  * Pure: strings out, the command writes them.
  */
 import { snapshotPart } from '../plan/names.js';
 import type { PrunePlan, PruneRow } from '../plan/prune.js';
+import type { PruneEvent } from './events.js';
 import { humanizeSize } from './humanize.js';
 
 export interface PruneReportOptions {
@@ -52,25 +53,24 @@ export function earlyDeletionWarnings(plan: PrunePlan): string[] {
   );
 }
 
-/** One JSON object per backup, kept then deleted, as `renderPrunePlan` orders them. */
-export function renderPruneJson(plan: PrunePlan): string {
-  const line = (action: 'keep' | 'delete', row: PruneRow): string =>
-    JSON.stringify({
-      name: nameOf(row),
-      action,
-      reasons: row.reasons,
-      health: row.health,
-      time: row.time === undefined ? null : new Date(row.time.time).toISOString(),
-      timeSource: row.time?.source ?? null,
-      objectSize: row.snapshot.objectSize,
-      storageClass: row.snapshot.storageClass ?? null,
-      earlyDeletion: row.earlyDeletion ?? null,
-      snapshot: row.snapshot.name,
-    }) + '\n';
+/** One `prune` event per backup, kept then deleted, as `renderPrunePlan` orders them. */
+export function pruneEvents(plan: PrunePlan): PruneEvent[] {
+  const event = (action: 'keep' | 'delete', row: PruneRow): PruneEvent => ({
+    event: 'prune',
+    snapshot: row.snapshot.name,
+    action,
+    reasons: row.reasons,
+    health: row.health,
+    bytes: row.snapshot.objectSize,
+    snapshotTime: row.time === undefined ? null : new Date(row.time.time).toISOString(),
+    timeSource: row.time?.source ?? null,
+    storageClass: row.snapshot.storageClass ?? null,
+    earlyDeletion: row.earlyDeletion ?? null,
+  });
   return [
-    ...plan.kept.map((row) => line('keep', row)),
-    ...plan.deleted.map((row) => line('delete', row)),
-  ].join('');
+    ...plan.kept.map((row) => event('keep', row)),
+    ...plan.deleted.map((row) => event('delete', row)),
+  ];
 }
 
 function nameOf(row: PruneRow): string {

@@ -1,7 +1,8 @@
 /**
- * Output of `z3 verify`: one row per object, `ok` or the reason it is not, as a table or as JSON
- * Lines (like `status --json`).
+ * Output of `z3 verify`: one row per object, `ok` or the reason it is not, as a table or as
+ * `verified` events for `--json`.
  */
+import type { VerifiedEvent } from './events.js';
 
 /** The result of verifying one object. */
 export interface VerifyRow {
@@ -42,22 +43,16 @@ function verifyCells(row: VerifyRow): string[] {
   return [row.name, row.checked, row.note === undefined ? result : `${result} (${row.note})`];
 }
 
-/**
- * JSON Lines, one object per row: `name`, `key`, `checked`, `ok` (boolean), `reason` (null when
- * ok), `note` (null when none).
- */
-export function renderVerifyJson(rows: readonly VerifyRow[]): string {
-  return rows
-    .map(
-      (row) =>
-        JSON.stringify({
-          name: row.name,
-          key: row.key,
-          checked: row.checked,
-          ok: row.reason === undefined,
-          reason: row.reason ?? null,
-          note: row.note ?? null,
-        }) + '\n',
-    )
-    .join('');
+/** The `verified` event of `row`, an object of `bytes` bytes. */
+export function verifiedEvent(row: VerifyRow, bytes: number): VerifiedEvent {
+  return {
+    event: 'verified',
+    snapshot: row.name,
+    key: row.key,
+    checked: row.checked,
+    ok: row.reason === undefined,
+    reason: row.reason ?? null,
+    note: row.note ?? null,
+    bytes,
+  };
 }

@@ -154,13 +154,15 @@ export interface VerifyRow {
   reason: string | null;
 }
 
-/** `z3 verify --read-data --json` of `run`'s dataset with `env`, and its rows. */
+/** `z3 verify --read-data --json` of `run`'s dataset with `env`, and its `verified` events. */
 export async function verifyReadData(run: Z3Run, env: Record<string, string>) {
   const r = await run.z3(['verify', '--read-data', '--json'], { env });
   const rows = r.stdout
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as VerifyRow);
+    .map((l) => JSON.parse(l) as VerifyRow & { event: string; snapshot: string })
+    .filter((e) => e.event === 'verified')
+    .map((e) => ({ ...e, name: e.snapshot }));
   return { r, rows };
 }
 

@@ -102,13 +102,17 @@ describe('z3 prune on a real bucket', () => {
 
     const broken = z3(['prune', '--keep-daily', '3', '--broken', '--json']);
     expect(broken.code).toBe(0);
-    const rows = broken.stdout
+    const events = broken.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = events.filter((e) => e['event'] === 'prune');
     expect(
-      rows.filter((r) => r['action'] === 'delete').map((r) => [r['name'], r['health']]),
-    ).toEqual([[snap(28), 'missing parent']]);
+      rows.filter((r) => r['action'] === 'delete').map((r) => [r['snapshot'], r['health']]),
+    ).toEqual([[`${DATASET}@${snap(28)}`, 'missing parent']]);
+    const deleted = events.filter((e) => e['event'] === 'object-deleted');
+    expect(deleted.map((e) => e['key'])).toEqual([`${bucket.prefix}/${DATASET}@${snap(28)}`]);
+    expect(events.at(-1)).toMatchObject({ event: 'summary', code: 0, objects: 1 });
     // Ceph lists the storage class of every object.
     expect(rows.map((r) => r['storageClass'])).toContain('STANDARD');
     expect(await remainingDays()).toEqual([5, 6, 7, 8, 9, 10]);

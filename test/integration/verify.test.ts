@@ -28,8 +28,10 @@ function tripwireZfs(): { dir: string; ran: () => boolean } {
   return { dir, ran: () => existsSync(marker) };
 }
 
+/** A `verified` event of `z3 verify --json`. */
 interface Row {
-  name: string;
+  event: string;
+  snapshot: string;
   checked: string;
   ok: boolean;
   reason: string | null;
@@ -62,14 +64,19 @@ describe('z3 verify on a real bucket', { tags: ['faults'] }, () => {
     expect(r.code).toBe(0);
   }
 
-  function verify(args: string[]): { code: number | null; rows: Map<string, Row> } {
+  /** `z3 verify --json`: its exit code, its `verified` events by snapshot, and its summary. */
+  function verify(args: string[]) {
     const r = run(Z3, ['verify', '--json', ...args]);
-    const rows = r.stdout
-      .trim()
+    const events = r.stdout
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Row);
-    return { code: r.code, rows: new Map(rows.map((row) => [row.name.split('@')[1]!, row])) };
+    const rows = events.filter((e) => e.event === 'verified');
+    return {
+      code: r.code,
+      rows: new Map(rows.map((row) => [row.snapshot.split('@')[1]!, row])),
+      summary: events.at(-1) as unknown as Record<string, unknown>,
+    };
   }
 
   async function rewrite(
@@ -105,6 +112,7 @@ describe('z3 verify on a real bucket', { tags: ['faults'] }, () => {
       ['head', true],
     ]);
     expect(head.code).toBe(0);
+    expect(head.summary).toMatchObject({ event: 'summary', code: 0, objects: 3 });
     const data = verify(['--read-data']);
     expect([...data.rows.values()].map((r) => [r.checked, r.reason])).toEqual([
       ['data', null],
@@ -124,6 +132,7 @@ describe('z3 verify on a real bucket', { tags: ['faults'] }, () => {
     expect(bad.rows.get('snap1')?.reason).toMatch(/^checksum mismatch in record \d+/);
     expect(bad.rows.get('snap2')?.reason).toMatch(/^decompressor failed: /);
     expect(bad.code).toBe(3);
+    expect(bad.summary).toMatchObject({ event: 'summary', code: 3, objects: 3 });
 
     await rewrite('snap1', () => full);
     await rewrite('snap2', (_b, m) => {
