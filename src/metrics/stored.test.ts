@@ -50,6 +50,19 @@ describe('storedValues', () => {
     expect(values([full, { ...inc, etag: '"new"' }], record).z3_newest_backup_verified).toBe(0);
   });
 
+  it('snapshots taken in the same second: the newest is the descendant, whatever the key order', () => {
+    // zfs creation has one-second resolution; keys sort `z` before `y`'s child here on purpose
+    const base = snap('z', { isFull: true, creation: '3000' });
+    const child = snap('y', { parent: 'tank/data@z', creation: '3000' });
+    const grandchild = snap('x', { parent: 'tank/data@y', creation: '3000' });
+    for (const remote of [
+      [base, child, grandchild],
+      [grandchild, child, base],
+    ]) {
+      expect(values(remote).z3_chain_length).toBe(3);
+    }
+  });
+
   it('leaves the newest-backup metrics out when nothing is stored', () => {
     expect(values([])).toEqual({ z3_stored_objects: 0, z3_stored_bytes: 0, z3_broken_backups: 0 });
   });

@@ -26,9 +26,10 @@ export function storedValues(input: StoredInput): MetricValues {
   };
   const verifiedAt = lastVerifiedSeconds(input);
   if (verifiedAt !== undefined) values.z3_last_verify_timestamp_seconds = verifiedAt;
-  const newest = newestBackup(remote);
+  const chains = chainPositions(remote, health);
+  const newest = newestBackup(remote, (r) => chains.get(r.name)?.length ?? 0);
   if (newest === undefined) return values;
-  const chain = chainPositions(remote, health).get(newest.snapshot.name);
+  const chain = chains.get(newest.snapshot.name);
   if (chain !== undefined) values.z3_chain_length = chain.length;
   values.z3_newest_backup_timestamp_seconds = newest.seconds;
   const verified = currentVerification(
@@ -43,17 +44,22 @@ export function storedValues(input: StoredInput): MetricValues {
 /**
  * The backup of the newest snapshot: by its `creation` metadata (the snapshot's own time, which
  * is what "how far behind" means), else by when the object was written (backups by Python z3
- * carry no creation).
+ * carry no creation). `creation` has one-second resolution, so snapshots taken in one second
+ * tie: then the one further down its chain (`depth`) is the newer, a child after its parent.
  */
 function newestBackup(
   remote: readonly RemoteSnapshot[],
+  depth: (snapshot: RemoteSnapshot) => number,
 ): { snapshot: RemoteSnapshot; seconds: number } | undefined {
   let newest: { snapshot: RemoteSnapshot; seconds: number } | undefined;
   for (const snapshot of remote) {
     const seconds = snapshotSeconds(snapshot);
-    if (seconds !== undefined && (newest === undefined || seconds > newest.seconds)) {
-      newest = { snapshot, seconds };
-    }
+    if (seconds === undefined) continue;
+    const isNewer =
+      newest === undefined ||
+      seconds > newest.seconds ||
+      (seconds === newest.seconds && depth(snapshot) > depth(newest.snapshot));
+    if (isNewer) newest = { snapshot, seconds };
   }
   return newest;
 }
