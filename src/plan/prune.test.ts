@@ -50,6 +50,20 @@ function assertNoOrphanAtAnyPoint(backups: RemoteSnapshot[], p: PrunePlan): void
 }
 
 describe('planPrune', () => {
+  it('backups created in the same second: the newest is the one furthest down its chain', () => {
+    // `creation` has one-second resolution; the names sort against the chain order on purpose
+    const at = { creation: String(NOW / 1000 - 3600) };
+    const backups = [
+      fullBackup('tank/a@z', at),
+      incrementalBackup('tank/a@y', 'tank/a@z', at),
+      incrementalBackup('tank/a@x', 'tank/a@y', at),
+    ];
+    const p = plan(backups, { last: 1 });
+    expect(p.deleted).toEqual([]);
+    const newest = p.kept.find((r) => r.reasons.includes('newest'));
+    expect(newest?.snapshot.name).toBe('tank/a@x');
+  });
+
   it('keep-daily 3 on chains with a full every 7 days keeps the ancestors back to the full', () => {
     const backups = dailyChains(20, 7); // fulls on days 1, 8, 15
     const p = plan(backups, { daily: 3 });

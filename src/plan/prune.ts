@@ -13,6 +13,7 @@
  *   parent is gone that was not broken before.
  */
 import { backupTime, type BackupTime } from './backup-time.js';
+import { chainPositions } from './chain.js';
 import { healthOf } from './health.js';
 import { snapshotPart } from './names.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
@@ -58,6 +59,8 @@ export interface PruneRow {
   health: Health;
   /** Why it is kept (`daily snapshot`, `newest`, `ancestor of snap-5`, …); empty when deleted. */
   reasons: string[];
+  /** Its position in its chain (1 = the full; 0 when broken): a child after its parent. */
+  depth: number;
   /** Deleted before its storage class's minimum billed duration: the rest is billed anyway. */
   earlyDeletion?: { storageClass: string; ageDays: number; minimumDays: number } | undefined;
 }
@@ -75,7 +78,10 @@ export interface PrunePlan {
 
 /** Decide what `z3 prune` keeps and deletes (see the module comment for what always holds). */
 export function planPrune(input: PruneInput): PrunePlan {
-  const rows = input.backups.map((snapshot) => rowOf(snapshot, input.health));
+  const chains = chainPositions(input.backups, input.health);
+  const rows = input.backups.map((snapshot) =>
+    rowOf(snapshot, input.health, chains.get(snapshot.name)?.length ?? 0),
+  );
   const inScope = (r: PruneRow): boolean =>
     snapshotPart(r.snapshot.name).startsWith(input.snapshotPrefix);
   for (const row of rows) if (!inScope(row)) row.reasons.push('not under SNAPSHOT_PREFIX');
@@ -98,15 +104,21 @@ export function planPrune(input: PruneInput): PrunePlan {
   };
 }
 
-function rowOf(snapshot: RemoteSnapshot, health: HealthMap): PruneRow {
-  return { snapshot, time: backupTime(snapshot), health: healthOf(snapshot, health), reasons: [] };
+function rowOf(snapshot: RemoteSnapshot, health: HealthMap, depth: number): PruneRow {
+  const time = backupTime(snapshot);
+  return { snapshot, time, health: healthOf(snapshot, health), reasons: [], depth };
 }
 
-/** Newest first; ties (and unknown times, first) by name, the greater first. */
+/**
+ * Newest first; unknown times first. Equal times (`creation` has one-second resolution) by
+ * chain position, the deeper first: a child is newer than its parent, whatever their names;
+ * then by name, the greater first.
+ */
 function newestFirst(a: PruneRow, b: PruneRow): number {
   const ta = a.time?.time ?? Infinity;
   const tb = b.time?.time ?? Infinity;
   if (ta !== tb) return tb - ta;
+  if (a.depth !== b.depth) return b.depth - a.depth;
   return a.snapshot.name < b.snapshot.name ? 1 : a.snapshot.name > b.snapshot.name ? -1 : 0;
 }
 
