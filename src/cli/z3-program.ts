@@ -138,6 +138,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'part size, when larger than the estimate needs (CHUNK_SIZE)')
     .option(
+      '--segment-size <SIZE>',
+      'store a longer stream as several objects of at most SIZE (SEGMENT_SIZE)',
+    )
+    .option(
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
@@ -185,6 +189,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               mode: opts['full'] === true ? 'full' : 'incremental',
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              segmentSize: s('segmentSize'),
               storageClass: s('storageClass'),
               fullEvery: s('fullIfOlderThan'),
               maxChain: s('maxChain'),

@@ -279,6 +279,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       concurrency: 32,
       chunkSize: 256 * M,
       chunkSizeIsSet: false,
+      segmentSize: undefined,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       backupDir: undefined,
@@ -429,6 +430,19 @@ describe('resolveSettings values', () => {
     expect(isSet(`[fs:${DATASET}]\nCHUNK_SIZE = 1G\n`, {})).toBe(true);
     expect(isSet('[main]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
     expect(isSet('[DEFAULT]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+  });
+
+  it('SEGMENT_SIZE: a size like CHUNK_SIZE, at least one part; unset or empty is none', () => {
+    const size = (env: Env, flags: SettingFlags = {}): number | undefined =>
+      resolveSettings(sources(undefined, { FILESYSTEM: DATASET, ...env }), flags).segmentSize;
+    expect(size({})).toBeUndefined();
+    expect(size({ SEGMENT_SIZE: '' })).toBeUndefined();
+    expect(size({ SEGMENT_SIZE: '12M' })).toBe(12 * 1024 * 1024);
+    expect(size({}, { segmentSize: '1T' })).toBe(1024 ** 4);
+    expect(() => size({ SEGMENT_SIZE: '4M' })).toThrow(
+      /SEGMENT_SIZE: expected a size of at least 5M/,
+    );
+    expect(() => size({ SEGMENT_SIZE: 'big' })).toThrow(/SEGMENT_SIZE: expected a size like 1T/);
   });
 
   it('BACKUP_DIR: an absolute path; empty is none', () => {

@@ -36,6 +36,7 @@ export const CONFIG_KEYS = [
   'GPG_RECIPIENT',
   'CONCURRENCY',
   'CHUNK_SIZE',
+  'SEGMENT_SIZE',
   'MAX_RETRIES',
   'S3_STORAGE_CLASS',
   'SSH_OPTIONS',
@@ -74,6 +75,7 @@ export interface SettingFlags {
   gpgRecipient?: string | undefined;
   concurrency?: string | undefined;
   chunkSize?: string | undefined;
+  segmentSize?: string | undefined;
   storageClass?: string | undefined;
   sshOptions?: string | undefined;
   backupDir?: string | undefined;
@@ -104,6 +106,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   gpgRecipient: { key: 'GPG_RECIPIENT', option: '--gpg-recipient' },
   concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
   chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
+  segmentSize: { key: 'SEGMENT_SIZE', option: '--segment-size' },
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
   backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
@@ -200,6 +203,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
     chunkSizeIsSet: lookup('CHUNK_SIZE') !== undefined,
+    segmentSize: parseSegmentSize(lookup('SEGMENT_SIZE')),
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
@@ -316,6 +320,23 @@ function parseChunkSize(raw: RawValue | undefined): number {
   if (bytes < MIN_CHUNK_SIZE || bytes > MAX_PART_SIZE) {
     throw invalid(raw, 'CHUNK_SIZE', chunkSizeRule(MAX_PART_SIZE));
   }
+  return bytes;
+}
+
+/**
+ * SEGMENT_SIZE: empty or unset = the backend's object limit (undefined). At least one part
+ * (5M, the smallest a part but the last may be); whether it holds the part size a backup
+ * chooses is checked by that backup (src/transfer/segments.ts).
+ */
+function parseSegmentSize(raw: RawValue | undefined): number | undefined {
+  if (raw === undefined || raw.value.trim() === '') return undefined;
+  let bytes: number;
+  try {
+    bytes = parseSize(raw.value);
+  } catch {
+    throw invalid(raw, 'SEGMENT_SIZE', 'expected a size like 1T');
+  }
+  if (bytes < MIN_CHUNK_SIZE) throw invalid(raw, 'SEGMENT_SIZE', 'expected a size of at least 5M');
   return bytes;
 }
 

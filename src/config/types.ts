@@ -53,6 +53,11 @@ export interface Settings {
    * `chunkSize` is the default: `z3 backup` uses it as a larger part size only when given.
    */
   chunkSizeIsSet: boolean;
+  /**
+   * SEGMENT_SIZE in bytes: a backup stream longer than this is stored as several objects
+   * (src/plan/segments.ts); undefined = as long as the backend allows one object.
+   */
+  segmentSize: number | undefined;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
   /**
