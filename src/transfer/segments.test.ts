@@ -7,6 +7,10 @@ import { parseRemoteSnapshots } from '../plan/remote.js';
 import { markerKey, segmentKey, SEGMENT_DIR_KEY } from '../plan/segments.js';
 import type { Backend, BackendLimits, ChunkWriter } from '../storage/backend.js';
 import { listWithMetadata } from '../storage/listing.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalBackend } from '../storage/local/backend.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { findOrphanSegments } from './segment-orphans.js';
 import { segmentCapacity, uploadSegmented, type SegmentedUploadOptions } from './segments.js';
@@ -198,6 +202,20 @@ describe('uploadSegmented on the memory backend', () => {
       segmentKey(dir, 3),
       markerKey(dir, 3),
     ]);
+  });
+
+  it('a local directory (BACKUP_DIR) holds and lists the segments under .z3/ too', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'z3-segments-'));
+    try {
+      const local = createLocalBackend(root);
+      const data = bytes(30);
+      expect(await upload(local, data)).toMatchObject({ segments: 3 });
+      const [snapshot] = await remote(local);
+      expect(snapshot!.segments?.length).toBe(3);
+      expect(await readBack(local)).toEqual(data);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('keys under an empty prefix: segments live under .z3/, outside every dataset listing', async () => {

@@ -103,6 +103,8 @@ describe('segmented backups on the S3 server', () => {
         md5: md5(scriptedStream(SNAP(2), SNAP(1), BOUNDARY_SIZE)),
       },
     ]);
+    const verified = z3(['verify']); // each segment's ETag against its size
+    expect(verified.status, verified.stdout.toString()).toBe(0);
     const got = run(Z3_GET, [`${prefix}${SNAP(1)}`]);
     expect(got.status, got.stderr.toString()).toBe(0);
     expect(md5(got.stdout)).toBe(md5(scriptedStream(SNAP(1), '', FULL_SIZE)));
@@ -119,6 +121,9 @@ describe('segmented backups on the S3 server', () => {
       expect(status.status).toBe(3);
       expect(status.stdout.toString()).toMatch(/daily-1 .*missing segment 3/);
       expect(status.stdout.toString()).toMatch(/daily-2 .*parent broken/);
+      const verified = z3(['verify']);
+      expect(verified.status).toBe(3);
+      expect(verified.stdout.toString()).toMatch(/daily-1 .*missing segment 3/);
       const before = zfs.state().calls!.length;
       for (const [snapshot, reason] of [
         ['daily-1', 'missing segment 3'],
