@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalBackend } from '../storage/local/backend.js';
 import { MemBackend } from '../storage/mem/backend.js';
+import { FaultyBackend } from '../storage/wrappers/faulty.js';
+import { StorageError } from '../errors.js';
+import { injected } from '../testing/faults.js';
 import { findOrphanSegments } from './segment-orphans.js';
 import { segmentCapacity, uploadSegmented, type SegmentedUploadOptions } from './segments.js';
 import {
@@ -180,6 +183,23 @@ describe('uploadSegmented on the memory backend', () => {
     expect([...mem.objects.keys()]).toEqual([]);
     expect(mem.pending.size).toBe(0);
   });
+
+  it(
+    'an S3 error in segment 3 commits no backup, aborts every upload and removes segment 2',
+    { tags: ['faults'] },
+    async () => {
+      const mem = new MemBackend({ limits: LIMITS });
+      const faulty = new FaultyBackend(mem, (call) => {
+        if (call.op === 'writeChunk' && call.key.endsWith('/00003') && call.chunk === 1) {
+          injected('S3 error', 1);
+          throw new StorageError('InternalError (HTTP 500)');
+        }
+      });
+      await expect(upload(faulty, bytes(30))).rejects.toThrow('HTTP 500');
+      expect([...mem.objects.keys()]).toEqual([]);
+      expect(mem.pending.size).toBe(0);
+    },
+  );
 
   it('removeBackup deletes the segments and the marker, then the backup object', async () => {
     const mem = new MemBackend({ limits: LIMITS });
