@@ -16,19 +16,25 @@ import { testPorts } from './testing/ports.js';
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const DAY = 24 * 3600_000;
 const DIR = 'z3-backup/tank';
+const MiB = 1 << 20;
 
 describe('runCleanup on BACKUP_DIR', () => {
   let root: string;
-  let removeRoot: () => Promise<void>;
-  beforeEach(async () => ({ root, cleanup: removeRoot } = await makeTempRoot()));
-  afterEach(() => removeRoot());
+  let stateDir: string;
+  const removals: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    const made = [await makeTempRoot(), await makeTempRoot()];
+    [root, stateDir] = made.map((m) => m.root) as [string, string];
+    removals.push(...made.map((m) => m.cleanup));
+  });
+  afterEach(() => Promise.all(removals.splice(0).map((remove) => remove())));
 
   /** A write of `name` that died after one chunk of `bytes`, its files dated `started`. */
   async function diedWrite(name: string, bytes: number, started: number): Promise<string> {
     const writer = await createLocalBackend(root).openWriter({
       key: `${DIR}/${name}`,
       metadata: {},
-      chunkSize: 1 << 20,
+      chunkSize: 4 * MiB,
     });
     const body = Buffer.alloc(bytes, 1);
     await writer.writeChunk({ number: 1, body, md5: md5(body) });
@@ -46,7 +52,7 @@ describe('runCleanup on BACKUP_DIR', () => {
     return testPorts({
       backend: createLocalBackend(root),
       zfs: '/bin/false',
-      env: { BUCKET: '', BACKUP_DIR: root },
+      env: { BUCKET: '', BACKUP_DIR: root, STATE_DIR: stateDir },
     });
   }
 
@@ -57,15 +63,19 @@ describe('runCleanup on BACKUP_DIR', () => {
       metadata: { isfull: 'true' },
     });
     await writeFile(path.join(root, DIR, '.notes.z3tmp'), 'not a write of z3');
-    const stale = await diedWrite('data@old', 3000, NOW - 10 * DAY);
+    const stale = await diedWrite('data@old', 3 * MiB, NOW - 10 * DAY);
     const young = await diedWrite('data@new', 10, NOW - 3600_000);
     const before = await readdir(path.join(root, DIR));
     const run = ports();
 
     expect(await runCleanup(cleanupOptions(), run)).toBe(EXIT.OK);
 
-    expect(run.out()).toContain(`abort  10d  ?  ${DIR}/data@old  (upload ${stale})`);
-    expect(run.out()).toContain(`keep   1h   ?  ${DIR}/data@new  (upload ${young})`);
+    expect(run.out().split('\n')).toEqual([
+      `abort  10d  3 M  ${DIR}/data@old  (upload ${stale})`,
+      `keep   1h   0 M  ${DIR}/data@new  (upload ${young})  younger than 7d`,
+      'abort 1 (3 M), keep 1',
+      '',
+    ]);
     expect((await readdir(path.join(root, DIR))).sort()).toEqual(
       before.filter((f) => !f.includes(stale)).sort(),
     );
@@ -76,11 +86,11 @@ describe('runCleanup on BACKUP_DIR', () => {
   });
 
   it('--dry-run lists the stale temporaries and removes nothing', async () => {
-    await diedWrite('data@old', 3000, NOW - 10 * DAY);
+    await diedWrite('data@old', 3 * MiB, NOW - 10 * DAY);
     const before = await readdir(path.join(root, DIR));
     const run = ports();
     expect(await runCleanup(cleanupOptions({ dryRun: true }), run)).toBe(EXIT.OK);
-    expect(run.out()).toMatch(/^would abort 1.*, keep 0$/m);
+    expect(run.out()).toMatch(/^would abort 1 \(3 M\), keep 0$/m);
     expect(await readdir(path.join(root, DIR))).toEqual(before);
   });
 });

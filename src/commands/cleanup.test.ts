@@ -1,19 +1,27 @@
 /** `z3 cleanup` on the memory backend (wrapped in FaultyBackend to see and fail aborts). */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, StorageError } from '../errors.js';
+import { journalPath, writeJournal } from '../resume/journal.js';
+import type { Backend } from '../storage/backend.js';
 import { md5 } from '../storage/etag.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { injected } from '../testing/faults.js';
 import { runCleanup } from './cleanup.js';
-import { cleanupOptions } from './testing/cleanup-options.js';
+import { cleanupOptions, journalOf } from './testing/cleanup-options.js';
 import { eventsNamed, jsonLines } from './testing/json-lines.js';
-import { testPorts } from './testing/ports.js';
+import { testPorts, type TestPorts } from './testing/ports.js';
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
+const MiB = 1 << 20;
 const PREFIX = 'z3-backup/';
+const OLD = `${PREFIX}tank/data@old`;
+const NEW = `${PREFIX}tank/data@new`;
 
 /** A memory bucket whose clock the test sets before each write it starts. */
 function clockedMem(): { mem: MemBackend; at: (ms: number) => void } {
@@ -27,24 +35,20 @@ async function startWrite(
   input: { key: string; started: number; bytes: number },
 ): Promise<string> {
   bucket.at(input.started);
-  const writer = await bucket.mem.openWriter({ key: input.key, metadata: {}, chunkSize: 1 << 20 });
+  const writer = await bucket.mem.openWriter({ key: input.key, metadata: {}, chunkSize: 4 * MiB });
   const body = Buffer.alloc(input.bytes, 7);
   await writer.writeChunk({ number: 1, body, md5: md5(body) });
   bucket.at(NOW);
   return writer.id;
 }
 
-/** A stale write, a young one, one under another prefix, and a committed object. */
+/** A stale write (3 MiB), a young one (1.5 MiB), a stale one under another prefix, an object. */
 async function seeded(): Promise<{ bucket: ReturnType<typeof clockedMem>; ids: string[] }> {
   const bucket = clockedMem();
   bucket.mem.put(`${PREFIX}tank/data@done`, Buffer.alloc(10), { isfull: 'true' });
   const ids = [
-    await startWrite(bucket, {
-      key: `${PREFIX}tank/data@old`,
-      started: NOW - 8 * DAY,
-      bytes: 3000,
-    }),
-    await startWrite(bucket, { key: `${PREFIX}tank/data@new`, started: NOW - 2 * HOUR, bytes: 5 }),
+    await startWrite(bucket, { key: OLD, started: NOW - 8 * DAY, bytes: 3 * MiB }),
+    await startWrite(bucket, { key: NEW, started: NOW - 2 * HOUR, bytes: 1.5 * MiB }),
     await startWrite(bucket, { key: 'other/tank/data@old', started: NOW - 30 * DAY, bytes: 9 }),
   ];
   return { bucket, ids };
@@ -54,19 +58,29 @@ function pendingKeys(mem: MemBackend): string[] {
   return [...mem.pending.values()].map((p) => p.key).sort();
 }
 
+const stateDirs: string[] = [];
+afterEach(() => stateDirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** Ports on `backend` with an empty STATE_DIR of their own. */
+function portsOn(backend: Backend): TestPorts & { stateDir: string } {
+  const stateDir = mkdtempSync(join(tmpdir(), 'z3-cleanup-state-'));
+  stateDirs.push(stateDir);
+  return { ...testPorts({ backend, zfs: '/bin/false', env: { STATE_DIR: stateDir } }), stateDir };
+}
+
 describe('runCleanup', () => {
   it('aborts writes older than 7d under the prefix; keeps young ones, other prefixes, objects', async () => {
     const { bucket, ids } = await seeded();
     const faulty = new FaultyBackend(bucket.mem);
-    const ports = testPorts({ backend: faulty, zfs: '/bin/false' });
+    const ports = portsOn(faulty);
     expect(await runCleanup(cleanupOptions(), ports)).toBe(EXIT.OK);
     expect(faulty.ops('abortPending').map((c) => c.key)).toEqual([`${PREFIX}tank/data@old`]);
     expect(pendingKeys(bucket.mem)).toEqual(['other/tank/data@old', `${PREFIX}tank/data@new`]);
     expect([...bucket.mem.objects.keys()]).toEqual([`${PREFIX}tank/data@done`]);
     expect(ports.out().split('\n')).toEqual([
-      `abort  8d  ?  ${PREFIX}tank/data@old  (upload ${ids[0]})`,
-      `keep   2h  ?  ${PREFIX}tank/data@new  (upload ${ids[1]})  younger than 7d`,
-      'abort 1, keep 1',
+      `abort  8d    3 M  ${OLD}  (upload ${ids[0]})`,
+      `keep   2h  1.5 M  ${NEW}  (upload ${ids[1]})  younger than 7d`,
+      'abort 1 (3 M), keep 1',
       '',
     ]);
   });
@@ -74,38 +88,41 @@ describe('runCleanup', () => {
   it('--dry-run shows what it would abort and aborts nothing', async () => {
     const { bucket, ids } = await seeded();
     const faulty = new FaultyBackend(bucket.mem);
-    const ports = testPorts({ backend: faulty, zfs: '/bin/false' });
+    const ports = portsOn(faulty);
     expect(await runCleanup(cleanupOptions({ dryRun: true, olderThan: '1h' }), ports)).toBe(0);
     expect(faulty.ops('abortPending')).toEqual([]);
     expect(pendingKeys(bucket.mem)).toHaveLength(3);
-    expect(ports.out()).toContain(`would abort  8d  ?  ${PREFIX}tank/data@old  (upload ${ids[0]})`);
-    expect(ports.out()).toContain(`would abort  2h  ?  ${PREFIX}tank/data@new  (upload ${ids[1]})`);
-    expect(ports.out()).toMatch(/^would abort 2, keep 0$/m);
+    expect(ports.out().split('\n')).toEqual([
+      `would abort  2h  1.5 M  ${NEW}  (upload ${ids[1]})`,
+      `would abort  8d    3 M  ${OLD}  (upload ${ids[0]})`,
+      'would abort 2 (4.5 M), keep 0',
+      '',
+    ]);
   });
 
   it('--older-than 0 aborts every pending write under the prefix, however young', async () => {
     const { bucket } = await seeded();
-    const ports = testPorts({ backend: bucket.mem, zfs: '/bin/false' });
+    const ports = portsOn(bucket.mem);
     expect(await runCleanup(cleanupOptions({ olderThan: '0' }), ports)).toBe(EXIT.OK);
     expect(pendingKeys(bucket.mem)).toEqual(['other/tank/data@old']);
   });
 
   it('--s3-prefix chooses where it looks', async () => {
     const { bucket } = await seeded();
-    const ports = testPorts({ backend: bucket.mem, zfs: '/bin/false' });
+    const ports = portsOn(bucket.mem);
     expect(await runCleanup(cleanupOptions({ s3Prefix: 'other' }), ports)).toBe(EXIT.OK);
     expect(pendingKeys(bucket.mem)).toEqual([`${PREFIX}tank/data@new`, `${PREFIX}tank/data@old`]);
   });
 
   it('with nothing pending says so in its summary and exits 0', async () => {
-    const ports = testPorts({ backend: new MemBackend(), zfs: '/bin/false' });
+    const ports = portsOn(new MemBackend());
     expect(await runCleanup(cleanupOptions(), ports)).toBe(EXIT.OK);
     expect(ports.out()).toBe('abort 0 (0 M), keep 0\n');
   });
 
   it('--json: start, a pending event per write, upload-aborted per abort done, summary', async () => {
     const { bucket, ids } = await seeded();
-    const ports = testPorts({ backend: bucket.mem, zfs: '/bin/false' });
+    const ports = portsOn(bucket.mem);
     expect(await runCleanup(cleanupOptions({ json: true }), ports)).toBe(EXIT.OK);
     const events = jsonLines(ports.out());
     expect(events.map((e) => e['event'])).toEqual([
@@ -123,13 +140,14 @@ describe('runCleanup', () => {
         started: new Date(NOW - 8 * DAY).toISOString(),
         action: 'abort',
         reason: null,
+        bytes: 3 * MiB,
       }),
       expect.objectContaining({ key: `${PREFIX}tank/data@new`, action: 'keep', reason: 'younger' }),
     ]);
     expect(eventsNamed(events, 'upload-aborted')).toEqual([
-      expect.objectContaining({ key: `${PREFIX}tank/data@old`, id: ids[0] }),
+      expect.objectContaining({ key: OLD, id: ids[0], bytes: 3 * MiB }),
     ]);
-    expect(events.at(-1)).toMatchObject({ code: 0, objects: 1 });
+    expect(events.at(-1)).toMatchObject({ code: 0, objects: 1, bytes: 3 * MiB });
   });
 
   it.each(['7x', '-1d', '7', '1.5d'])(
@@ -138,7 +156,7 @@ describe('runCleanup', () => {
     async (olderThan) => {
       const { bucket } = await seeded();
       const faulty = new FaultyBackend(bucket.mem);
-      const ports = testPorts({ backend: faulty, zfs: '/bin/false' });
+      const ports = portsOn(faulty);
       const run = runCleanup(cleanupOptions({ olderThan }), ports);
       injected('bad input');
       await expect(run).rejects.toMatchObject({
@@ -161,7 +179,7 @@ describe('runCleanup', () => {
           throw new StorageError('AbortMultipartUpload: 503 SlowDown');
         }
       });
-      const ports = testPorts({ backend: faulty, zfs: '/bin/false' });
+      const ports = portsOn(faulty);
       const run = runCleanup(cleanupOptions({ olderThan: '1h' }), ports);
       await expect(run).rejects.toMatchObject({ exitCode: EXIT.STORAGE });
       injected('S3 error', faulty.thrown);
@@ -169,4 +187,50 @@ describe('runCleanup', () => {
       expect(ports.err()).toContain('cleanup stopped after aborting 1 of 2 pending uploads');
     },
   );
+
+  it('keeps a write a journal of this target names, however old; a journal of another target keeps none', async () => {
+    const { bucket, ids } = await seeded();
+    const ports = portsOn(bucket.mem);
+    const mine = journalOf({ target: bucket.mem.location, key: OLD, uploadId: ids[0]! });
+    await writeJournal(journalPath(ports.stateDir, mine.target, OLD), mine);
+    const elsewhere = { ...mine, target: 's3://another-bucket', key: NEW, uploadId: ids[1]! };
+    await writeJournal(journalPath(ports.stateDir, elsewhere.target, NEW), elsewhere);
+
+    expect(await runCleanup(cleanupOptions({ olderThan: '0' }), ports)).toBe(EXIT.OK);
+
+    expect(pendingKeys(bucket.mem)).toEqual(['other/tank/data@old', OLD]);
+    expect(ports.out().split('\n')).toEqual([
+      `abort  2h  1.5 M  ${NEW}  (upload ${ids[1]})`,
+      `keep   8d    3 M  ${OLD}  (upload ${ids[0]})  a journal in STATE_DIR names it: the next backup resumes it`,
+      'abort 1 (1.5 M), keep 1',
+      '',
+    ]);
+  });
+
+  it('an unreadable journal keeps no write, and a warning names it', async () => {
+    const { bucket } = await seeded();
+    const ports = portsOn(bucket.mem);
+    const file = journalPath(ports.stateDir, bucket.mem.location, OLD);
+    const mine = journalOf({ target: bucket.mem.location, key: OLD, uploadId: 'x' });
+    await writeJournal(file, mine);
+    writeFileSync(file, '{"version":1,"target":"mem:","key":"z3-b'); // torn
+
+    expect(await runCleanup(cleanupOptions(), ports)).toBe(EXIT.OK);
+
+    expect(pendingKeys(bucket.mem)).toEqual(['other/tank/data@old', NEW]);
+    expect(ports.err()).toBe(
+      `z3: warning: resume journal ${file} is unreadable (not valid JSON (torn or corrupted)); it keeps no upload\n`,
+    );
+  });
+
+  it('a write completed between the listing and its byte count is left out', async () => {
+    const { bucket, ids } = await seeded();
+    const faulty = new FaultyBackend(bucket.mem, (call) => {
+      if (call.op === 'listChunks' && call.key === OLD) bucket.mem.pending.delete(ids[0]!);
+    });
+    const ports = portsOn(faulty);
+    expect(await runCleanup(cleanupOptions(), ports)).toBe(EXIT.OK);
+    expect(faulty.ops('abortPending')).toEqual([]);
+    expect(ports.out()).toMatch(/^abort 0 \(0 M\), keep 1$/m);
+  });
 });

@@ -8,8 +8,9 @@
  * its journal; aborting twice is harmless, so two cleanups at once need no order either. It
  * covers the whole prefix, every dataset, so it does not need FILESYSTEM, nor `zfs`.
  */
-import { EXIT, UsageError } from '../errors.js';
-import { parseOlderThan, planCleanup } from '../plan/cleanup.js';
+import { EXIT, StorageError, UsageError } from '../errors.js';
+import { parseOlderThan, planCleanup, type CleanupRow } from '../plan/cleanup.js';
+import { listJournals } from '../resume/journal.js';
 import type { Backend } from '../storage/backend.js';
 import {
   aborted,
@@ -60,8 +61,10 @@ async function cleanup(
   events.emit({ event: 'start', command: 'cleanup', dataset: '', target: targetLabel(settings) });
   const { backend } = ports.openStorage(settings);
   const pending = await backend.listPending(settings.s3Prefix);
-  const rows = planCleanup({ pending, now: ports.now(), olderThan, journaled: new Set() });
-  const entries: CleanupEntry[] = rows.map((row) => ({ ...row, bytes: undefined }));
+  // After the listing: a run that started an upload listed here has written its journal.
+  const journaled = await journaledIds({ stateDir: settings.stateDir, backend, ports, events });
+  const rows = planCleanup({ pending, now: ports.now(), olderThan, journaled });
+  const entries = await withBytes(backend, rows);
   if (opts.json) pendingEvents(entries).forEach((event) => events.emit(event));
   else ports.stdout.write(renderCleanupPlan(entries, { ...opts, olderThan: olderThanText }));
   if (!opts.dryRun) await abortInOrder({ entries: aborted(entries), backend, ports, events });
@@ -85,7 +88,7 @@ async function abortInOrder(input: {
       ports.signal.throwIfAborted();
       await backend.abortPending(pending);
       done += 1;
-      events.emit({ event: 'upload-aborted', key: pending.key, id: pending.id, bytes: bytes ?? 0 });
+      events.emit({ event: 'upload-aborted', key: pending.key, id: pending.id, bytes });
     }
   } catch (err) {
     ports.stderr.write(
@@ -94,4 +97,44 @@ async function abortInOrder(input: {
     );
     throw err;
   }
+}
+
+/**
+ * The ids of the uploads a journal in STATE_DIR names for this backend (src/resume/journal.ts):
+ * the next backup resumes them. An unreadable journal names none, which a warning says.
+ */
+async function journaledIds(input: {
+  stateDir: string;
+  backend: Backend;
+  ports: CommandPorts;
+  events: EventSink;
+}): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const listed of await listJournals(input.stateDir)) {
+    if (listed.journal === undefined) {
+      const message = `resume journal ${listed.file} is unreadable (${listed.problem}); it keeps no upload`;
+      input.ports.stderr.write(`z3: warning: ${message}\n`);
+      input.events.emit({ event: 'warning', message });
+    } else if (listed.journal.target === input.backend.location) {
+      ids.add(listed.journal.uploadId);
+    }
+  }
+  return ids;
+}
+
+/**
+ * Each row with the bytes its write holds (the sum of its listed chunks). A write gone since the
+ * listing (completed or aborted meanwhile) is dropped: there is nothing left to abort.
+ */
+async function withBytes(backend: Backend, rows: readonly CleanupRow[]): Promise<CleanupEntry[]> {
+  const entries: CleanupEntry[] = [];
+  for (const row of rows) {
+    try {
+      const chunks = await backend.listChunks(row.pending);
+      entries.push({ ...row, bytes: chunks.reduce((sum, chunk) => sum + chunk.size, 0) });
+    } catch (err) {
+      if (!(err instanceof StorageError && err.isNotFound)) throw err;
+    }
+  }
+  return entries;
 }

@@ -37,7 +37,7 @@ export function startRunEvents(
   };
   return {
     emit: (event: RunEvent) => {
-      if (COUNTED.has(event.event) && 'bytes' in event && event.bytes !== null) {
+      if (COUNTED.has(event.event) && 'bytes' in event) {
         objects += 1;
         bytes += event.bytes;
       }

@@ -8,8 +8,8 @@ import { formatAge } from '../plan/status-check.js';
 import type { PendingEvent } from './events.js';
 import { humanizeSize } from './humanize.js';
 
-/** A row of the plan with the bytes its write stored so far (undefined when unknown). */
-export type CleanupEntry = CleanupRow & { bytes: number | undefined };
+/** A row of the plan with the bytes its write holds (the sum of its chunks). */
+export type CleanupEntry = CleanupRow & { bytes: number };
 
 export interface CleanupReportOptions {
   /** Say `would abort` rather than `abort`. */
@@ -30,7 +30,7 @@ export function renderCleanupPlan(
   const cells = inReportOrder(entries).map((e) => [
     e.action === 'abort' ? verb : 'keep',
     e.age === undefined ? '?' : formatAge(Math.max(0, e.age)),
-    e.bytes === undefined ? '?' : humanizeSize(e.bytes),
+    humanizeSize(e.bytes),
     `${e.pending.key}  (upload ${e.pending.id})`,
     e.reason === undefined ? '' : reasonText(e.reason, options.olderThan),
   ]);
@@ -54,22 +54,11 @@ export function aborted(entries: readonly CleanupEntry[]): CleanupEntry[] {
   return entries.filter((e) => e.action === 'abort');
 }
 
-/** The bytes of `entries`; undefined when any is unknown. */
-export function totalBytes(entries: readonly CleanupEntry[]): number | undefined {
-  let total = 0;
-  for (const e of entries) {
-    if (e.bytes === undefined) return undefined;
-    total += e.bytes;
-  }
-  return total;
-}
-
 /** `abort 2 (24 M), keep 1`. */
 function summaryOf(entries: readonly CleanupEntry[], verb: string): string {
   const toAbort = aborted(entries);
-  const bytes = totalBytes(toAbort);
-  const size = bytes === undefined ? '' : ` (${humanizeSize(bytes)})`;
-  return `${verb} ${toAbort.length}${size}, keep ${entries.length - toAbort.length}`;
+  const bytes = toAbort.reduce((sum, e) => sum + e.bytes, 0);
+  return `${verb} ${toAbort.length} (${humanizeSize(bytes)}), keep ${entries.length - toAbort.length}`;
 }
 
 function reasonText(reason: KeepReason, olderThan: string): string {
@@ -92,6 +81,6 @@ export function pendingEvents(entries: readonly CleanupEntry[]): PendingEvent[] 
     started: e.age === undefined ? null : e.pending.started,
     action: e.action,
     reason: e.reason ?? null,
-    bytes: e.bytes ?? null,
+    bytes: e.bytes,
   }));
 }

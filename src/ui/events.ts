@@ -71,8 +71,8 @@ export interface PendingEvent {
   action: 'abort' | 'keep';
   /** Why it is kept: `journal`, `younger`, `age unknown`; null for `abort`. */
   reason: string | null;
-  /** Bytes stored so far (the sum of its parts); null when unknown. */
-  bytes: number | null;
+  /** Bytes its parts hold (what aborting it frees). */
+  bytes: number;
 }
 
 /** Where a command reports its events; the no-op sink without `--json`. */
