@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT, StorageError } from '../errors.js';
+import { EXIT, InterruptedError, StorageError } from '../errors.js';
 import { journalPath, writeJournal } from '../resume/journal.js';
 import type { Backend } from '../storage/backend.js';
 import { md5 } from '../storage/etag.js';
@@ -233,4 +233,25 @@ describe('runCleanup', () => {
     expect(faulty.ops('abortPending')).toEqual([]);
     expect(ports.out()).toMatch(/^abort 0 \(0 M\), keep 1$/m);
   });
+
+  it(
+    'SIGTERM between two aborts stops the run with exit 130; what was aborted stays aborted',
+    { tags: ['faults'] },
+    async () => {
+      const { bucket } = await seeded();
+      const faulty = new FaultyBackend(bucket.mem);
+      const ports = portsOn(faulty);
+      faulty.script = (call) => {
+        if (call.op === 'abortPending' && call.key === NEW) {
+          ports.controller.abort(new InterruptedError());
+        }
+      };
+      const run = runCleanup(cleanupOptions({ olderThan: '1h' }), ports);
+      await expect(run).rejects.toMatchObject({ exitCode: EXIT.INTERRUPTED });
+      injected('signal');
+      expect(faulty.ops('abortPending').map((c) => c.key)).toEqual([NEW]);
+      expect(pendingKeys(bucket.mem)).toEqual(['other/tank/data@old', OLD]);
+      expect(ports.err()).toContain('cleanup stopped after aborting 1 of 2 pending uploads');
+    },
+  );
 });

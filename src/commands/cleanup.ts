@@ -61,7 +61,9 @@ async function cleanup(
   events.emit({ event: 'start', command: 'cleanup', dataset: '', target: targetLabel(settings) });
   const { backend } = ports.openStorage(settings);
   const pending = await backend.listPending(settings.s3Prefix);
-  // After the listing: a run that started an upload listed here has written its journal.
+  // Journals after the listing: a run writes its journal just after it starts its upload, so
+  // this leaves the least time in which a listed upload has no journal yet (only a tiny
+  // --older-than could abort one then).
   const journaled = await journaledIds({ stateDir: settings.stateDir, backend, ports, events });
   const rows = planCleanup({ pending, now: ports.now(), olderThan, journaled });
   const entries = await withBytes(backend, rows);
