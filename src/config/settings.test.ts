@@ -10,12 +10,14 @@ import { constants } from 'node:buffer';
 import { MAX_PART_SIZE } from '../transfer/part-size.js';
 import { chunkSizeRule, defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
+import { defaultStateDir } from './state-dir.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
 const DATASET = 'tank/v1.2:x';
 type Env = Record<string, string | undefined>;
 /** The default LOCK_DIR of this process with an empty environment (it depends on the uid). */
 const LOCK_DIR_HERE = defaultLockDir({ env: {}, uid: process.getuid?.(), tmpdir: tmpdir() });
+const STATE_DIR_HERE = defaultStateDir({ env: {}, uid: process.getuid?.() });
 
 function sources(text: string | undefined, env: Env = {}): ConfigSources {
   return { filePath: FILE, file: text === undefined ? undefined : parseIni(text, FILE), env };
@@ -286,6 +288,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       sshOptions: [],
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
+      stateDir: STATE_DIR_HERE,
       retention: {},
       chainLimits: {},
       bandwidth: { upload: undefined, download: undefined },

@@ -10,6 +10,7 @@ import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
 import { parseBandwidth } from './bandwidth.js';
+import { parseStateDir } from './state-dir.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
 import { parseSendFlags } from '../plan/send-flags.js';
@@ -42,6 +43,7 @@ export const CONFIG_KEYS = [
   'SSH_OPTIONS',
   'CACHE_DIR',
   'LOCK_DIR',
+  'STATE_DIR',
   'KEEP_LAST',
   'KEEP_HOURLY',
   'KEEP_DAILY',
@@ -209,6 +211,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
+    stateDir: parseStateDir(lookup('STATE_DIR'), sources.env, process.getuid?.()),
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     bandwidth: parseBandwidth(lookup),

@@ -81,6 +81,11 @@ export interface Settings {
    */
   lockDir: string;
   /**
+   * STATE_DIR: where the resume journals of uploads in progress live (src/resume/journal.ts).
+   * Default `/var/lib/z3` for root, else `$XDG_STATE_HOME/z3`, else `$HOME/.local/state/z3`.
+   */
+  stateDir: string;
+  /**
    * The retention policy of `z3 prune` (KEEP_LAST … KEEP_YEARLY, KEEP_WITHIN); `{}` when no
    * KEEP_* is set anywhere, which prune refuses.
    */

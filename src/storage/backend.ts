@@ -93,6 +93,24 @@ export interface WrittenChunk {
   etag: string;
 }
 
+/** One chunk of a pending write as the backend lists it (`listChunks`). */
+export interface ListedChunk {
+  /** 1-based chunk number. */
+  number: number;
+  size: number;
+  /**
+   * The backend's receipt (quoted). The quoted MD5 hex of the chunk's bytes on mem, local and
+   * S3 without SSE-KMS; anything else (SSE-KMS) is no digest, and a resume must not trust it.
+   */
+  etag: string;
+}
+
+/** A write to take up again (`resumeWriter`): the inputs of the first `openWriter`, and its id. */
+export interface ResumeWriterInput extends OpenWriterInput {
+  /** The pending write's id (S3: the upload id), as `ChunkWriter.id` gave it. */
+  id: string;
+}
+
 /** The committed object, as the backend confirms it. */
 export interface CommittedObject {
   /** The object's ETag as the backend reports it after the commit (quoted). */
@@ -193,6 +211,29 @@ export interface ReadRangeInput {
   pace?: Pacer | undefined;
 }
 
+/** A whole object written in one request (`Backend.put`): small objects, and streams shorter than one part. */
+export interface PutInput {
+  key: string;
+  /** The object's bytes: at most `limits.maxPartSize`; may be empty. */
+  body: Uint8Array;
+  /** Binary MD5 of `body`: the backend verifies the bytes against it (S3: Content-MD5). */
+  md5: Uint8Array;
+  /** User metadata to store with the object; keys are lower-cased by the backend. */
+  metadata: Record<string, string>;
+  /** Storage class; undefined = the backend's default. Backends without classes ignore it. */
+  storageClass?: string | undefined;
+  /**
+   * Write only if no object exists at the key, as `OpenWriterInput.ifNoneMatch`: another
+   * writer's object there fails the call with a CommitConflictError and stays. An object with
+   * exactly these bytes (size and MD5 ETag) counts as this call's own, so a retry after a lost
+   * answer succeeds.
+   */
+  ifNoneMatch?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  /** The bandwidth limit, as `WriteChunkInput.pace`. Undefined: no limit. */
+  pace?: Pacer | undefined;
+}
+
 /** Resolves when `bytes` more may move (a TokenBucket's `take`); rejects when `signal` aborts. */
 export type Pacer = (bytes: number, signal?: AbortSignal) => Promise<void>;
 
@@ -220,10 +261,30 @@ export interface Backend {
   readRange(input: ReadRangeInput): Promise<Uint8Array>;
   /** Delete one object; a missing key is not an error. */
   remove(key: string): Promise<void>;
+  /**
+   * Write a whole object in one request and check it like `ChunkWriter.complete`; nothing is
+   * visible under the key before it is all there. Safe to retry.
+   */
+  put(input: PutInput): Promise<CommittedObject>;
   /** Start writing an object in chunks. Each call starts a new write (not idempotent). */
   openWriter(input: OpenWriterInput): Promise<ChunkWriter>;
   /** Writes under `prefix` that were started and neither completed nor aborted. */
   listPending(prefix: string): Promise<PendingWrite[]>;
   /** Abort a pending write by key and id (for cleanup); a missing one is not an error. */
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void>;
+  /**
+   * The chunks of a pending write that were completely (and, where the backend can tell,
+   * durably) written, all pages, sorted by number. A chunk being written when its writer died
+   * is not listed. A write that is missing (never started, completed, aborted) is a StorageError
+   * with `isNotFound`.
+   */
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]>;
+  /**
+   * A writer for a pending write, typically one a killed run left: the same semantics as
+   * `openWriter`'s (chunks written again replace those listed; `complete` commits 1..n of them
+   * with the metadata of the first `openWriter` where the backend stored it then). Pass the
+   * first call's inputs (`chunkSize` above all). A missing write fails here or at the first
+   * call on the writer, with `isNotFound`.
+   */
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter>;
 }

@@ -159,7 +159,7 @@ describe('uploadSegmented on the memory backend', () => {
       await upload(mem, bytes(30));
       const dir = mem.objects.get(KEY)!.metadata[SEGMENT_DIR_KEY]!;
       mem.objects.delete(segmentKey(dir, n));
-      mem.put(`${PREFIX}tank/data@snap2`, bytes(40), { size: '40', parent: NAME });
+      mem.seed(`${PREFIX}tank/data@snap2`, bytes(40), { size: '40', parent: NAME });
       const snapshots = await remote(mem);
       const health = computeHealth(snapshots);
       expect(health.get(NAME)).toBe(why);

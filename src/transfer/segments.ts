@@ -12,7 +12,6 @@
  * Memory: one segment is uploaded at a time, so the bound is uploadStream's.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import {
   markerKey,
@@ -23,6 +22,7 @@ import {
   type SegmentLayout,
 } from '../plan/segments.js';
 import type { Backend, BackendLimits } from '../storage/backend.js';
+import { md5 } from '../storage/etag.js';
 import { formatMiB } from '../config/sizes.js';
 import { chunkReader, type ByteReader } from './part-reader.js';
 import { SegmentCutter } from './segment-cutter.js';
@@ -145,14 +145,12 @@ async function writeMarker(input: {
 }): Promise<void> {
   const { options } = input;
   const body = new TextEncoder().encode(`z3 segmented backup of ${options.key}\n`);
-  await uploadStream({
-    source: Readable.from([body]),
-    backend: options.backend,
+  await options.backend.put({
     key: input.key,
+    body,
+    md5: md5(body),
     metadata: {},
     storageClass: options.storageClass,
-    partSize: Math.max(options.backend.limits.minPartSize, body.length),
-    concurrency: 1,
     signal: options.signal,
   });
   input.written.push(input.key);

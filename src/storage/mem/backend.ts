@@ -12,16 +12,20 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { S3_LIMITS } from '../limits.js';
+import { putViaWriter } from '../put.js';
 import {
   changedWhileReading,
   checkChunkNumber,
@@ -87,7 +91,7 @@ export class MemBackend implements Backend {
   }
 
   /** Store an object directly (test setup), with S3's single-part ETag. */
-  put(key: string, data: Uint8Array, metadata: Record<string, string> = {}): void {
+  seed(key: string, data: Uint8Array, metadata: Record<string, string> = {}): void {
     this.objects.set(key, {
       data: Buffer.from(data),
       etag: `"${md5(data).toString('hex')}"`,
@@ -158,6 +162,10 @@ export class MemBackend implements Backend {
     return Promise.resolve();
   }
 
+  put(input: PutInput): Promise<CommittedObject> {
+    return putViaWriter(this, input);
+  }
+
   openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
     if (input.ifNoneMatch === true && !this.features.conditionalCommit) {
       return Promise.reject(
@@ -189,6 +197,28 @@ export class MemBackend implements Backend {
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     if (this.pending.get(pending.id)?.key === pending.key) this.pending.delete(pending.id);
     return Promise.resolve();
+  }
+
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    const upload = this.pendingUpload(pending);
+    if (upload === undefined) return Promise.reject(noSuchWrite(pending));
+    const chunks = [...upload.chunks.entries()].map(([number, data]) => ({
+      number,
+      size: data.byteLength,
+      etag: `"${md5(data).toString('hex')}"`,
+    }));
+    return Promise.resolve(chunks.sort((a, b) => a.number - b.number));
+  }
+
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    if (this.pendingUpload(input) === undefined) return Promise.reject(noSuchWrite(input));
+    return Promise.resolve(new MemChunkWriter(this, input.key, input.id));
+  }
+
+  /** The pending write with this id, if it is one of `key`. */
+  private pendingUpload(pending: Pick<PendingWrite, 'key' | 'id'>): PendingUpload | undefined {
+    const upload = this.pending.get(pending.id);
+    return upload?.key === pending.key ? upload : undefined;
   }
 
   /** Commit a pending write; see ChunkWriter.complete. */
@@ -250,6 +280,12 @@ export class MemBackend implements Backend {
       etag: `"${digest.toString('hex')}"`,
     };
   }
+}
+
+function noSuchWrite(pending: Pick<PendingWrite, 'key' | 'id'>): StorageError {
+  return new StorageError(`write ${pending.id} of ${pending.key}: no such upload`, {
+    isNotFound: true,
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   type S3Client,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -20,17 +21,22 @@ import type {
   Backend,
   BackendFeatures,
   ChunkWriter,
+  CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
 } from '../backend.js';
 import { S3_LIMITS } from '../limits.js';
 import { lowerCaseKeys } from '../rules.js';
 import { createS3Client, type ConnectionSettings } from './client.js';
-import { classifyS3Error, toStorageError } from './errors.js';
+import { classifyS3Error, toStorageError, writeArgumentHint } from './errors.js';
+import { putObject } from './put.js';
 import { createLeanHead } from './lean-head.js';
 import { readRange } from './range.js';
 import { S3ChunkWriter, abortUpload } from './writer.js';
@@ -38,7 +44,7 @@ import { S3ChunkWriter, abortUpload } from './writer.js';
 export interface S3BackendOptions {
   client: S3Client;
   bucket: string;
-  /** Keys per ListObjectsV2 page (MaxKeys); default the server's (1000 on S3). */
+  /** Keys per ListObjectsV2 page (MaxKeys), parts per ListParts page (MaxParts); default the server's (1000 on S3). */
   pageSize?: number | undefined;
   /** The lean HEAD's idle timeout; the client has its own (client.ts). */
   socketTimeoutMs?: number | undefined;
@@ -138,6 +144,10 @@ export class S3Backend implements Backend {
     }
   }
 
+  put(input: PutInput): Promise<CommittedObject> {
+    return putObject({ client: this.client, bucket: this.bucket, store: this }, input);
+  }
+
   /**
    * CreateMultipartUpload, granting the bucket owner full control (as the original z3 does).
    * `chunkSize` is the caller's business: S3 learns part sizes from the parts.
@@ -156,11 +166,7 @@ export class S3Backend implements Backend {
       )
       .catch((err: unknown) => {
         throw toStorageError(err, `starting upload to ${this.where(key)}`, {
-          onBadArgument:
-            storageClass === undefined
-              ? 'check the metadata'
-              : `the server may not support storage class ${storageClass}: ` +
-                'set --storage-class / S3_STORAGE_CLASS, e.g. STANDARD, or leave it unset',
+          onBadArgument: writeArgumentHint(storageClass),
         });
       });
     if (out.UploadId === undefined || out.UploadId === '') {
@@ -201,5 +207,48 @@ export class S3Backend implements Backend {
 
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     return abortUpload({ client: this.client, bucket: this.bucket, ...pending });
+  }
+
+  /**
+   * ListParts, every page. A missing upload is NoSuchUpload (AWS) or NoSuchKey (Ceph RGW after
+   * an abort): both `isNotFound`.
+   */
+  async listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    const chunks: ListedChunk[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.client
+        .send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: pending.key,
+            UploadId: pending.id,
+            ...(this.pageSize !== undefined ? { MaxParts: this.pageSize } : {}),
+            ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw toStorageError(
+            err,
+            `listing the parts of upload ${pending.id} of ${this.where(pending.key)}`,
+          );
+        });
+      for (const p of out.Parts ?? []) {
+        if (p.PartNumber === undefined) continue;
+        chunks.push({ number: p.PartNumber, size: p.Size ?? 0, etag: p.ETag ?? '' });
+      }
+      if (out.IsTruncated !== true || out.NextPartNumberMarker === undefined) break;
+      marker = out.NextPartNumberMarker;
+    }
+    return chunks.sort((a, b) => a.number - b.number);
+  }
+
+  /** No request: a missing upload fails the first part or the commit (NoSuchUpload). */
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    const { client, bucket } = this;
+    const { key, id, ifNoneMatch } = input;
+    return Promise.resolve(
+      new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch }),
+    );
   }
 }

@@ -10,11 +10,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -25,12 +28,15 @@ export type FaultOp =
   | 'list'
   | 'readRange'
   | 'remove'
+  | 'put'
   | 'openWriter'
   | 'writeChunk'
   | 'complete'
   | 'abort'
   | 'listPending'
-  | 'abortPending';
+  | 'abortPending'
+  | 'listChunks'
+  | 'resumeWriter';
 
 /** One call as the script sees it. */
 export interface FaultCall {
@@ -44,12 +50,12 @@ export interface FaultCall {
   attempt: number;
   /** The call's abort signal, where it has one. */
   signal?: AbortSignal | undefined;
-  /** True for the check after a successful `complete` (the object is already committed). */
+  /** True for the check after a successful `complete` or `put` (the object is already committed). */
   isAfter?: boolean;
 }
 
 /**
- * Called before every call (and after a successful complete, with `isAfter`): throw to fail
+ * Called before every call (and after a successful complete or put, with `isAfter`): throw to fail
  * the call, return a promise to hold it. Return nothing to let it through.
  */
 export type FaultScript = (call: FaultCall) => void | Promise<void>;
@@ -126,6 +132,13 @@ export class FaultyBackend implements Backend {
     return this.inner.remove(key);
   }
 
+  async put(input: PutInput): Promise<CommittedObject> {
+    await this.hit({ op: 'put', key: input.key, signal: input.signal });
+    const committed = await this.inner.put(input);
+    await this.hit({ op: 'put', key: input.key, isAfter: true });
+    return committed;
+  }
+
   async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
     await this.hit({ op: 'openWriter', key: input.key });
     return new FaultyWriter(await this.inner.openWriter(input), this);
@@ -139,6 +152,16 @@ export class FaultyBackend implements Backend {
   async abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     await this.hit({ op: 'abortPending', key: pending.key });
     return this.inner.abortPending(pending);
+  }
+
+  async listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    await this.hit({ op: 'listChunks', key: pending.key });
+    return this.inner.listChunks(pending);
+  }
+
+  async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    await this.hit({ op: 'resumeWriter', key: input.key });
+    return new FaultyWriter(await this.inner.resumeWriter(input), this);
   }
 }
 

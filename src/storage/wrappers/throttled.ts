@@ -8,8 +8,11 @@
 import type {
   Backend,
   ChunkWriter,
+  CommittedObject,
   OpenWriterInput,
+  PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -43,8 +46,22 @@ class ThrottledBackend extends PassThroughBackend {
     return this.inner.readRange({ ...input, pace: (bytes, signal) => bucket.take(bytes, signal) });
   }
 
+  override put(input: PutInput): Promise<CommittedObject> {
+    const bucket = this.throttles.upload;
+    if (bucket === undefined) return this.inner.put(input);
+    return this.inner.put({ ...input, pace: (bytes, signal) => bucket.take(bytes, signal) });
+  }
+
   override async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
-    const writer = await this.inner.openWriter(input);
+    return this.paced(await this.inner.openWriter(input));
+  }
+
+  override async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    return this.paced(await this.inner.resumeWriter(input));
+  }
+
+  /** `writer` with its chunks paced by the upload bucket, if there is one. */
+  private paced(writer: ChunkWriter): ChunkWriter {
     const bucket = this.throttles.upload;
     return bucket === undefined ? writer : new ThrottledWriter(writer, bucket);
   }
