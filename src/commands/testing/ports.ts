@@ -1,9 +1,12 @@
 /**
  * Ports for the commands' unit tests: a given backend (normally the memory backend, maybe
  * wrapped in FaultyBackend), a scripted `zfs`, an environment with no config file, captured
- * output, a fixed clock and a recording lock (or the lock the test passes: a real one in a
- * temporary LOCK_DIR).
+ * output, a fixed clock, a recording lock (or the lock the test passes: a real one in a
+ * temporary LOCK_DIR) and a fresh STATE_DIR.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Backend } from '../../storage/backend.js';
 import { storageOf } from '../../storage/open.js';
@@ -56,7 +59,12 @@ export function testPorts(input: {
   return {
     openStorage: () => storageOf(input.backend, 'test-bucket'),
     zfs: input.zfs,
-    env: { ...TEST_ENV, ...input.env },
+    // A STATE_DIR of its own: no test resumes (or is warned about) another's upload.
+    env: {
+      ...TEST_ENV,
+      STATE_DIR: mkdtempSync(path.join(tmpdir(), 'z3-test-state-')),
+      ...input.env,
+    },
     stdout: input.stdout ?? collector(out),
     stderr: input.stderr ?? collector(err),
     now: input.now ?? (() => Date.parse('2026-11-26T00:00:00Z')),
