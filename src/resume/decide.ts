@@ -40,10 +40,8 @@ export async function decideResume(input: {
   const stale = { key: journal.key, id: journal.uploadId };
   const differs = difference(journal, identity);
   if (differs !== undefined) {
-    if (journal.target === identity.target) await backend.abortPending(stale);
-    return fresh(
-      `the pending upload ${stale.id} of ${stale.key} had another ${differs}; aborted it`,
-    );
+    const done = journal.target === identity.target ? await abortStale(backend, stale) : '';
+    return fresh(`the pending upload ${stale.id} of ${stale.key} had another ${differs}${done}`);
   }
   let chunks: ListedChunk[];
   try {
@@ -53,13 +51,26 @@ export async function decideResume(input: {
     return fresh(`the pending upload ${stale.id} of ${stale.key} is gone from the server`);
   }
   if (!etagsAreMd5(chunks)) {
-    await backend.abortPending(stale);
     return fresh(
       `the parts of pending upload ${stale.id} of ${stale.key} have ETags that are not MD5s ` +
-        '(SSE-KMS?), so they cannot be verified; aborted it',
+        `(SSE-KMS?), so they cannot be verified${await abortStale(backend, stale)}`,
     );
   }
   return { kind: 'resume', journal, chunks };
+}
+
+/**
+ * Abort an upload that can never be completed; what happened, for the warning. A failure is
+ * not the run's: the new upload does not need the old one gone, and `z3 cleanup` removes it.
+ */
+async function abortStale(backend: Backend, stale: { key: string; id: string }): Promise<string> {
+  try {
+    await backend.abortPending(stale);
+    return '; aborted it';
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return `; aborting it failed (${why}), z3 cleanup will`;
+  }
 }
 
 function fresh(why: string): ResumeDecision {
