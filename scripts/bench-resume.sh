@@ -14,6 +14,7 @@
 #   PART (16M)  CONCURRENCY (4)            pput part size and workers (as bench:transfer)
 #   BENCH_DIR (/tmp/z3-bench)              data file (shared with bench:transfer) and state
 #   BENCH_BUCKET                           default $Z3_TEST_BUCKET or z3-test
+#   TARGET (s3)                            s3, or dir: a local directory (BACKUP_DIR) under BENCH_DIR
 #   SKIP_BUILD=1                           do not run `npm run build` first
 #   Z3_TEST_S3_ENDPOINT / _KEY_ID / _SECRET / _REGION: the S3 server; when unset,
 #     `bash scripts/s3-server.sh start` starts one and prints them.
@@ -26,6 +27,7 @@ PART=${PART:-16M}
 CONCURRENCY=${CONCURRENCY:-4}
 BENCH_DIR=${BENCH_DIR:-/tmp/z3-bench}
 TARGET_RATIO=0.6
+TARGET=${TARGET:-s3}
 
 die() { echo "bench-resume: $*" >&2; exit 1; }
 note() { echo "# $*"; }
@@ -67,17 +69,22 @@ export AWS_ACCESS_KEY_ID=$Z3_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$Z3_TEST_S3_SE
 export AWS_DEFAULT_REGION=$REGION
 AWS_BIN=$( (pyenv which aws 2>/dev/null) || command -v aws)
 AWS=("$AWS_BIN" --endpoint-url "$ENDPOINT")
-PPUT=(env Z3_CONFIG=/dev/null BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION"
-  S3_KEY_ID="$Z3_TEST_S3_KEY_ID" S3_SECRET="$Z3_TEST_S3_SECRET" STATE_DIR="$STATE"
+case $TARGET in
+  s3) WHERE=(BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION" S3_KEY_ID="$Z3_TEST_S3_KEY_ID"
+    S3_SECRET="$Z3_TEST_S3_SECRET") ;;
+  dir) DIR=$(mktemp -d "$BENCH_DIR/target.XXXXXX"); WHERE=(BUCKET= BACKUP_DIR="$DIR") ;;
+  *) die "TARGET must be s3 or dir" ;;
+esac
+PPUT=(env Z3_CONFIG=/dev/null "${WHERE[@]}" STATE_DIR="$STATE"
   node dist/bin/pput.js --chunk-size "$PART" --concurrency "$CONCURRENCY"
-  --storage-class STANDARD --quiet --resume)
+  --storage-class STANDARD --resume)
 
 cleanup() {
-  "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true
-  rm -rf "$STATE"
+  [[ $TARGET == s3 ]] && { "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true; }
+  rm -rf "$STATE" "${DIR:-}"
 }
 trap cleanup EXIT
-"${AWS[@]}" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 ||
+[[ $TARGET == dir ]] || "${AWS[@]}" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 ||
   "${AWS[@]}" s3 mb "s3://$BUCKET" >/dev/null
 
 now() { date +%s%N; }
@@ -85,12 +92,22 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 
 # Parts of the pending upload of key $1 on the server (0 while there is none).
 parts_on_server() {
+  [[ $TARGET == dir ]] && { dir_parts "$1"; return; }
   local id
   id=$("${AWS[@]}" s3api list-multipart-uploads --bucket "$BUCKET" --prefix "$1" \
     --query 'Uploads[0].UploadId' --output text 2>/dev/null) || { echo 0; return; }
   [[ -n "$id" && "$id" != None ]] || { echo 0; return; }
   "${AWS[@]}" s3api list-parts --bucket "$BUCKET" --key "$1" --upload-id "$id" \
     --query 'length(Parts)' --output text 2>/dev/null || echo 0
+}
+
+# The same for a directory: the chunks its log lists (through the built local backend).
+dir_parts() {
+  node --input-type=module -e "
+    const { createLocalBackend } = await import('./dist/storage/local/backend.js');
+    const b = createLocalBackend(process.argv[1]);
+    const [p] = await b.listPending(process.argv[2]);
+    console.log(p === undefined ? 0 : (await b.listChunks(p)).length);" "$DIR" "$1" 2>/dev/null || echo 0
 }
 
 # Start an upload of key $1, kill -9 it once HALF parts are on the server.
@@ -107,12 +124,14 @@ interrupt_at_half() {
 
 check_object() { # key
   local sha
-  sha=$("${AWS[@]}" s3 cp --only-show-errors "s3://$BUCKET/$1" - | sha256sum | cut -d' ' -f1)
+  if [[ $TARGET == dir ]]; then sha=$(sha256sum <"$DIR/$1" | cut -d' ' -f1)
+  else sha=$("${AWS[@]}" s3 cp --only-show-errors "s3://$BUCKET/$1" - | sha256sum | cut -d' ' -f1); fi
   [[ "$sha" == "$DATA_SHA" ]] || die "$1 holds other bytes than the data (sha256 $sha)"
 }
 
 note "size $SIZE ($BYTES bytes, $PARTS parts of $PART), concurrency $CONCURRENCY, rounds $ROUNDS"
-note "bucket $BUCKET at $ENDPOINT; interrupted with kill -9 at $HALF parts on the server"
+if [[ $TARGET == dir ]]; then note "target: the directory $DIR (BACKUP_DIR)"; else note "bucket $BUCKET at $ENDPOINT"; fi
+note "interrupted with kill -9 at $HALF parts on the target"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 RATIOS=()
 RESENT=()
@@ -140,6 +159,7 @@ for round in $(seq 1 "$ROUNDS"); do
     "$round" "$scratch_s" "$resume_s" "$ratio" "$kept" "$resumed" "$(numfmt --to=iec "$resent")B"
   check_object "$scratch_key"
   check_object "$resume_key"
+  [[ $TARGET == dir ]] && rm -f "$DIR/$scratch_key"* "$DIR/$resume_key"* # disk space
 done
 note "sha256 of every object matches the data"
 note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -107,7 +107,7 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
     };
     const result =
       options.resume === true
-        ? await putResumable({ upload, settings, ports, say })
+        ? await putResumable({ upload, settings, ports, say, quiet: options.quiet })
         : await uploadStream(upload);
     progress.finish();
     if (!options.quiet) {
@@ -121,15 +121,17 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
 
 /**
  * `pput --resume`: journaled by target and key (no pipeline: pput cannot see what feeds it, and
- * the part check is what proves the bytes the same).
+ * the part check is what proves the bytes the same). With `--quiet` it says what it resumed
+ * only when the upload fails (the kept parts), never on success.
  */
 async function putResumable(input: {
   upload: UploadStreamOptions;
   settings: Settings;
   ports: CommandPorts;
   say: (line: string) => void;
+  quiet: boolean;
 }): Promise<UploadResult> {
-  const { upload, ports, say } = input;
+  const { upload, ports, say, quiet } = input;
   const journal = {
     stateDir: input.settings.stateDir,
     pipeline: [],
@@ -137,10 +139,12 @@ async function putResumable(input: {
     say,
   };
   // before any part: no progress line to end yet, nor to finish for good
-  const early = (line: string): void => void ports.stderr.write(`pput: ${line}\n`);
+  const early = (line: string): void => {
+    if (!quiet) ports.stderr.write(`pput: ${line}\n`);
+  };
   const prepared = await prepareResumable({ ...journal, say: early, upload });
   const result = await uploadResumable(prepared, { ...journal, upload, now: ports.now });
-  if (result.resumed !== undefined) say(resumeReport(upload.key, result, result.resumed));
+  if (result.resumed !== undefined && !quiet) say(resumeReport(upload.key, result, result.resumed));
   return result;
 }
 
