@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT, exitCodeOf, InterruptedError } from '../errors.js';
+import { EXIT, exitCodeOf, InterruptedError, StorageError } from '../errors.js';
 import { listJournals } from '../resume/journal.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
@@ -89,6 +89,37 @@ describe('z3 backup resume', () => {
       expect(mem.objects.get(KEY)?.metadata).toMatchObject({ isfull: 'true', size: String(SIZE) });
       expect(await mem.listPending('')).toEqual([]);
       expect(readdirSync(join(stateDir, 'uploads'))).toEqual([]);
+    },
+  );
+
+  it(
+    'a storage outage that outlasts the retries keeps the upload and its journal (exit 5)',
+    { tags: ['faults'] },
+    async () => {
+      stateDir = mkdtempSync(join(tmpdir(), 'z3-resume-state-'));
+      const mem = new MemBackend();
+      zfs = createScriptedZfs({
+        datasets: { 'tank/data': [SNAP] },
+        sends: { [SNAP]: { size: SIZE } },
+      });
+      // Part 1 goes up; part 2 meets the outage (the retry wrapper's last attempt failed too).
+      const backend = new FaultyBackend(mem, ({ op, chunk }) => {
+        if (op === 'writeChunk' && chunk !== 1) {
+          throw new StorageError('uploading part: 503 ServiceUnavailable', { isRetryable: true });
+        }
+      });
+      const env = { STATE_DIR: stateDir, CHUNK_SIZE: '5M', CONCURRENCY: '1' };
+      const ports = testPorts({ backend, zfs: zfs.program, env });
+      const failure = await runBackup(backupOptions({ mode: 'full', quiet: true }), ports).catch(
+        (e: unknown) => e,
+      );
+      injected('S3 error', backend.thrown);
+      expect(exitCodeOf(failure, ports.signal)).toBe(EXIT.STORAGE);
+      expect(ports.err()).toMatch(
+        new RegExp(`z3: upload failed; 1 parts of ${KEY} kept for the next run \\(journal `),
+      );
+      expect(await mem.listPending('')).toHaveLength(1);
+      expect(await listJournals(stateDir)).toHaveLength(1);
     },
   );
 
