@@ -6,7 +6,9 @@
  * its MD5, which the backend verifies), and give the buffer back. The object is committed last:
  * only after all input was read, every chunk written and `beforeComplete` resolved; any failure
  * before that, or of the commit itself, aborts the writer and rethrows, so a failed or
- * interrupted run leaves neither an object nor a pending write.
+ * interrupted run leaves neither an object nor a pending write — unless the caller keeps it
+ * for a resume (`keepPending`; src/resume/). A resumed upload (`resume`) passes each part
+ * through the verified skip rule (src/resume/part-skip.ts) before the workers get it.
  *
  * What is not here, and why: retries (the backend comes wrapped in the one retry policy,
  * src/storage/wrappers/retrying.ts, so an attempt is never retried twice over), and the check of
