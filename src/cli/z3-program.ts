@@ -12,6 +12,7 @@ import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
 import { addHoldsCommand } from './holds-command.js';
+import { addCleanupCommand } from './cleanup-command.js';
 import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
@@ -258,5 +259,6 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
   addPruneCommand({ program, ctx, setExit, globalFlags });
   addVerifyCommand({ program, ctx, setExit, globalFlags });
   addHoldsCommand({ program, ctx, setExit, globalFlags });
+  addCleanupCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

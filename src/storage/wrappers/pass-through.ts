@@ -13,6 +13,7 @@ import type {
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
   ResumeWriterInput,
   WriteChunkInput,
@@ -47,6 +48,10 @@ export class PassThroughBackend implements Backend {
 
   remove(key: string): Promise<void> {
     return this.inner.remove(key);
+  }
+
+  put(input: PutInput): Promise<CommittedObject> {
+    return this.inner.put(input);
   }
 
   openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
