@@ -4,10 +4,11 @@
  * output, a fixed clock, a recording lock (or the lock the test passes: a real one in a
  * temporary LOCK_DIR) and a fresh STATE_DIR.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { onTestFinished } from 'vitest';
 import type { Backend } from '../../storage/backend.js';
 import { storageOf } from '../../storage/open.js';
 import type { CommandPorts } from '../ports.js';
@@ -62,7 +63,7 @@ export function testPorts(input: {
     // A STATE_DIR of its own: no test resumes (or is warned about) another's upload.
     env: {
       ...TEST_ENV,
-      STATE_DIR: mkdtempSync(path.join(tmpdir(), 'z3-test-state-')),
+      STATE_DIR: freshStateDir(),
       ...input.env,
     },
     stdout: input.stdout ?? collector(out),
@@ -75,6 +76,17 @@ export function testPorts(input: {
     out: () => Buffer.concat(out).toString(),
     err: () => Buffer.concat(err).toString(),
   };
+}
+
+/** A new empty STATE_DIR, removed when the test that asked for it finishes. */
+function freshStateDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'z3-test-state-'));
+  try {
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  } catch {
+    // asked for outside a test (a hook): left to the system's temporary directory
+  }
+  return dir;
 }
 
 function recordLock(into: RecordedLock[], request: LockRequest): HeldLock {
