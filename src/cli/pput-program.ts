@@ -45,6 +45,10 @@ export async function runPput(ctx: MainContext): Promise<number> {
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
+    .option(
+      '--resume',
+      'keep a journal (STATE_DIR); on failure or signal keep the upload, and take up a pending upload of the same key and part size, verifying its parts',
+    )
     .addOption(new Option('--progress', 'show progress on stderr').conflicts('quiet'))
     .addOption(new Option('--quiet', 'print nothing on success').conflicts('progress'))
     .option('--backup-dir <DIR>', 'a local directory as the target instead of BUCKET (BACKUP_DIR)')
@@ -67,6 +71,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
           metadata: Array.isArray(o['metadata']) ? (o['metadata'] as string[]) : [],
           progress: o['progress'] === true,
           quiet: o['quiet'] === true,
+          resume: o['resume'] === true,
         },
         defaultPorts(ctx),
       );

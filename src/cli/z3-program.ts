@@ -122,7 +122,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     });
 
   addEachDatasetOptions(program.command('backup'))
-    .description('back up snapshots to S3: full, or incremental from the latest backed-up one')
+    .description(
+      'back up snapshots to S3: full, or incremental from the latest backed-up one; an upload ' +
+        'interrupted by a signal, kill -9 or an outage is resumed by the next run (STATE_DIR)',
+    )
     .option('--snapshot <SNAPSHOT>', 'snapshot to back up (the part after @); default the latest')
     .option('--dry-run', 'print the commands that would run; run only the listing and estimates')
     .option('--compressor <NAME>', 'pigz1 (default), pigz4, gpg, zstd, lz4, xz or none')

@@ -11,9 +11,16 @@ import {
 } from '../plan/send-flags.js';
 import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
+import { recordedLayout } from '../plan/segments.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
 import { uploadSegmented } from '../transfer/segments.js';
+import {
+  prepareResumable,
+  resumeReport,
+  uploadResumable,
+  type ResumableTarget,
+} from '../resume/resumable-upload.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
@@ -325,6 +332,10 @@ interface SendStepInput {
 /**
  * Run one step: pipeline → in-process multipart upload, committed only if every stage exited 0.
  * Resolves with the bytes stored (after the compressor) and the ETag.
+ *
+ * Resumable (src/resume/): a pending upload of the same key, pipeline and part size that an
+ * earlier run left (killed, interrupted, an outage) is taken up, its parts verified against
+ * the regenerated stream; a signal leaves the upload and its journal for the next run.
  */
 async function sendStep(input: SendStepInput): Promise<{ size: number; etag: string }> {
   const { settings, ports } = input;
@@ -334,6 +345,26 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
     chunkSize: settings.chunkSize,
     isChunkSizeSet: settings.chunkSizeIsSet,
   });
+  const target: ResumableTarget = {
+    backend: input.storage.backend,
+    key: input.key,
+    metadata: input.metadata,
+    storageClass: settings.storageClass,
+    partSize,
+    // a snapshot's key is written once: another host (or run) that committed it first wins
+    ifNoneMatch: input.storage.backend.features.conditionalCommit,
+  };
+  const warn = (message: string): void => {
+    ports.stderr.write(`z3: warning: ${message}\n`);
+    input.events.emit({ event: 'warning', message });
+  };
+  const journal = {
+    stateDir: settings.stateDir,
+    pipeline: input.stages.map((s) => [...s.argv]),
+    warn,
+    say: (line: string) => ports.stderr.write(`z3: ${line}\n`),
+  };
+  const prepared = await prepareResumable({ ...journal, upload: target });
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
@@ -350,18 +381,22 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
     enabled: !input.opts.quiet,
     now: ports.now,
   });
+  const say = (line: string): void => {
+    progress.finish(); // ends a live progress line first
+    journal.say(line);
+  };
   try {
-    // a stream longer than one object holds rolls over to segments (src/plan/segments.ts)
+    // a stream longer than one object holds rolls over to segments (src/plan/segments.ts);
+    // the first segment, the backup's own object, is the resumable upload
     const result = await uploadSegmented({
+      ...target,
       prefix: settings.s3Prefix,
       snapshotName: input.label,
       segmentSize: settings.segmentSize,
+      layout: prepared.journal && recordedLayout(prepared.journal.metadata),
+      uploadFirst: (upload) =>
+        uploadResumable(prepared, { ...journal, say, upload, now: ports.now }),
       source: pipeline.output!,
-      backend: input.storage.backend,
-      key: input.key,
-      metadata: input.metadata,
-      storageClass: settings.storageClass,
-      partSize,
       concurrency: settings.concurrency,
       signal: ports.signal,
       onProgress: (n: number) => {
@@ -375,9 +410,8 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
         });
       },
       beforeComplete: () => pipeline.done,
-      // a snapshot's key is written once: another host (or run) that committed it first wins
-      ifNoneMatch: input.storage.backend.features.conditionalCommit,
     });
+    if (result.resumed !== undefined) say(resumeReport(input.key, result, result.resumed));
     return { size: result.size, etag: result.etag };
   } catch (err) {
     // `done` then rejects with a stage failure that came first (the cause the user needs: a

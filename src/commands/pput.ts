@@ -5,7 +5,14 @@ import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { choosePartSize } from '../transfer/part-size.js';
 import { fdReader } from '../transfer/fd-reader.js';
-import { uploadStream, type UploadSource } from '../transfer/uploader.js';
+import {
+  uploadStream,
+  type UploadResult,
+  type UploadSource,
+  type UploadStreamOptions,
+} from '../transfer/uploader.js';
+import { prepareResumable, resumeReport, uploadResumable } from '../resume/resumable-upload.js';
+import type { Settings } from '../config/types.js';
 import { createProgress } from '../ui/progress.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
 import { requireObjectKey } from './object-key.js';
@@ -27,6 +34,8 @@ export interface PputOptions {
   metadata: string[];
   progress: boolean;
   quiet: boolean;
+  /** `--resume`: journal the upload; keep it on a signal; take up a matching pending one. */
+  resume?: boolean | undefined;
 }
 
 /**
@@ -48,7 +57,8 @@ export function parseMetadata(pairs: readonly string[]): Record<string, string> 
 /**
  * Upload the input to `<BUCKET>/<name>`. Prints the original's banner on stderr and its JSON
  * result on stdout (both unless `--quiet`). Nothing is committed unless every byte was read
- * and uploaded; on any failure or signal the multipart upload is aborted.
+ * and uploaded; on any failure or signal the multipart upload is aborted, unless `--resume`
+ * keeps it (with its journal) for the next `pput --resume` of the same key.
  */
 export async function putStream(options: PputOptions, rawPorts: CommandPorts): Promise<void> {
   requireObjectKey(options.name, 'pput');
@@ -80,7 +90,7 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
     now: ports.now,
   });
   try {
-    const result = await uploadStream({
+    const upload: UploadStreamOptions = {
       source,
       backend: storage.backend,
       key: options.name,
@@ -90,7 +100,15 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
       concurrency: settings.concurrency,
       signal: ports.signal,
       onProgress: (bytes) => progress.add(bytes),
-    });
+    };
+    const say = (line: string): void => {
+      progress.finish();
+      ports.stderr.write(`pput: ${line}\n`);
+    };
+    const result =
+      options.resume === true
+        ? await putResumable({ upload, settings, ports, say, quiet: options.quiet })
+        : await uploadStream(upload);
     progress.finish();
     if (!options.quiet) {
       ports.stdout.write(`{"status": "success", "etag": ${JSON.stringify(result.etag)}}\n`);
@@ -99,6 +117,35 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
     // Also on failure: ends a live line, so the error message starts on its own line.
     progress.finish();
   }
+}
+
+/**
+ * `pput --resume`: journaled by target and key (no pipeline: pput cannot see what feeds it, and
+ * the part check is what proves the bytes the same). With `--quiet` it says what it resumed
+ * only when the upload fails (the kept parts), never on success.
+ */
+async function putResumable(input: {
+  upload: UploadStreamOptions;
+  settings: Settings;
+  ports: CommandPorts;
+  say: (line: string) => void;
+  quiet: boolean;
+}): Promise<UploadResult> {
+  const { upload, ports, say, quiet } = input;
+  const journal = {
+    stateDir: input.settings.stateDir,
+    pipeline: [],
+    warn: (message: string) => ports.stderr.write(`pput: warning: ${message}\n`),
+    say,
+  };
+  // before any part: no progress line to end yet, nor to finish for good
+  const early = (line: string): void => {
+    if (!quiet) ports.stderr.write(`pput: ${line}\n`);
+  };
+  const prepared = await prepareResumable({ ...journal, say: early, upload });
+  const result = await uploadResumable(prepared, { ...journal, upload, now: ports.now });
+  if (result.resumed !== undefined && !quiet) say(resumeReport(upload.key, result, result.resumed));
+  return result;
 }
 
 /**

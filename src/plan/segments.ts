@@ -86,12 +86,20 @@ export function layoutToCheck(
   metadata: Readonly<Record<string, string>>,
   objectSize: number,
 ): SegmentLayout | undefined {
+  const layout = recordedLayout(metadata);
+  return layout !== undefined && objectSize >= layout.capacity ? layout : undefined;
+}
+
+/** The layout a backup's metadata records; undefined when it records none (or a malformed one). */
+export function recordedLayout(
+  metadata: Readonly<Record<string, string>>,
+): SegmentLayout | undefined {
   const capacity = Number(metadata[SEGMENT_SIZE_KEY]);
   const dir = metadata[SEGMENT_DIR_KEY];
   if (!Number.isSafeInteger(capacity) || capacity < 1 || dir === undefined || dir === '') {
     return undefined;
   }
-  return objectSize >= capacity ? { dir, capacity } : undefined;
+  return { dir, capacity };
 }
 
 /**

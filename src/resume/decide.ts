@@ -6,6 +6,7 @@
  * warning saying why, and aborts the stale upload when there is one to abort: it can never be
  * completed, and a pending upload is billed and invisible.
  */
+import { SEGMENT_DIR_KEY, SEGMENT_SIZE_KEY } from '../plan/segments.js';
 import type { Backend, ListedChunk } from '../storage/backend.js';
 import { readJournal, type UploadJournal } from './journal.js';
 import { etagsAreMd5 } from './part-skip.js';
@@ -40,10 +41,8 @@ export async function decideResume(input: {
   const stale = { key: journal.key, id: journal.uploadId };
   const differs = difference(journal, identity);
   if (differs !== undefined) {
-    if (journal.target === identity.target) await backend.abortPending(stale);
-    return fresh(
-      `the pending upload ${stale.id} of ${stale.key} had another ${differs}; aborted it`,
-    );
+    const done = journal.target === identity.target ? await abortStale(backend, stale) : '';
+    return fresh(`the pending upload ${stale.id} of ${stale.key} had another ${differs}${done}`);
   }
   let chunks: ListedChunk[];
   try {
@@ -53,13 +52,26 @@ export async function decideResume(input: {
     return fresh(`the pending upload ${stale.id} of ${stale.key} is gone from the server`);
   }
   if (!etagsAreMd5(chunks)) {
-    await backend.abortPending(stale);
     return fresh(
       `the parts of pending upload ${stale.id} of ${stale.key} have ETags that are not MD5s ` +
-        '(SSE-KMS?), so they cannot be verified; aborted it',
+        `(SSE-KMS?), so they cannot be verified${await abortStale(backend, stale)}`,
     );
   }
   return { kind: 'resume', journal, chunks };
+}
+
+/**
+ * Abort an upload that can never be completed; what happened, for the warning. A failure is
+ * not the run's: the new upload does not need the old one gone, and `z3 cleanup` removes it.
+ */
+async function abortStale(backend: Backend, stale: { key: string; id: string }): Promise<string> {
+  try {
+    await backend.abortPending(stale);
+    return '; aborted it';
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return `; aborting it failed (${why}), z3 cleanup will`;
+  }
 }
 
 function fresh(why: string): ResumeDecision {
@@ -77,8 +89,14 @@ function difference(journal: UploadJournal, identity: UploadIdentity): string | 
   return undefined;
 }
 
+/**
+ * The metadata that names an upload, without the segment layout (src/plan/segments.ts): a
+ * resumed upload keeps the layout its first run recorded, so a new run's own does not count.
+ */
 function sorted(record: Record<string, string>): [string, string][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.entries(record)
+    .filter(([key]) => key !== SEGMENT_DIR_KEY && key !== SEGMENT_SIZE_KEY)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function sameJson(a: unknown, b: unknown): boolean {

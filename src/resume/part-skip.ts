@@ -10,8 +10,49 @@
  * chunk log give a part's MD5 as its ETag; `etagsAreMd5` refuses a listing where any is not
  * 32 hex digits, and the decision (decide.ts) then starts afresh.
  */
-import type { ListedChunk } from '../storage/backend.js';
-import { normalizeEtag } from '../storage/etag.js';
+import type { ListedChunk, WrittenChunk } from '../storage/backend.js';
+import { md5, normalizeEtag } from '../storage/etag.js';
+import type { FilledPart } from '../transfer/part-reader.js';
+
+/** What a resumed upload kept from the server, for its report. */
+export interface ResumeTally {
+  /** Parts the server held when the upload was taken up. */
+  listedParts: number;
+  /** Parts (and bytes) verified and not sent again. */
+  parts: number;
+  bytes: number;
+  /** The first part the server held with other bytes; undefined when none differed. */
+  firstMismatch: number | undefined;
+}
+
+/** A part as the upload workers get it: `kept` when the server's chunk is verified equal. */
+export type CheckedPart = FilledPart & {
+  /** The server's chunk, to commit instead of sending the part. */
+  kept?: WrittenChunk | undefined;
+  /** The part's MD5, when already computed. */
+  digest?: Buffer | undefined;
+};
+
+/**
+ * `parts` with each one checked by `rule`, in order (the producer's order, so that "from the
+ * first difference on" means the stream's order, not the order workers finish in).
+ */
+export async function* skipVerifiedParts(
+  parts: AsyncIterable<FilledPart>,
+  rule: PartSkipRule,
+): AsyncGenerator<CheckedPart, void> {
+  for await (const part of parts) {
+    const digest = md5(part.buf.subarray(0, part.length));
+    const listed = rule.decide(part.partNumber, part.length, digest);
+    const kept = listed && {
+      number: listed.number,
+      size: listed.size,
+      md5: digest,
+      etag: listed.etag,
+    };
+    yield { ...part, kept, digest };
+  }
+}
 
 /** True when every listed ETag is a quoted (or bare) 32-hex-digit MD5. */
 export function etagsAreMd5(chunks: readonly ListedChunk[]): boolean {
@@ -31,9 +72,14 @@ export class PartSkipRule {
     this.byNumber = new Map(chunks.map((c) => [c.number, c]));
   }
 
-  /** How many parts the server held when the resume started. */
-  get listedParts(): number {
-    return this.byNumber.size;
+  /** What was kept so far. */
+  tally(): ResumeTally {
+    return {
+      listedParts: this.byNumber.size,
+      parts: this.resumedParts,
+      bytes: this.resumedBytes,
+      firstMismatch: this.firstMismatch,
+    };
   }
 
   /**

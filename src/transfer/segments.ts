@@ -39,6 +39,14 @@ export interface SegmentedUploadOptions extends UploadStreamOptions {
   snapshotName: string;
   /** SEGMENT_SIZE in bytes; undefined = as large as the backend allows one object. */
   segmentSize: number | undefined;
+  /**
+   * The layout of the upload being resumed, as its metadata records it: the server fixed that
+   * metadata when the earlier run started, so this run cuts and names its segments the same
+   * way. Undefined: a fresh run's own (a new directory, the capacity from `segmentSize`).
+   */
+  layout?: SegmentLayout | undefined;
+  /** How segment 1, the backup's own object, is uploaded (resumable in `z3 backup`); default uploadStream. */
+  uploadFirst?: ((options: UploadStreamOptions) => Promise<UploadResult>) | undefined;
 }
 
 export interface SegmentedUploadResult extends UploadResult {
@@ -79,14 +87,15 @@ export function segmentCapacity(input: {
 export async function uploadSegmented(
   options: SegmentedUploadOptions,
 ): Promise<SegmentedUploadResult> {
-  const layout: SegmentLayout = {
+  const layout: SegmentLayout = options.layout ?? {
     dir: segmentDir(options.prefix, options.snapshotName, randomBytes(6).toString('hex')),
     capacity: segmentCapacity({ ...options, limits: options.backend.limits }),
   };
   const cutter = new SegmentCutter(toByteReader(options.source), layout.capacity);
   const written: string[] = [];
   try {
-    const first = await uploadStream({
+    const { uploadFirst = uploadStream } = options;
+    const first = await uploadFirst({
       ...options,
       source: cutter.next(),
       metadata: { ...options.metadata, ...segmentMetadata(layout) },

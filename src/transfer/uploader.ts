@@ -6,7 +6,9 @@
  * its MD5, which the backend verifies), and give the buffer back. The object is committed last:
  * only after all input was read, every chunk written and `beforeComplete` resolved; any failure
  * before that, or of the commit itself, aborts the writer and rethrows, so a failed or
- * interrupted run leaves neither an object nor a pending write.
+ * interrupted run leaves neither an object nor a pending write — unless the caller keeps it
+ * for a resume (`keepPending`; src/resume/). A resumed upload (`resume`) passes each part
+ * through the verified skip rule (src/resume/part-skip.ts) before the workers get it.
  *
  * What is not here, and why: retries (the backend comes wrapped in the one retry policy,
  * src/storage/wrappers/retrying.ts, so an attempt is never retried twice over), and the check of
@@ -14,12 +16,18 @@
  */
 import type { Readable } from 'node:stream';
 import { InternalError, UsageError, Z3Error } from '../errors.js';
-import type { Backend, ChunkWriter, WrittenChunk } from '../storage/backend.js';
+import type { Backend, ChunkWriter, ListedChunk, WrittenChunk } from '../storage/backend.js';
 import { md5 } from '../storage/etag.js';
 import { abortReason } from '../storage/retry.js';
 import { formatMiB } from '../config/sizes.js';
 import { PartPool } from './part-pool.js';
 import { chunkReader, raceAbort, readAhead, readParts, type ByteReader } from './part-reader.js';
+import {
+  PartSkipRule,
+  skipVerifiedParts,
+  type CheckedPart,
+  type ResumeTally,
+} from '../resume/part-skip.js';
 
 /** Where the uploaded bytes come from. */
 export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;
@@ -74,6 +82,18 @@ export interface UploadStreamOptions {
    * which may replace a key on purpose. Needs `backend.features.conditionalCommit`.
    */
   ifNoneMatch?: boolean | undefined;
+  /**
+   * Take up a pending write instead of opening one (src/resume/): its writer
+   * (`backend.resumeWriter`) and the chunks the backend listed. Each part read is compared with
+   * the listed chunk of its number; the verified ones are not sent again (part-skip.ts).
+   */
+  resume?: { writer: ChunkWriter; chunks: readonly ListedChunk[] } | undefined;
+  /** Awaited once a fresh writer is open, before any part is read (`z3 backup` journals its id). */
+  onOpened?: ((writer: ChunkWriter) => Promise<void>) | undefined;
+  /** A failure for which this is true leaves the write pending (not aborted), for a resume. */
+  keepPending?: ((err: unknown) => boolean) | undefined;
+  /** Told each part once it is written, or kept from the server (`resumed`). */
+  onPart?: ((part: { number: number; size: number; resumed: boolean }) => void) | undefined;
 }
 
 export interface UploadResult {
@@ -85,6 +105,8 @@ export interface UploadResult {
   parts: number;
   /** Part buffers allocated (at most max(concurrency, 2)). */
   buffersAllocated: number;
+  /** With `resume`: what was kept from the server instead of sent. */
+  resumed?: ResumeTally | undefined;
 }
 
 /** pput's zero-byte input; the message is the original tool's, exit code 1. */
@@ -101,18 +123,21 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
   const { backend, key, partSize } = options;
   let writer: ChunkWriter;
   try {
-    writer = await backend.openWriter({
-      key,
-      metadata: options.metadata,
-      storageClass: options.storageClass,
-      chunkSize: partSize,
-      ifNoneMatch: options.ifNoneMatch,
-    });
+    writer =
+      options.resume?.writer ??
+      (await backend.openWriter({
+        key,
+        metadata: options.metadata,
+        storageClass: options.storageClass,
+        chunkSize: partSize,
+        ifNoneMatch: options.ifNoneMatch,
+      }));
   } catch (err) {
     closeSource(options.source);
     throw err;
   }
   try {
+    if (options.resume === undefined) await options.onOpened?.(writer);
     const sent = await sendParts(options, writer);
     if (sent.size === 0) throw new EmptyUploadError();
     if (options.beforeComplete !== undefined) {
@@ -126,8 +151,10 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
       size: sent.size,
       parts: sent.chunks.length,
       buffersAllocated: sent.buffersAllocated,
+      resumed: sent.resumed,
     };
   } catch (err) {
+    if (options.keepPending?.(err) === true) throw err;
     throw await abortAfter(writer, err);
   }
 }
@@ -137,6 +164,7 @@ interface SentParts {
   chunks: WrittenChunk[];
   size: number;
   buffersAllocated: number;
+  resumed?: ResumeTally | undefined;
 }
 
 /**
@@ -152,7 +180,9 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
   const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
   const reader = byteReader(options.source);
   const limits = options.backend.limits;
-  const parts = readAhead(readParts({ source: reader, pool, stop: stop.signal, limits }));
+  const filled = readParts({ source: reader, pool, stop: stop.signal, limits });
+  const rule = options.resume && new PartSkipRule(options.resume.chunks);
+  const parts = readAhead<CheckedPart>(rule ? skipVerifiedParts(filled, rule) : filled);
   const sent: SentParts = { chunks: [], size: 0, buffersAllocated: 0 };
   const fail = (err: unknown): void => {
     if (!stop.signal.aborted) stop.abort(err);
@@ -162,13 +192,14 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
     while (!stop.signal.aborted) {
       const next = await parts.next();
       if (next.done === true) return;
-      const { partNumber, buf, length } = next.value;
+      const { partNumber, buf, length, kept, digest } = next.value;
       try {
         const body = buf.subarray(0, length);
-        const chunk = { number: partNumber, body, md5: md5(body), signal: stop.signal };
-        sent.chunks.push(await writer.writeChunk(chunk));
+        const chunk = { number: partNumber, body, md5: digest ?? md5(body), signal: stop.signal };
+        sent.chunks.push(kept ?? (await writer.writeChunk(chunk)));
         sent.size += length;
         options.onProgress?.(length);
+        options.onPart?.({ number: partNumber, size: length, resumed: kept !== undefined });
       } finally {
         pool.release(buf);
       }
@@ -186,6 +217,7 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
   }
   sent.chunks.sort((a, b) => a.number - b.number);
   sent.buffersAllocated = pool.allocated;
+  sent.resumed = rule?.tally();
   checkComplete(sent.chunks);
   return sent;
 }

@@ -1,10 +1,14 @@
 /**
  * Ports for the commands' unit tests: a given backend (normally the memory backend, maybe
  * wrapped in FaultyBackend), a scripted `zfs`, an environment with no config file, captured
- * output, a fixed clock and a recording lock (or the lock the test passes: a real one in a
- * temporary LOCK_DIR).
+ * output, a fixed clock, a recording lock (or the lock the test passes: a real one in a
+ * temporary LOCK_DIR) and a fresh STATE_DIR.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
+import { onTestFinished } from 'vitest';
 import type { Backend } from '../../storage/backend.js';
 import { storageOf } from '../../storage/open.js';
 import type { CommandPorts } from '../ports.js';
@@ -56,7 +60,12 @@ export function testPorts(input: {
   return {
     openStorage: () => storageOf(input.backend, 'test-bucket'),
     zfs: input.zfs,
-    env: { ...TEST_ENV, ...input.env },
+    // A STATE_DIR of its own: no test resumes (or is warned about) another's upload.
+    env: {
+      ...TEST_ENV,
+      STATE_DIR: freshStateDir(),
+      ...input.env,
+    },
     stdout: input.stdout ?? collector(out),
     stderr: input.stderr ?? collector(err),
     now: input.now ?? (() => Date.parse('2026-11-26T00:00:00Z')),
@@ -67,6 +76,17 @@ export function testPorts(input: {
     out: () => Buffer.concat(out).toString(),
     err: () => Buffer.concat(err).toString(),
   };
+}
+
+/** A new empty STATE_DIR, removed when the test that asked for it finishes. */
+function freshStateDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'z3-test-state-'));
+  try {
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  } catch {
+    // asked for outside a test (a hook): left to the system's temporary directory
+  }
+  return dir;
 }
 
 function recordLock(into: RecordedLock[], request: LockRequest): HeldLock {
