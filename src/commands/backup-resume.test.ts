@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, exitCodeOf, InterruptedError, StorageError } from '../errors.js';
+import { markerKey, SEGMENT_DIR_KEY, segmentKey } from '../plan/segments.js';
 import { listJournals } from '../resume/journal.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
@@ -89,6 +90,56 @@ describe('z3 backup resume', () => {
       expect(mem.objects.get(KEY)?.metadata).toMatchObject({ isfull: 'true', size: String(SIZE) });
       expect(await mem.listPending('')).toEqual([]);
       expect(readdirSync(join(stateDir, 'uploads'))).toEqual([]);
+    },
+  );
+
+  it(
+    'a segmented backup interrupted after its first segment resumes into the same segment layout',
+    { tags: ['faults'] },
+    async () => {
+      stateDir = mkdtempSync(join(tmpdir(), 'z3-resume-state-'));
+      // Segments of one 5 MiB part: 12 MiB is three segments (5, 5 and 2 MiB).
+      const env = { STATE_DIR: stateDir, CHUNK_SIZE: '5M', SEGMENT_SIZE: '5M' };
+      const mem = new MemBackend();
+      zfs = createScriptedZfs({
+        datasets: { 'tank/data': [SNAP] },
+        sends: { [SNAP]: { size: SIZE, pauseAfter: 6 * MiB, pauseMs: 60_000 } },
+      });
+      const first = new FaultyBackend(mem);
+      const ports1 = testPorts({ backend: first, zfs: zfs.program, env });
+      first.script = ({ op, isAfter }) => {
+        if (op === 'writeChunk' && isAfter !== true) {
+          setTimeout(
+            () => ports1.controller.abort(new InterruptedError('interrupted by SIGTERM')),
+            200,
+          );
+        }
+      };
+      const failure = await runBackup(backupOptions({ mode: 'full', quiet: true }), ports1).catch(
+        (e: unknown) => e,
+      );
+      injected('signal', 1);
+      expect(exitCodeOf(failure, ports1.signal), ports1.err()).toBe(EXIT.INTERRUPTED);
+      const [pending] = await mem.listPending(KEY);
+      const dir = mem.pending.get(pending!.id)?.metadata[SEGMENT_DIR_KEY];
+      expect(dir).toMatch(/\.z3\/segments\//);
+
+      const statePath = join(dirname(zfs.program), 'state.json');
+      writeFileSync(
+        statePath,
+        JSON.stringify({ ...zfs.state(), sends: { [SNAP]: { size: SIZE } } }),
+      );
+      const second = new FaultyBackend(mem);
+      const ports2 = testPorts({ backend: second, zfs: zfs.program, env });
+      expect(await runBackup(backupOptions({ mode: 'full', quiet: true }), ports2)).toBe(EXIT.OK);
+      expect(ports2.err()).toContain(`z3: resuming ${KEY}: 1 of 1 parts (5.00 MiB) already`);
+      expect(mem.objects.get(KEY)?.metadata[SEGMENT_DIR_KEY]).toBe(dir);
+      const stored = Buffer.concat(
+        [KEY, segmentKey(dir!, 2), segmentKey(dir!, 3)].map((k) => mem.objects.get(k)!.data),
+      );
+      expect(stored.equals(scriptedStream(SNAP, '', SIZE))).toBe(true);
+      expect(mem.objects.has(markerKey(dir!, 3))).toBe(true);
+      expect(await mem.listPending('')).toEqual([]);
     },
   );
 
