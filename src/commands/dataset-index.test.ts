@@ -106,7 +106,7 @@ describe('the dataset index', () => {
   it('HEADs an object the listing shows changed (another ETag) and reports what it says now', async () => {
     const { mem, faulty } = await backedUp();
     // rewritten by hand: other bytes, and a parent that is not there
-    mem.put(key(3), Buffer.from('other bytes'), { parent: 'tank/data@gone', size: '5' });
+    mem.seed(key(3), Buffer.from('other bytes'), { parent: 'tank/data@gone', size: '5' });
     const ports = await status(faulty);
     expect(statted(faulty)).toEqual([INDEX, key(3)]);
     expect(ports.out()).toMatch(/^snap-3 +\| gone +\| incremental \| missing parent/m);
@@ -114,7 +114,7 @@ describe('the dataset index', () => {
 
   it('HEADs what the index does not know (written by Python z3) and ignores what is gone', async () => {
     const { mem, faulty } = await backedUp();
-    mem.put(key(4), Buffer.alloc(5), { parent: 'tank/data@snap-3', size: '5' });
+    mem.seed(key(4), Buffer.alloc(5), { parent: 'tank/data@snap-3', size: '5' });
     mem.objects.delete(key(2));
     const ports = await status(faulty);
     expect(statted(faulty)).toEqual([INDEX, key(4)]);
@@ -134,18 +134,18 @@ describe('the dataset index', () => {
   });
 
   const unusable: [string, (mem: MemBackend) => void, string][] = [
-    ['corrupt', (mem) => mem.put(INDEX, Buffer.from('{"format":"z3-in')), 'not JSON'],
+    ['corrupt', (mem) => mem.seed(INDEX, Buffer.from('{"format":"z3-in')), 'not JSON'],
     [
       'foreign',
       (mem) => {
         const index = indexOf(mem);
-        mem.put(INDEX, Buffer.from(JSON.stringify({ ...index, dataset: 'tank/other' })));
+        mem.seed(INDEX, Buffer.from(JSON.stringify({ ...index, dataset: 'tank/other' })));
       },
       'the index of "tank/other", not of tank/data',
     ],
     [
       'newer-version',
-      (mem) => mem.put(INDEX, Buffer.from(JSON.stringify({ ...indexOf(mem), version: 2 }))),
+      (mem) => mem.seed(INDEX, Buffer.from(JSON.stringify({ ...indexOf(mem), version: 2 }))),
       'written by a newer z3 (format version 2, this z3 reads 1)',
     ],
   ];
@@ -208,8 +208,7 @@ describe('the dataset index', () => {
       zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
       const mem = new MemBackend();
       const faulty = new FaultyBackend(mem, (call) => {
-        if (call.op === 'openWriter' && call.key === INDEX)
-          throw new StorageError('put refused: AccessDenied');
+        if (call.op === 'put') throw new StorageError('put refused: AccessDenied');
       });
       const ports = testPorts({ backend: faulty, zfs: zfs.program });
       expect(await runBackup(backupOptions({ quiet: true, mode: 'full' }), ports)).toBe(EXIT.OK);

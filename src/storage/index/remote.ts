@@ -53,13 +53,5 @@ export async function writeIndex(backend: Backend, key: string, doc: IndexDocume
   if (body.byteLength > MAX_INDEX_BYTES) {
     throw new Error(`${body.byteLength} bytes, more than an index may hold (${MAX_INDEX_BYTES})`);
   }
-  // TEMPORARY until Backend.put is on main: one chunk through the writer.
-  const writer = await backend.openWriter({ key, metadata: {}, chunkSize: Math.max(1, body.byteLength) });
-  try {
-    const chunk = await writer.writeChunk({ number: 1, body, md5: md5(body) });
-    await writer.complete([chunk]);
-  } catch (err) {
-    await writer.abort().catch(() => undefined);
-    throw err;
-  }
+  await backend.put({ key, body, md5: md5(body), metadata: {} });
 }
