@@ -178,7 +178,9 @@ async function describeIndex(prefix) {
   if (text === undefined) fail(`no index at ${key}: z3 prune did not write one`);
   const index = JSON.parse(text);
   const count = Object.keys(index.backups ?? {}).length;
-  console.log(`${key}: format ${index.format} v${index.version}, ${count} backups, ${text.length} bytes`);
+  console.log(
+    `${key}: format ${index.format} v${index.version}, ${count} backups, ${text.length} bytes`,
+  );
 }
 
 async function clean(prefix) {
