@@ -8,6 +8,8 @@
 //                                                      ListObjectsV2 loop, then one HEAD per key,
 //                                                      one at a time; prints "<keys> <heads>"
 //   node scripts/bench-status.mjs clean  <prefix>      delete every object under <prefix>/
+//   node scripts/bench-status.mjs index  <prefix>      describe the dataset index z3 wrote under
+//                                                      <prefix>/.z3/index/ (fails when missing)
 //   node scripts/bench-status.mjs proxy  <rtt-ms> <port-file>
 //                                                      a TCP proxy to the endpoint that delays
 //                                                      every chunk by rtt/2 each way, to model a
@@ -169,6 +171,18 @@ async function serial(prefix) {
   console.log(`${keys.length} ${snapshots.size}`);
 }
 
+/** The dataset index z3 keeps for bench/ds (src/plan/index-key.ts), in one line. */
+async function describeIndex(prefix) {
+  const key = `${prefix}/.z3/index/${DATASET}.json`;
+  const text = await readMarker(key);
+  if (text === undefined) fail(`no index at ${key}: z3 prune did not write one`);
+  const index = JSON.parse(text);
+  const count = Object.keys(index.backups ?? {}).length;
+  console.log(
+    `${key}: format ${index.format} v${index.version}, ${count} backups, ${text.length} bytes`,
+  );
+}
+
 async function clean(prefix) {
   let batch = [];
   let deleted = 0;
@@ -236,7 +250,7 @@ async function run(cmd, prefix, rest) {
     return;
   }
   if (prefix === undefined || prefix === '' || prefix.endsWith('/')) {
-    fail('usage: bench-status.mjs seed|serial|clean <prefix without trailing /> [n]');
+    fail('usage: bench-status.mjs seed|serial|clean|index <prefix without trailing /> [n]');
   }
   switch (cmd) {
     case 'seed': {
@@ -248,6 +262,8 @@ async function run(cmd, prefix, rest) {
       return serial(prefix);
     case 'clean':
       return clean(prefix);
+    case 'index':
+      return describeIndex(prefix);
     default:
       fail(`unknown command ${cmd}`);
   }

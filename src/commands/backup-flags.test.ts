@@ -14,6 +14,7 @@ import { runStatus } from './status.js';
 import { backupOptions } from './testing/backup-options.js';
 import { testPorts } from './testing/ports.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
+import { backupKeys } from './testing/backup-keys.js';
 
 const SNAPS = ['tank/data@snap-1', 'tank/data@snap-2', 'tank/data@snap-3'];
 const GLOBAL = { config: undefined, s3Prefix: undefined, filesystem: undefined };
@@ -102,7 +103,7 @@ describe('backup with send flags', () => {
       expect((failure as UsageError).message).toBe(
         "cannot append a raw incremental to tank/data@snap-1, a plain send: a chain keeps its raw and compressed mode; run 'z3 backup --full' to start a new chain with these flags",
       );
-      expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
+      expect(backupKeys(mem)).toEqual(['z3-backup/tank/data@snap-1']);
       expect(sends(zfs)).toEqual(['send tank/data@snap-1']);
       injected('bad input');
     },
@@ -145,7 +146,7 @@ describe('backup and status with a re-created snapshot (another guid)', () => {
         'tank/data@snap-1 is not the snapshot backed up under that name (guid 5555',
       );
       expect((failure as IntegrityError).hint).toBe("run 'z3 backup --full' to start a new chain");
-      expect(mem.objects.size).toBe(1);
+      expect(backupKeys(mem).length).toBe(1);
       expect(sends(zfs)).toEqual([]);
       injected('corrupt data');
     },

@@ -116,7 +116,10 @@ describe('runBackup with METRICS_FILE', () => {
       );
       expect(after['z3_stored_objects']).toBe(1);
       expect(after['z3_newest_backup_timestamp_seconds']).toBe(SCRIPTED_CREATION_BASE);
-      expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
+      expect([...mem.objects.keys()]).toEqual([
+        'z3-backup/tank/data@snap-1',
+        'z3-backup/.z3/index/tank/data.json',
+      ]);
     },
   );
 
@@ -129,7 +132,10 @@ describe('runBackup with METRICS_FILE', () => {
     expect(ports.err()).toMatch(
       /^z3: warning: cannot write METRICS_FILE .*missing\/z3-[0-9a-f]{16}\.prom: ENOENT/m,
     );
-    expect(mem.objects.size).toBe(1);
+    expect([...mem.objects.keys()]).toEqual([
+      'z3-backup/tank/data@snap-2',
+      'z3-backup/.z3/index/tank/data.json',
+    ]);
   });
 
   it('refuses a METRICS_FILE that the textfile collector would not read (exit 2)', async () => {

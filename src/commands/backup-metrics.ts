@@ -16,7 +16,7 @@ import {
 } from '../metrics/render.js';
 import { storedValues } from '../metrics/stored.js';
 import { computeHealth } from '../plan/health.js';
-import type { CommandPorts } from './ports.js';
+import { warnOn, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 import { readVerified } from './verify-remember.js';
 import { targetLabel } from './target-label.js';
@@ -91,6 +91,7 @@ async function listStored(input: {
       prefix: settings.s3Prefix,
       filesystem: input.filesystem,
       snapshotPrefix: settings.snapshotPrefix,
+      warn: warnOn(input.ports),
     });
     const verifications = await readVerified(settings, storage);
     return storedValues({ remote, health: computeHealth(remote), verifications });

@@ -54,6 +54,7 @@ describe('runBackup', () => {
     expect(second.out()).toBe('tank/data@snap-2\u00003000\ntank/data@snap-3\u00003000\n');
 
     expect([...mem.objects.keys()].sort()).toEqual([
+      'z3-backup/.z3/index/tank/data.json',
       'z3-backup/tank/data@snap-1',
       'z3-backup/tank/data@snap-2',
       'z3-backup/tank/data@snap-3',
@@ -212,7 +213,7 @@ describe('runBackup lock (one run per dataset and target)', () => {
       signal: new AbortController().signal,
     });
 
-  it('takes the lock before any listing and releases it after the last commit', async () => {
+  it('takes the lock before any listing and releases it after the last commit and the index', async () => {
     const { backend, mem, env } = setUp();
     const seen: { atLock?: [number, number]; atRelease?: number } = {};
     const ports = testPorts({
@@ -231,7 +232,8 @@ describe('runBackup lock (one run per dataset and target)', () => {
       },
     });
     expect(await runBackup(options({ mode: 'full' }), ports)).toBe(EXIT.OK);
-    expect(seen).toEqual({ atLock: [0, 0], atRelease: 1 });
+    // the backup and the index (./dataset-index.ts)
+    expect(seen).toEqual({ atLock: [0, 0], atRelease: 2 });
   });
 
   it(
@@ -304,7 +306,10 @@ describe('runBackup lock (one run per dataset and target)', () => {
       expect(backend.calls).toEqual([]);
       other.release();
       expect(await run).toBe(EXIT.OK);
-      expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/data@snap-1']);
+      expect([...mem.objects.keys()]).toEqual([
+        'z3-backup/tank/data@snap-1',
+        'z3-backup/.z3/index/tank/data.json',
+      ]);
     },
   );
 

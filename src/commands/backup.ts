@@ -28,6 +28,7 @@ import { estimateSendSize, sendArgv, sendEstimateArgv, type SendArgvOptions } fr
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
 import { exitCodeOf, UsageError } from '../errors.js';
 import { withProgram, withSafeOutput, zfsRunner, type CommandPorts } from './ports.js';
+import { saveDatasetIndex } from './dataset-index.js';
 import { openSnapshotState, type OpenedSnapshotState } from './snapshot-state.js';
 import { backupLockRequest } from './backup-lock.js';
 import { startRunMetrics, type RunMetrics } from './backup-metrics.js';
@@ -157,6 +158,8 @@ async function lockAndBackUp(input: BackupRun): Promise<number> {
   // the same file meanwhile.
   try {
     const code = await backUp({ ...input, state });
+    // After the result lines and before the metrics, which then list through the new index.
+    if (!opts.dryRun) await saveDatasetIndex(state.storage, state.index, ports);
     await input.metrics?.finish(code);
     return code;
   } catch (err) {

@@ -18,6 +18,7 @@ import { backupOptions } from './testing/backup-options.js';
 import { testPorts, type TestPorts } from './testing/ports.js';
 import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { runStatus } from './status.js';
+import { backupKeys } from './testing/backup-keys.js';
 
 const NO_FLAGS: GlobalFlags = {
   config: undefined,
@@ -91,7 +92,7 @@ describe('runForEachDataset', () => {
       const code = await backupEach({ all: true }, ports);
 
       expect(code).toBe(EXIT.USAGE);
-      expect([...mem.objects.keys()].sort()).toEqual([
+      expect(backupKeys(mem).sort()).toEqual([
         'z3-backup/tank/a@snap-1',
         'z3-backup/tank/c@snap-1',
       ]);
@@ -150,7 +151,7 @@ describe('runForEachDataset', () => {
         const tagged = /^tank\/a: tank\/a@snap-1: /m;
         expect(ports.err()).toMatch(jobs === '2' ? tagged : /^tank\/a@snap-1: /m);
         if (jobs === '1') expect(ports.err()).not.toMatch(tagged);
-        expect(mem.objects.size).toBe(2);
+        expect(backupKeys(mem).length).toBe(2);
         zfs.cleanup();
       }
     },
@@ -190,7 +191,7 @@ describe('runForEachDataset', () => {
       filesystem: 'tank/r',
     });
     expect(code).toBe(EXIT.OK);
-    expect([...mem.objects.keys()].sort()).toEqual([
+    expect(backupKeys(mem).sort()).toEqual([
       'z3-backup/tank/r/x/y@snap-1',
       'z3-backup/tank/r/x@snap-1',
       'z3-backup/tank/r@snap-1',
@@ -214,7 +215,7 @@ describe('runForEachDataset', () => {
     });
     const code = await backupEach({ all: true, recursive: true }, ports);
     expect(code).toBe(EXIT.USAGE);
-    expect([...mem.objects.keys()]).toEqual(['z3-backup/tank/a@snap-1']);
+    expect(backupKeys(mem)).toEqual(['z3-backup/tank/a@snap-1']);
     expect(ports.err()).toContain("z3: tank/gone: dataset 'tank/gone' does not exist");
   });
 

@@ -69,6 +69,11 @@ export function withSafeOutput(ports: CommandPorts): CommandPorts {
   return { ...ports, stdout: safeSink(ports.stdout), stderr: safeSink(ports.stderr) };
 }
 
+/** A one-line warning on the ports' stderr (`z3: warning: <message>`). */
+export function warnOn(ports: Pick<CommandPorts, 'stderr'>): (message: string) => void {
+  return (message) => void ports.stderr.write(`z3: warning: ${message}\n`);
+}
+
 /** `argv` with its program replaced by `program` (the `zfs` of the ports). */
 export function withProgram(argv: readonly string[], program: string): string[] {
   return [program, ...argv.slice(1)];

@@ -19,7 +19,10 @@ import { createScriptedZfs, type ScriptedZfs } from './testing/scripted-zfs.js';
 import { testPorts, type TestPorts } from './testing/ports.js';
 
 function remainingDays(mem: MemBackend): number[] {
-  return [...mem.objects.keys()].map((k) => Number(k.slice(-7, -5))).sort((a, b) => a - b);
+  return [...mem.objects.keys()]
+    .filter((k) => k.startsWith(PREFIX))
+    .map((k) => Number(k.slice(-7, -5)))
+    .sort((a, b) => a - b);
 }
 
 async function exitOf(run: Promise<number>): Promise<number> {

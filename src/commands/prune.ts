@@ -18,7 +18,8 @@ import type { EventSink } from '../ui/events.js';
 import { earlyDeletionWarnings, pruneEvents, renderPrunePlan } from '../ui/prune-report.js';
 import { backupLockRequest } from './backup-lock.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withSafeOutput, type CommandPorts } from './ports.js';
+import { openDatasetIndex, saveDatasetIndex, type DatasetIndex } from './dataset-index.js';
+import { warnOn, withSafeOutput, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 import { withRunEvents } from './run-events.js';
 import { targetLabel } from './target-label.js';
@@ -77,9 +78,16 @@ async function prune(opts: PruneOptions, ports: CommandPorts, events: EventSink)
     ? undefined
     : await takeLock({ settings, storage, filesystem, opts, ports });
   try {
-    const plan = await readPlan({ settings, storage, filesystem, opts, ports });
+    const index = openDatasetIndex(storage, {
+      prefix: settings.s3Prefix,
+      dataset: filesystem,
+      warn: warnOn(ports),
+    });
+    const plan = await readPlan({ settings, storage, filesystem, opts, ports, index });
     report({ plan, opts, ports, events });
-    if (!opts.dryRun) await deleteInOrder({ plan, storage, ports, events });
+    if (opts.dryRun) return EXIT.OK;
+    await deleteInOrder({ plan, storage, ports, events });
+    await saveDatasetIndex(storage, index, ports);
     return EXIT.OK;
   } finally {
     lock?.release();
@@ -109,12 +117,14 @@ function takeLock(input: RunInput): Promise<HeldLock> {
  * and health judged on a narrower listing would call a backup broken whose parent is merely
  * outside it. The planner prunes only under SNAPSHOT_PREFIX.
  */
-async function readPlan(input: RunInput): Promise<PrunePlan> {
+async function readPlan(input: RunInput & { index: DatasetIndex }): Promise<PrunePlan> {
   const { settings, opts, ports } = input;
   const backups = await fetchRemoteSnapshots(input.storage, {
     prefix: settings.s3Prefix,
     filesystem: input.filesystem,
     snapshotPrefix: '',
+    warn: warnOn(ports),
+    index: input.index,
   });
   return planPrune({
     backups,

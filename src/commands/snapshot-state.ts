@@ -5,7 +5,8 @@ import { computeHealth } from '../plan/health.js';
 import type { HealthMap, LocalSnapshot, RemoteSnapshot } from '../plan/types.js';
 import type { Storage } from '../storage/open.js';
 import { fetchLocalSnapshots } from './local-snapshots.js';
-import { zfsRunner, type CommandPorts } from './ports.js';
+import { openDatasetIndex, type DatasetIndex } from './dataset-index.js';
+import { warnOn, zfsRunner, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 
 /** What status, backup and restore read before they plan. */
@@ -15,6 +16,8 @@ export interface SnapshotState {
   /** The stored objects of `filesystem` whose snapshot name starts with SNAPSHOT_PREFIX. */
   remote: RemoteSnapshot[];
   health: HealthMap;
+  /** The dataset's index as read (./dataset-index.ts), for a run that rewrites it afterwards. */
+  index: DatasetIndex;
 }
 
 /** What `openSnapshotState` returns: the state, the storage it was read from, the lock held. */
@@ -32,7 +35,7 @@ export interface OpenedSnapshotState extends SnapshotState {
  */
 export async function openSnapshotState(input: {
   settings: Settings;
-  ports: Pick<CommandPorts, 'zfs' | 'openStorage'>;
+  ports: Pick<CommandPorts, 'zfs' | 'openStorage' | 'stderr'>;
   filesystem: string;
   localDataset: string;
   selectLocal: boolean;
@@ -58,12 +61,17 @@ export async function openSnapshotState(input: {
 export async function readSnapshotState(input: {
   storage: Storage;
   settings: Settings;
-  ports: Pick<CommandPorts, 'zfs'>;
+  ports: Pick<CommandPorts, 'zfs' | 'stderr'>;
   filesystem: string;
   localDataset: string;
   selectLocal: boolean;
 }): Promise<SnapshotState> {
   const { settings } = input;
+  const index = openDatasetIndex(input.storage, {
+    prefix: settings.s3Prefix,
+    dataset: input.filesystem,
+    warn: warnOn(input.ports),
+  });
   const [local, remote] = await Promise.all([
     fetchLocalSnapshots({
       dataset: input.localDataset,
@@ -74,7 +82,9 @@ export async function readSnapshotState(input: {
       prefix: settings.s3Prefix,
       filesystem: input.filesystem,
       snapshotPrefix: settings.snapshotPrefix,
+      warn: warnOn(input.ports),
+      index,
     }),
   ]);
-  return { local, remote, health: computeHealth(remote) };
+  return { local, remote, health: computeHealth(remote), index };
 }

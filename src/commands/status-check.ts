@@ -10,7 +10,7 @@ import { UsageError, Z3Error } from '../errors.js';
 import { computeHealth } from '../plan/health.js';
 import { checkBackups, CHECK_EXIT, parseAge, type CheckResult } from '../plan/status-check.js';
 import { loadSettings, requireFilesystem, type GlobalFlags } from './context.js';
-import { withSafeOutput, type CommandPorts } from './ports.js';
+import { warnOn, withSafeOutput, type CommandPorts } from './ports.js';
 import { fetchRemoteSnapshots } from './remote-snapshots.js';
 
 /** Thresholds when `--warn` / `--crit` are not given: a nightly backup a little over 1 and 2 days old. */
@@ -55,6 +55,7 @@ async function check(opts: StatusCheckOptions, ports: CommandPorts): Promise<Che
     prefix: settings.s3Prefix,
     filesystem: dataset,
     snapshotPrefix: settings.snapshotPrefix,
+    warn: warnOn(ports),
   });
   const health = computeHealth(remote);
   return checkBackups({ dataset, remote, health, now: ports.now(), warnAfter, critAfter });

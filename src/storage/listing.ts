@@ -28,23 +28,31 @@ export interface MetadataCacheOptions {
   warn: (message: string) => void;
 }
 
+/** Entries known from elsewhere than the local cache (the dataset's index), by object key. */
+export type KnownMetadata = ReadonlyMap<string, CachedMetadata>;
+
 /**
  * The objects under `prefix` (all pages) with their metadata, in listing order. Objects
  * removed between the listing and their stat are left out. With `cache` (and a backend whose
  * listing allows it), unchanged objects are answered from the cache, which is rewritten
  * afterwards with exactly this listing's objects; failing to write it is only a warning.
+ * `known` (awaited after the listing, so it can be fetched meanwhile) answers the objects the
+ * cache does not, under the same rule: its ETag, size and LastModified equal the listing's.
  */
 export async function listWithMetadata(
   backend: Backend,
   prefix: string,
   cache?: MetadataCacheOptions,
+  known?: Promise<KnownMetadata>,
 ): Promise<ObjectInfo[]> {
   const listed: ListedObject[] = [];
   for await (const o of backend.list(prefix)) listed.push(o);
-  const useCache = cache !== undefined && backend.features.hasStableListing;
-  const cachePath = useCache ? metadataCachePath({ ...cache, prefix }) : undefined;
+  const stable = backend.features.hasStableListing;
+  const cachePath =
+    cache !== undefined && stable ? metadataCachePath({ ...cache, prefix }) : undefined;
   const cached = cachePath === undefined ? new Map() : await readMetadataCache(cachePath);
-  const infos = listed.map((o) => lookupCachedInfo(cached, o));
+  const fromIndex: KnownMetadata = (stable ? await known : undefined) ?? new Map();
+  const infos = listed.map((o) => lookupCachedInfo(cached, o) ?? lookupCachedInfo(fromIndex, o));
   const misses = listed.flatMap((o, i) => (infos[i] === undefined ? [i] : []));
   const stat = backend.features.statBulk ?? ((key: string) => backend.stat(key));
   const stats = await mapBounded(misses, STAT_CONCURRENCY, (i) => stat(listed[i]!.key));

@@ -141,11 +141,13 @@ export async function readOwnFile(path: string): Promise<string> {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function isCachedMetadata(value: unknown): value is CachedMetadata {
+/** Whether a parsed JSON value has the shape of a cache entry (also an index entry: ./index/). */
+export function isCachedMetadata(value: unknown): value is CachedMetadata {
   if (!isRecord(value)) return false;
   const metadata = value['metadata'];
   return (

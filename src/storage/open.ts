@@ -10,7 +10,7 @@ import type { Settings } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Backend, ObjectInfo } from './backend.js';
 import { cacheDirProblem } from './cache-trust.js';
-import { listWithMetadata, type MetadataCacheOptions } from './listing.js';
+import { listWithMetadata, type KnownMetadata, type MetadataCacheOptions } from './listing.js';
 import { createLocalBackend } from './local/backend.js';
 import { createS3Backend } from './s3/backend.js';
 import { withRetries } from './wrappers/retrying.js';
@@ -31,8 +31,11 @@ export interface Storage {
    * bucket for S3, the resolved directory for a local target. Never shown to the user.
    */
   readonly identity: string;
-  /** Every object under `prefix` with its metadata (listing order); see listWithMetadata. */
-  listWithMetadata(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * Every object under `prefix` with its metadata (listing order), `known` answering what the
+   * metadata cache does not; see listWithMetadata.
+   */
+  listWithMetadata(prefix: string, known?: Promise<KnownMetadata>): Promise<ObjectInfo[]>;
 }
 
 export interface OpenStorageOptions {
@@ -78,7 +81,8 @@ export function storageOf(backend: Backend, name: string, cache?: MetadataCacheO
     backend,
     name,
     identity: `${backend.kind} ${backend.location}`,
-    listWithMetadata: async (prefix) => listWithMetadata(backend, prefix, await trustedCache?.()),
+    listWithMetadata: async (prefix, known) =>
+      listWithMetadata(backend, prefix, await trustedCache?.(), known),
   };
 }
 

@@ -29,7 +29,7 @@ export interface Z3Run {
   backend: Backend;
   /** `z3 --s3-prefix <prefix> --dataset <dataset> ARGS`. */
   z3(args: readonly string[], options?: CliOptions): Promise<ProcessResult>;
-  /** Every key under the prefix. */
+  /** Every backup's key under the prefix (not z3's own objects under `<prefix>/.z3/`: the index). */
   keys(): Promise<string[]>;
   /** Pending multipart uploads under the prefix. */
   pending(): Promise<PendingWrite[]>;
@@ -50,7 +50,7 @@ export async function z3Run(label: string, dataset: string): Promise<Z3Run> {
     async keys() {
       const out: string[] = [];
       for await (const o of backend.list(`${prefix}/`)) out.push(o.key);
-      return out;
+      return out.filter((key) => !key.startsWith(`${prefix}/.z3/`));
     },
     pending: () => backend.listPending(`${prefix}/`),
     async status(expectedCode = 0) {

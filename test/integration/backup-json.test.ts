@@ -43,6 +43,7 @@ describe('z3 backup --json against the S3 server', () => {
 
   afterAll(async () => {
     for await (const o of backend.list(`z3-backup/${ds}@`)) await backend.remove(o.key);
+    await backend.remove(`z3-backup/.z3/index/${ds}.json`);
     client.destroy();
   });
 

@@ -116,6 +116,7 @@ describe('METRICS_FILE scraped by the real node_exporter', () => {
     for await (const o of backend.list(`z3-backup/${ds}@`)) {
       await backend.remove(o.key);
     }
+    await backend.remove(`z3-backup/.z3/index/${ds}.json`);
     client.destroy();
     rmSync(dir, { recursive: true, force: true });
   });

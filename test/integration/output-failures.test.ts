@@ -111,7 +111,10 @@ describe('output failures (built CLIs, real S3)', () => {
       );
       const keys: string[] = [];
       for await (const o of bucket.backend.list(`${bucket.prefix}/z3/`)) keys.push(o.key);
-      expect(keys.sort()).toEqual(SNAPS.map((s) => `${bucket.prefix}/z3/${s}`));
+      expect(keys.sort()).toEqual([
+        `${bucket.prefix}/z3/.z3/index/tank/data.json`,
+        ...SNAPS.map((s) => `${bucket.prefix}/z3/${s}`),
+      ]);
       expect(await bucket.backend.listPending(`${bucket.prefix}/`)).toEqual([]);
     },
   );

@@ -75,6 +75,7 @@ describe('a Python z3 bucket with an empty S3_PREFIX (keys begin with /)', () =>
     for (const prefix of [`/${ds}@`, `${ds}@`]) {
       for await (const o of backend.list(prefix)) await backend.remove(o.key);
     }
+    await backend.remove(`/.z3/index/${ds}.json`); // the index the backup wrote
     client.destroy();
     zfs.cleanup();
   });
