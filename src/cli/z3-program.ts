@@ -138,6 +138,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'part size, when larger than the estimate needs (CHUNK_SIZE)')
     .option(
+      '--memory <SIZE>',
+      'bytes of part buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
+    .option(
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
@@ -185,6 +189,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               mode: opts['full'] === true ? 'full' : 'incremental',
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              memory: s('memory'),
               storageClass: s('storageClass'),
               fullEvery: s('fullIfOlderThan'),
               maxChain: s('maxChain'),
@@ -215,6 +220,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
     .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
     .option(
+      '--memory <SIZE>',
+      'bytes of range buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
+    .option(
       '--limit-download <RATE>',
       'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
     )
@@ -242,6 +251,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               target: s('target'),
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              memory: s('memory'),
               limitDownload: s('limitDownload'),
               quiet: opts['quiet'] === true,
               json: opts['json'] === true,

@@ -13,6 +13,7 @@ import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
+import { partsInFlight } from '../transfer/memory-budget.js';
 import { uploadStream } from '../transfer/uploader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
@@ -38,6 +39,8 @@ export interface BackupOptions extends GlobalFlags {
   mode: 'full' | 'incremental';
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   storageClass: string | undefined;
   /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
   fullEvery?: string | undefined;
@@ -85,6 +88,7 @@ async function resolveAndBackUp(input: {
     gpgRecipient: opts.gpgRecipient,
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    memoryLimit: opts.memory,
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
@@ -331,6 +335,8 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
     chunkSize: settings.chunkSize,
     isChunkSizeSet: settings.chunkSizeIsSet,
   });
+  const { concurrency, memoryLimit } = settings;
+  const workers = partsInFlight({ concurrency, partSize, memoryLimit });
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
@@ -355,7 +361,7 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
       metadata: input.metadata,
       storageClass: settings.storageClass,
       partSize,
-      concurrency: settings.concurrency,
+      concurrency: workers,
       signal: ports.signal,
       onProgress: (n: number) => {
         progress.add(n);

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
@@ -5,7 +6,8 @@ import { planRestore, type RestoreStep } from '../plan/restore.js';
 import { parseRecordedSendFlags } from '../plan/send-flags.js';
 import type { Settings } from '../config/types.js';
 import type { Storage } from '../storage/open.js';
-import { downloadStream } from '../transfer/downloader.js';
+import { downloadObject } from '../transfer/downloader.js';
+import { rangesInFlight } from '../transfer/memory-budget.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
@@ -23,6 +25,8 @@ export interface RestoreOptions extends GlobalFlags {
   target: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
   limitDownload?: string | undefined;
   quiet: boolean;
@@ -48,9 +52,11 @@ async function restore(
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    memoryLimit: opts.memory,
     limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: settings.chunkSize });
   const target = opts.target ?? filesystem;
   events.emit({
     event: 'start',
@@ -99,7 +105,8 @@ async function restore(
   await checkProgramsAvailable(plan.steps.flatMap((step) => stagesOf(step)));
   for (const step of plan.steps) {
     const stages = stagesOf(step);
-    await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports, events });
+    const quiet = opts.quiet;
+    await receiveStep({ step, stages, storage, settings, concurrency, quiet, ports, events });
   }
   const isRaw = plan.steps.some((step) => parseRecordedSendFlags(step.source.sendFlags).has('raw'));
   if (isRaw) ports.stderr.write(`${rawChainNotice(target)}\n`);
@@ -120,6 +127,8 @@ interface ReceiveStepInput {
   stages: StageSpec[];
   storage: Storage;
   settings: Settings;
+  /** Ranged GETs in flight, within MEMORY_LIMIT. */
+  concurrency: number;
   quiet: boolean;
   ports: CommandPorts;
   events: EventSink;
@@ -137,22 +146,26 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
     enabled: !input.quiet,
     now: ports.now,
   });
-  const source = downloadStream({
+  // Written straight into zfs receive's stdin (a pipe: done with a range once its write
+  // callback ran), so the range buffers are reused instead of one fresh buffer per range.
+  const download = {
     backend: input.storage.backend,
     key: step.source.key,
     chunkSize: settings.chunkSize,
-    concurrency: settings.concurrency,
+    concurrency: input.concurrency,
     signal: ports.signal,
     onProgress: (n: number) => {
       progress.add(n);
       received += n;
       events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
     },
-  });
+  };
+  const feed = (stdin: Writable): Promise<void> =>
+    downloadObject({ ...download, sink: stdin, isSinkDoneAtCallback: true }).then(() => undefined);
   try {
     await startPipeline({
       stages: input.stages,
-      input: source,
+      input: feed,
       output: 'inherit',
       signal: ports.signal,
     }).done;

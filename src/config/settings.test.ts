@@ -279,6 +279,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       concurrency: 32,
       chunkSize: 256 * M,
       chunkSizeIsSet: false,
+      memoryLimit: 1024 * M,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       backupDir: undefined,

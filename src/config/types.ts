@@ -53,6 +53,12 @@ export interface Settings {
    * `chunkSize` is the default: `z3 backup` uses it as a larger part size only when given.
    */
   chunkSizeIsSet: boolean;
+  /**
+   * MEMORY_LIMIT in bytes, default 1 GiB: bounds the part (range) buffers of a run; the parts in
+   * flight are `min(concurrency, max(2, floor(memoryLimit / part size)))`
+   * (src/transfer/memory-budget.ts).
+   */
+  memoryLimit: number;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
   /**
