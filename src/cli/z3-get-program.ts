@@ -16,7 +16,10 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
     .option('--backup-dir <DIR>', 'a local directory as the source instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
-    .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
+    .option(
+      '--chunk-size <SIZE>',
+      'bytes per ranged download, e.g. 64M (CHUNK_SIZE; default 16M for downloads)',
+    )
     .option(
       '--memory <SIZE>',
       'bytes of range buffers it may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',

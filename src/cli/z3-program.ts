@@ -218,7 +218,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--force', 'roll back / overwrite the target (zfs receive -F)')
     .option('--target <DATASET>', 'restore into this dataset instead of the backed-up one')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
-    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE; default 16M for downloads)')
     .option(
       '--memory <SIZE>',
       'bytes of range buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',

@@ -4,10 +4,9 @@ import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
 import { parseRecordedSendFlags } from '../plan/send-flags.js';
-import type { Settings } from '../config/types.js';
 import type { Storage } from '../storage/open.js';
 import { downloadObject } from '../transfer/downloader.js';
-import { rangesInFlight } from '../transfer/memory-budget.js';
+import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
@@ -56,7 +55,8 @@ async function restore(
     limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
-  const concurrency = rangesInFlight({ ...settings, partSize: settings.chunkSize });
+  const chunkSize = downloadRangeSize(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
   const target = opts.target ?? filesystem;
   events.emit({
     event: 'start',
@@ -106,7 +106,8 @@ async function restore(
   for (const step of plan.steps) {
     const stages = stagesOf(step);
     const quiet = opts.quiet;
-    await receiveStep({ step, stages, storage, settings, concurrency, quiet, ports, events });
+    const ranges = { chunkSize, concurrency };
+    await receiveStep({ step, stages, storage, ranges, quiet, ports, events });
   }
   const isRaw = plan.steps.some((step) => parseRecordedSendFlags(step.source.sendFlags).has('raw'));
   if (isRaw) ports.stderr.write(`${rawChainNotice(target)}\n`);
@@ -126,16 +127,15 @@ interface ReceiveStepInput {
   step: RestoreStep;
   stages: StageSpec[];
   storage: Storage;
-  settings: Settings;
-  /** Ranged GETs in flight, within MEMORY_LIMIT. */
-  concurrency: number;
+  /** Range size and ranged GETs in flight, within MEMORY_LIMIT. */
+  ranges: { chunkSize: number; concurrency: number };
   quiet: boolean;
   ports: CommandPorts;
   events: EventSink;
 }
 
 async function receiveStep(input: ReceiveStepInput): Promise<void> {
-  const { step, settings, ports, events } = input;
+  const { step, ports, events } = input;
   const startedAt = ports.now();
   const total = step.source.objectSize;
   let received = 0;
@@ -151,8 +151,7 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
   const download = {
     backend: input.storage.backend,
     key: step.source.key,
-    chunkSize: settings.chunkSize,
-    concurrency: input.concurrency,
+    ...input.ranges,
     signal: ports.signal,
     onProgress: (n: number) => {
       progress.add(n);

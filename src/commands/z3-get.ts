@@ -2,7 +2,7 @@ import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { OutputError, StorageError } from '../errors.js';
 import { downloadObject } from '../transfer/downloader.js';
-import { rangesInFlight } from '../transfer/memory-budget.js';
+import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
 import { createProgress, type Progress } from '../ui/progress.js';
 import { isBrokenPipe } from '../ui/safe-sink.js';
 import { requireObjectKey } from './object-key.js';
@@ -43,7 +43,8 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   if (options.memory !== undefined) flags.memoryLimit = options.memory;
   if (options.limitDownload !== undefined) flags.limitDownload = options.limitDownload;
   const settings = resolveSettings(sources, flags);
-  const concurrency = rangesInFlight({ ...settings, partSize: settings.chunkSize });
+  const chunkSize = downloadRangeSize(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
   const storage = ports.openStorage(settings);
   const displayName = `${storage.backend.location}/${options.name}`;
   let progress: Progress | undefined;
@@ -57,7 +58,7 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
       backend: storage.backend,
       key: options.name,
       displayName,
-      chunkSize: settings.chunkSize,
+      chunkSize,
       concurrency,
       signal: ports.signal,
       sink: ports.stdout,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, EXIT } from '../errors.js';
 import { parseMemoryLimit, DEFAULT_MEMORY_LIMIT } from '../config/memory-limit.js';
-import { partsInFlight, rangesInFlight } from './memory-budget.js';
+import { downloadRangeSize, partsInFlight, rangesInFlight } from './memory-budget.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -79,5 +79,18 @@ describe('parseMemoryLimit', () => {
         '--memory MEMORY_LIMIT: expected a size like 1G or 256M (K, M, G, T are powers of 1024)',
       ),
     );
+  });
+});
+
+describe('downloadRangeSize', () => {
+  it('is CHUNK_SIZE when set anywhere, else 16 MiB (not the 256 MiB upload default)', () => {
+    expect(downloadRangeSize({ chunkSize: 256 * MiB, chunkSizeIsSet: false })).toBe(16 * MiB);
+    expect(downloadRangeSize({ chunkSize: 256 * MiB, chunkSizeIsSet: true })).toBe(256 * MiB);
+    expect(downloadRangeSize({ chunkSize: 5 * MiB, chunkSizeIsSet: true })).toBe(5 * MiB);
+  });
+
+  it('with the defaults (CONCURRENCY 32, 1 GiB) keeps 32 ranges of 16 MiB in flight', () => {
+    const partSize = downloadRangeSize({ chunkSize: 256 * MiB, chunkSizeIsSet: false });
+    expect(rangesInFlight({ concurrency: 32, partSize, memoryLimit: GiB })).toBe(32);
   });
 });
