@@ -6,7 +6,8 @@ import { EXIT_CODES_HELP } from './exit-codes-help.js';
 import type { MainContext } from './run-main.js';
 
 const HELP_AFTER = `
-Memory: at most max(CONCURRENCY, 2) x part size bytes are buffered.
+Memory: at most max(P, 2) x part size bytes are buffered, P = the parts in flight:
+min(CONCURRENCY, max(2, floor(MEMORY_LIMIT / part size))); fewer than 2 fit: exit 2.
 Part size: --chunk-size (CHUNK_SIZE, default 256M), or with --estimated N
 floor(max(N * 1.05 / 9999, 5M)) so that N bytes fit in S3's 10,000 parts.
 Malformed --metadata is a usage error (exit 2; the original exited 1).
@@ -37,6 +38,10 @@ export async function runPput(ctx: MainContext): Promise<number> {
     )
     .option('--concurrency <N>', 'parts uploaded in parallel (CONCURRENCY, default 32)')
     .option(
+      '--memory <SIZE>',
+      'bytes of part buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
+    .option(
       '--limit-upload <RATE>',
       'upload at most RATE bytes per second, e.g. 20M (LIMIT_UPLOAD)',
     )
@@ -66,6 +71,7 @@ export async function runPput(ctx: MainContext): Promise<number> {
           estimated: typeof o['estimated'] === 'number' ? o['estimated'] : undefined,
           fileDescriptor: typeof o['fileDescriptor'] === 'number' ? o['fileDescriptor'] : 0,
           concurrency: str('concurrency'),
+          memory: str('memory'),
           limitUpload: str('limitUpload'),
           storageClass: str('storageClass'),
           metadata: Array.isArray(o['metadata']) ? (o['metadata'] as string[]) : [],

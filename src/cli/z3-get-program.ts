@@ -16,7 +16,14 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
     .option('--backup-dir <DIR>', 'a local directory as the source instead of BUCKET (BACKUP_DIR)')
     .option('--config <FILE>', 'config file (default $Z3_CONFIG or /etc/z3_backup/z3.conf)')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY, default 32)')
-    .option('--chunk-size <SIZE>', 'bytes per ranged download, e.g. 64M (CHUNK_SIZE, default 256M)')
+    .option(
+      '--chunk-size <SIZE>',
+      'bytes per ranged download, e.g. 64M (CHUNK_SIZE; default 16M for downloads)',
+    )
+    .option(
+      '--memory <SIZE>',
+      'bytes of range buffers it may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
     .option(
       '--limit-download <RATE>',
       'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
@@ -25,7 +32,9 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
     .option('--debug', 'show stack traces on errors')
     .addHelpText(
       'after',
-      '\nMemory: at most (CONCURRENCY + 1) x CHUNK_SIZE bytes are buffered.\n' + EXIT_CODES_HELP,
+      '\nMemory: at most min(CONCURRENCY + 1, max(2, floor(MEMORY_LIMIT / CHUNK_SIZE))) x CHUNK_SIZE\n' +
+        'bytes are buffered; fewer than 2 ranges fit: exit 2.\n' +
+        EXIT_CODES_HELP,
     )
     .action(async (name: string, opts: Record<string, string | boolean | undefined>) => {
       const str = stringOptions(opts);
@@ -36,6 +45,7 @@ export async function runZ3Get(ctx: MainContext): Promise<number> {
           backupDir: str('backupDir'),
           concurrency: str('concurrency'),
           chunkSize: str('chunkSize'),
+          memory: str('memory'),
           limitDownload: str('limitDownload'),
           progress: opts['progress'] === true,
         },

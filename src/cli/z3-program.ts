@@ -146,6 +146,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
       'store a longer stream as several objects of at most SIZE (SEGMENT_SIZE)',
     )
     .option(
+      '--memory <SIZE>',
+      'bytes of part buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
+    .option(
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
@@ -194,6 +198,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
               segmentSize: s('segmentSize'),
+              memory: s('memory'),
               storageClass: s('storageClass'),
               fullEvery: s('fullIfOlderThan'),
               maxChain: s('maxChain'),
@@ -222,7 +227,11 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--force', 'roll back / overwrite the target (zfs receive -F)')
     .option('--target <DATASET>', 'restore into this dataset instead of the backed-up one')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
-    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE; default 16M for downloads)')
+    .option(
+      '--memory <SIZE>',
+      'bytes of range buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
     .option(
       '--limit-download <RATE>',
       'download at most RATE bytes per second, e.g. 20M (LIMIT_DOWNLOAD)',
@@ -251,6 +260,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               target: s('target'),
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              memory: s('memory'),
               limitDownload: s('limitDownload'),
               quiet: opts['quiet'] === true,
               json: opts['json'] === true,

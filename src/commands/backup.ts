@@ -21,6 +21,7 @@ import {
   uploadResumable,
   type ResumableTarget,
 } from '../resume/resumable-upload.js';
+import { partsInFlight } from '../transfer/memory-budget.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
@@ -48,6 +49,8 @@ export interface BackupOptions extends GlobalFlags {
   chunkSize: string | undefined;
   /** `--segment-size` (SEGMENT_SIZE), raw. */
   segmentSize?: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   storageClass: string | undefined;
   /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
   fullEvery?: string | undefined;
@@ -96,6 +99,7 @@ async function resolveAndBackUp(input: {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
     segmentSize: opts.segmentSize,
+    memoryLimit: opts.memory,
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
@@ -348,6 +352,8 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
     chunkSize: settings.chunkSize,
     isChunkSizeSet: settings.chunkSizeIsSet,
   });
+  const { concurrency, memoryLimit } = settings;
+  const workers = partsInFlight({ concurrency, partSize, memoryLimit });
   const target: ResumableTarget = {
     backend: input.storage.backend,
     key: input.key,
@@ -400,7 +406,7 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
       uploadFirst: (upload) =>
         uploadResumable(prepared, { ...journal, say, upload, now: ports.now }),
       source: pipeline.output!,
-      concurrency: settings.concurrency,
+      concurrency: workers,
       signal: ports.signal,
       onProgress: (n: number) => {
         progress.add(n);

@@ -30,25 +30,52 @@ describe('putStream', () => {
     { tags: ['faults'] },
     async () => {
       injected('bad input');
-      const dir = mkdtempSync(join(tmpdir(), 'z3-pput-test-'));
-      const file = join(dir, 'input');
-      writeFileSync(file, 'some bytes');
-      const fd = openSync(file, 'r');
-      try {
-        const mem = new MemBackend();
-        const ports = testPorts({ backend: mem, zfs: 'zfs' });
-        const failure = await putStream(pputOptions('', fd), ports).catch((e: unknown) => e);
-        expect(failure).toBeInstanceOf(UsageError);
-        expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
-        expect((failure as Error).message).toBe('the key must not be empty');
-        expect(mem.objects.size + mem.pending.size).toBe(0);
-      } finally {
-        closeSync(fd);
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const mem = new MemBackend();
+      const failure = await putFromFile(mem, (fd) => pputOptions('', fd));
+      expect(failure).toBeInstanceOf(UsageError);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Error).message).toBe('the key must not be empty');
+      expect(mem.objects.size + mem.pending.size).toBe(0);
+    },
+  );
+
+  it(
+    'refuses before uploading when MEMORY_LIMIT holds fewer than two parts (exit 2)',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      const mem = new MemBackend();
+      const failure = await putFromFile(mem, (fd) => ({
+        ...pputOptions('key', fd),
+        chunkSize: '64M',
+        memory: '100M',
+      }));
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Error).message).toMatch(
+        /^MEMORY_LIMIT 100M holds fewer than 2 parts of 64M/,
+      );
+      expect(mem.objects.size + mem.pending.size).toBe(0);
     },
   );
 });
+
+/** Run pput on a small file as its input descriptor; resolves with what it threw. */
+async function putFromFile(
+  mem: MemBackend,
+  optionsFor: (fd: number) => PputOptions,
+): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'z3-pput-test-'));
+  const file = join(dir, 'input');
+  writeFileSync(file, 'some bytes');
+  const fd = openSync(file, 'r');
+  try {
+    const ports = testPorts({ backend: mem, zfs: 'zfs' });
+    return await putStream(optionsFor(fd), ports).catch((e: unknown) => e);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function pputOptions(name: string, fileDescriptor: number): PputOptions {
   return {

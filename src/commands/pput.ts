@@ -13,6 +13,7 @@ import {
 } from '../transfer/uploader.js';
 import { prepareResumable, resumeReport, uploadResumable } from '../resume/resumable-upload.js';
 import type { Settings } from '../config/types.js';
+import { partsInFlight } from '../transfer/memory-budget.js';
 import { createProgress } from '../ui/progress.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
 import { requireObjectKey } from './object-key.js';
@@ -28,6 +29,8 @@ export interface PputOptions {
   estimated: number | undefined;
   fileDescriptor: number;
   concurrency: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   storageClass: string | undefined;
   /** `--limit-upload` (LIMIT_UPLOAD), raw. */
   limitUpload?: string | undefined;
@@ -68,6 +71,7 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
   if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
+  if (options.memory !== undefined) flags.memoryLimit = options.memory;
   if (options.storageClass !== undefined) flags.storageClass = options.storageClass;
   if (options.limitUpload !== undefined) flags.limitUpload = options.limitUpload;
   const sources = loadConfigSources({ configFlag: options.config, env: ports.env });
@@ -75,11 +79,13 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
   const storage = ports.openStorage(settings);
   const where = `${storage.name}/${options.name}`;
   const partSize = choosePartSize({ chunkSize: settings.chunkSize, estimated: options.estimated });
+  const { concurrency, memoryLimit } = settings;
+  const workers = partsInFlight({ concurrency, partSize, memoryLimit });
   const source = openInput(options.fileDescriptor);
   if (!options.quiet) {
     ports.stderr.write(
       `starting upload to ${where} with chunksize ${formatMiB(partSize)}M ` +
-        `using ${settings.concurrency} workers\n`,
+        `using ${workers} workers\n`,
     );
   }
   const progress = createProgress({
@@ -97,7 +103,7 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
       metadata,
       storageClass: settings.storageClass,
       partSize,
-      concurrency: settings.concurrency,
+      concurrency: workers,
       signal: ports.signal,
       onProgress: (bytes) => progress.add(bytes),
     };

@@ -125,4 +125,28 @@ describe('runRestore', () => {
       injected('S3 error', refused);
     },
   );
+
+  it(
+    'refuses, before any zfs command, when MEMORY_LIMIT holds fewer than two ranges',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      zfs = createScriptedZfs({ datasets: {} });
+      const ports = testPorts({ backend: mem, zfs: zfs.program, env: { CHUNK_SIZE: '8M' } });
+      const failure = await runRestore(options({ memory: '15M' }), ports).catch((e: unknown) => e);
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Error).message).toMatch(
+        /^MEMORY_LIMIT 15M holds fewer than 2 parts of 8M/,
+      );
+      expect(zfs.state().calls).toEqual([]);
+    },
+  );
+
+  it('receives byte for byte with the least budget: one range in flight, one written', async () => {
+    zfs = createScriptedZfs({ datasets: {} });
+    const env = { CHUNK_SIZE: '5M', MEMORY_LIMIT: '10M' };
+    const ports = testPorts({ backend: mem, zfs: zfs.program, env });
+    expect(await runRestore(options({ snapshot: 'snap-1' }), ports)).toBe(EXIT.OK);
+    expect(zfs.state().received?.map((r) => r.bytes)).toEqual([100_000]);
+  });
 });

@@ -1,11 +1,12 @@
+import type { Writable } from 'node:stream';
 import { checkProgramsAvailable, decompressorStage } from '../pipeline/compressors.js';
 import { startPipeline } from '../pipeline/runner.js';
 import type { StageSpec } from '../pipeline/types.js';
 import { planRestore, type RestoreStep } from '../plan/restore.js';
 import { parseRecordedSendFlags } from '../plan/send-flags.js';
-import type { Settings } from '../config/types.js';
 import type { Storage } from '../storage/open.js';
-import { keysStream, snapshotKeys } from '../transfer/segments-read.js';
+import { downloadKeys, snapshotKeys } from '../transfer/segments-read.js';
+import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
@@ -23,6 +24,8 @@ export interface RestoreOptions extends GlobalFlags {
   target: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
   limitDownload?: string | undefined;
   quiet: boolean;
@@ -48,9 +51,12 @@ async function restore(
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    memoryLimit: opts.memory,
     limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
+  const chunkSize = downloadRangeSize(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
   const target = opts.target ?? filesystem;
   events.emit({
     event: 'start',
@@ -99,7 +105,9 @@ async function restore(
   await checkProgramsAvailable(plan.steps.flatMap((step) => stagesOf(step)));
   for (const step of plan.steps) {
     const stages = stagesOf(step);
-    await receiveStep({ step, stages, storage, settings, quiet: opts.quiet, ports, events });
+    const quiet = opts.quiet;
+    const ranges = { chunkSize, concurrency };
+    await receiveStep({ step, stages, storage, ranges, quiet, ports, events });
   }
   const isRaw = plan.steps.some((step) => parseRecordedSendFlags(step.source.sendFlags).has('raw'));
   if (isRaw) ports.stderr.write(`${rawChainNotice(target)}\n`);
@@ -119,14 +127,15 @@ interface ReceiveStepInput {
   step: RestoreStep;
   stages: StageSpec[];
   storage: Storage;
-  settings: Settings;
+  /** Range size and ranged GETs in flight, within MEMORY_LIMIT. */
+  ranges: { chunkSize: number; concurrency: number };
   quiet: boolean;
   ports: CommandPorts;
   events: EventSink;
 }
 
 async function receiveStep(input: ReceiveStepInput): Promise<void> {
-  const { step, settings, ports, events } = input;
+  const { step, ports, events } = input;
   const startedAt = ports.now();
   const total = step.source.objectSize;
   let received = 0;
@@ -137,25 +146,30 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
     enabled: !input.quiet,
     now: ports.now,
   });
-  const source = keysStream(
-    {
-      backend: input.storage.backend,
-      key: step.source.key,
-      chunkSize: settings.chunkSize,
-      concurrency: settings.concurrency,
-      signal: ports.signal,
-      onProgress: (n: number) => {
-        progress.add(n);
-        received += n;
-        events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
-      },
+  // Written straight into zfs receive's stdin (a pipe: done with a range once its write
+  // callback ran), so the range buffers are reused instead of one fresh buffer per range.
+  const download = {
+    backend: input.storage.backend,
+    key: step.source.key,
+    ...input.ranges,
+    signal: ports.signal,
+    onProgress: (n: number) => {
+      progress.add(n);
+      received += n;
+      events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
     },
-    snapshotKeys(step.source),
-  );
+  };
+  // A segmented backup is its segments in order; one with a segment missing is refused here,
+  // before zfs receive starts.
+  const keys = snapshotKeys(step.source);
+  const feed = (stdin: Writable): Promise<void> =>
+    downloadKeys({ ...download, sink: stdin, isSinkDoneAtCallback: true }, keys).then(
+      () => undefined,
+    );
   try {
     await startPipeline({
       stages: input.stages,
-      input: source,
+      input: feed,
       output: 'inherit',
       signal: ports.signal,
     }).done;

@@ -26,4 +26,30 @@ describe('getToStdout', () => {
       expect((failure as Error).message).toBe('the key must not be empty');
     },
   );
+
+  it(
+    'refuses before any request when MEMORY_LIMIT holds fewer than two ranges (exit 2)',
+    { tags: ['faults'] },
+    async () => {
+      injected('bad input');
+      let requests = 0;
+      const mem = new MemBackend();
+      const counted = Object.assign(Object.create(mem) as MemBackend, {
+        stat: () => {
+          requests += 1;
+          return Promise.resolve(undefined);
+        },
+      });
+      const ports = testPorts({ backend: counted, zfs: 'zfs' });
+      const failure = await getToStdout({ ...options('k'), memory: '9M' }, ports).catch(
+        (e: unknown) => e,
+      );
+      expect((failure as Z3Error).exitCode).toBe(EXIT.USAGE);
+      expect((failure as Error).message).toBe(
+        'MEMORY_LIMIT 9M holds fewer than 2 parts of 5M: set MEMORY_LIMIT (--memory) to at ' +
+          'least 10M or use smaller parts (CHUNK_SIZE)',
+      );
+      expect(requests).toBe(0);
+    },
+  );
 });

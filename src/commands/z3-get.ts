@@ -2,6 +2,7 @@ import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { OutputError, StorageError } from '../errors.js';
 import { downloadKeys, streamAt } from '../transfer/segments-read.js';
+import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
 import { createProgress, type Progress } from '../ui/progress.js';
 import { isBrokenPipe } from '../ui/safe-sink.js';
 import { requireObjectKey } from './object-key.js';
@@ -15,6 +16,8 @@ export interface GetOptions {
   backupDir?: string | undefined;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
   /** `--limit-download` (LIMIT_DOWNLOAD), raw. */
   limitDownload?: string | undefined;
   progress: boolean;
@@ -37,8 +40,11 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   if (options.backupDir !== undefined) flags.backupDir = options.backupDir;
   if (options.concurrency !== undefined) flags.concurrency = options.concurrency;
   if (options.chunkSize !== undefined) flags.chunkSize = options.chunkSize;
+  if (options.memory !== undefined) flags.memoryLimit = options.memory;
   if (options.limitDownload !== undefined) flags.limitDownload = options.limitDownload;
   const settings = resolveSettings(sources, flags);
+  const chunkSize = downloadRangeSize(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
   const storage = ports.openStorage(settings);
   const displayName = `${storage.backend.location}/${options.name}`;
   let progress: Progress | undefined;
@@ -55,8 +61,8 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
         backend: storage.backend,
         key: options.name,
         displayName,
-        chunkSize: settings.chunkSize,
-        concurrency: settings.concurrency,
+        chunkSize,
+        concurrency,
         signal: ports.signal,
         sink: ports.stdout,
         isSinkDoneAtCallback: true,

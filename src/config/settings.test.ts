@@ -282,6 +282,7 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       chunkSize: 256 * M,
       chunkSizeIsSet: false,
       segmentSize: undefined,
+      memoryLimit: 1024 * M,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       backupDir: undefined,

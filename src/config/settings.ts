@@ -8,7 +8,8 @@ import type { ConfigSources } from './load.js';
 import { parseMetricsFile } from './metrics-file.js';
 import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
-import { MIB, parseSize } from './sizes.js';
+import { formatSize, MIB, parseSize } from './sizes.js';
+import { parseMemoryLimit } from './memory-limit.js';
 import { parseBandwidth } from './bandwidth.js';
 import { parseStateDir } from './state-dir.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
@@ -38,6 +39,7 @@ export const CONFIG_KEYS = [
   'CONCURRENCY',
   'CHUNK_SIZE',
   'SEGMENT_SIZE',
+  'MEMORY_LIMIT',
   'MAX_RETRIES',
   'S3_STORAGE_CLASS',
   'SSH_OPTIONS',
@@ -78,6 +80,7 @@ export interface SettingFlags {
   concurrency?: string | undefined;
   chunkSize?: string | undefined;
   segmentSize?: string | undefined;
+  memoryLimit?: string | undefined;
   storageClass?: string | undefined;
   sshOptions?: string | undefined;
   backupDir?: string | undefined;
@@ -109,6 +112,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
   chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
   segmentSize: { key: 'SEGMENT_SIZE', option: '--segment-size' },
+  memoryLimit: { key: 'MEMORY_LIMIT', option: '--memory' },
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
   backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
@@ -206,6 +210,7 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
     chunkSizeIsSet: lookup('CHUNK_SIZE') !== undefined,
     segmentSize: parseSegmentSize(lookup('SEGMENT_SIZE')),
+    memoryLimit: parseMemoryLimit(lookup),
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
@@ -351,12 +356,6 @@ export function chunkSizeRule(maxPartSize: number): string {
     `expected a size from 5M to ${formatSize(maxPartSize)} (S3 allows parts up to 5G; ` +
     `this Node.js allocates at most ${formatSize(maxPartSize)} in one buffer)`
   );
-}
-
-/** `4G`, `4095M` or a byte count: the largest unit that divides `bytes`. */
-function formatSize(bytes: number): string {
-  if (bytes % (1024 * MIB) === 0) return `${bytes / (1024 * MIB)}G`;
-  return bytes % MIB === 0 ? `${bytes / MIB}M` : String(bytes);
 }
 
 function parseCompressor(raw: RawValue | undefined): string {

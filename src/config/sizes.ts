@@ -45,3 +45,9 @@ export function formatMiB(bytes: number): string {
   const text = String(mib);
   return Number.isInteger(mib) ? `${text}.0` : text;
 }
+
+/** `4G`, `4095M` or a byte count: the largest unit that divides `bytes` (for messages). */
+export function formatSize(bytes: number): string {
+  if (bytes % (1024 * MIB) === 0) return `${bytes / (1024 * MIB)}G`;
+  return bytes % MIB === 0 ? `${bytes / MIB}M` : String(bytes);
+}

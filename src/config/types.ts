@@ -58,6 +58,12 @@ export interface Settings {
    * (src/plan/segments.ts); undefined = as long as the backend allows one object.
    */
   segmentSize: number | undefined;
+  /**
+   * MEMORY_LIMIT in bytes, default 1 GiB: bounds the part (range) buffers of a run; the parts in
+   * flight are `min(concurrency, max(2, floor(memoryLimit / part size)))`
+   * (src/transfer/memory-budget.ts).
+   */
+  memoryLimit: number;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
   /**

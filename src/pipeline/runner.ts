@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { CommandFailedError, InternalError, Z3Error } from '../errors.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { watchChild, type ChildExit } from './child.js';
@@ -21,7 +21,7 @@ import {
   type Failure,
 } from './blame.js';
 import { ProgramNotFoundError, spawnFailedError, StderrTail } from './stage-error.js';
-import type { PipelineSpec, RunningPipeline, StageSpec } from './types.js';
+import type { PipelineSpec, RunningPipeline, StageSpec, StdinFeeder } from './types.js';
 import { findProgram } from './which.js';
 
 export {
@@ -172,9 +172,13 @@ class PipelineRun {
    * the source (a failed download) is a failure of its own; EPIPE or a premature close means the
    * stage closed its stdin, which is judged by the stage's exit status (see `verdict`).
    */
-  private feedInput(input: Readable, first: StageState): void {
+  private feedInput(input: Readable | StdinFeeder, first: StageState): void {
     const stdin = first.child.stdin;
     if (stdin === null) return;
+    if (typeof input === 'function') {
+      this.feedWith(input, stdin, first);
+      return;
+    }
     let isStdinGone = false;
     let sourceError: unknown;
     const onStdinGone = (): void => {
@@ -190,6 +194,30 @@ class PipelineRun {
       const error = isPrimary
         ? wrapStreamError(sourceError, 'reading the input of', first.spec.argv)
         : err;
+      this.inputFailure = streamFailure({ position: -1, seq: ++this.seq, isPrimary, error });
+      if (isPrimary) this.onFailure();
+    });
+  }
+
+  /**
+   * As `feedInput` for a feeder: its rejection while stdin is still open is the source's own
+   * failure (primary); one after the stage closed its stdin is judged by the stage's exit.
+   */
+  private feedWith(feed: StdinFeeder, stdin: Writable, first: StageState): void {
+    let isStdinGone = false;
+    const onStdinGone = (): void => {
+      isStdinGone = true;
+    };
+    stdin.once('error', onStdinGone);
+    stdin.once('close', onStdinGone);
+    const fed = feed(stdin).then(() => {
+      stdin.end();
+      return finished(stdin);
+    });
+    this.inputDone = fed.catch((err: unknown) => {
+      const isPrimary = !isStdinGone;
+      stdin.destroy();
+      const error = isPrimary ? wrapStreamError(err, 'reading the input of', first.spec.argv) : err;
       this.inputFailure = streamFailure({ position: -1, seq: ++this.seq, isPrimary, error });
       if (isPrimary) this.onFailure();
     });

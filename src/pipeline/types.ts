@@ -19,13 +19,24 @@ export interface StageSpec {
   stderr?: 'capture' | 'inherit';
 }
 
+/**
+ * Writes the first stage's input straight into its stdin, honouring backpressure, and resolves
+ * once the last byte was handed over (the runner ends stdin then); rejects when its source
+ * failed. Why besides a Readable: a writer that sees each write's callback knows when the kernel
+ * has the bytes, so it can reuse its buffers (the downloader's ranges) instead of allocating a
+ * fresh one per chunk, which costs a garbage collection per range. It must not end or destroy
+ * stdin; on failure the runner destroys it.
+ */
+export type StdinFeeder = (stdin: Writable) => Promise<void>;
+
 export interface PipelineSpec {
   stages: StageSpec[];
   /**
    * Where the first stage's stdin comes from: 'ignore' (e.g. `zfs send`) or an in-process
-   * stream (e.g. a download feeding `zfs receive`).
+   * stream (e.g. a download feeding `zfs receive`), or a feeder that writes into the stage's
+   * stdin itself (see StdinFeeder).
    */
-  input: 'ignore' | Readable;
+  input: 'ignore' | Readable | StdinFeeder;
   /**
    * Where the last stage's stdout goes: 'pipe' (read it from `RunningPipeline.output`, e.g. into
    * the uploader), 'inherit', or a Writable the runner pipes into.

@@ -60,3 +60,56 @@ describe('readRange with ifMatch', () => {
     injected('concurrent writer'); // the object was replaced: 412
   });
 });
+
+describe('readRange body (a Node Readable, read in its data events)', () => {
+  const input = { key: 'k', start: 0, end: 5 };
+  const answer = (...chunks: string[]) =>
+    scripted(() => ({ Body: Readable.from(chunks.map((c) => Buffer.from(c))) })).client;
+
+  it('fills the target across socket reads, into the caller buffer', async () => {
+    const target = Buffer.alloc(8);
+    const got = await readRange(
+      { client: answer('ab', 'cd', 'ef'), bucket: 'b' },
+      {
+        ...input,
+        target,
+      },
+    );
+    expect(Buffer.from(got).toString()).toBe('abcdef');
+    expect(got.buffer).toBe(target.buffer);
+  });
+
+  it.each([
+    [['abc'], 'reading bytes 0-5 of b/k: the server sent 3 of 6 bytes'],
+    [['abcd', 'efgh'], 'reading bytes 0-5 of b/k: the server sent more than 6 bytes'],
+  ])(
+    'a body of the wrong length (%j) is a retryable error',
+    { tags: ['faults'] },
+    async (chunks, message) => {
+      injected('corrupt data');
+      const error = await readRange({ client: answer(...chunks), bucket: 'b' }, input).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ message, isRetryable: true });
+    },
+  );
+
+  it(
+    'a connection cut mid-body is an error, not a short success',
+    { tags: ['faults'] },
+    async () => {
+      injected('S3 reset/timeout');
+      const body = new Readable({
+        read() {
+          this.push(Buffer.from('abc'));
+          this.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+        },
+      });
+      const { client } = scripted(() => ({ Body: body }));
+      const error = await readRange({ client, bucket: 'b' }, input).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toContain('reading bytes 0-5 of b/k');
+    },
+  );
+});
