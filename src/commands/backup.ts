@@ -14,6 +14,7 @@ import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
 import { uploadStream } from '../transfer/uploader.js';
+import { pipeReader } from '../transfer/pipe-reader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
@@ -334,7 +335,8 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
-    output: 'pipe',
+    // a bare pipe read straight into the part buffers (src/transfer/pipe-reader.ts says why)
+    output: 'fd',
     signal: ports.signal,
   });
   // Observed here so that an early failure is not an unhandled rejection; awaited by the gate.
@@ -349,7 +351,7 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
   });
   try {
     const result = await uploadStream({
-      source: pipeline.output!,
+      source: pipeReader(pipeline.outputFd!),
       backend: input.storage.backend,
       key: input.key,
       metadata: input.metadata,

@@ -5,6 +5,7 @@ import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { UsageError } from '../errors.js';
 import { choosePartSize } from '../transfer/part-size.js';
 import { fdReader } from '../transfer/fd-reader.js';
+import { pipeReader } from '../transfer/pipe-reader.js';
 import { uploadStream, type UploadSource } from '../transfer/uploader.js';
 import { createProgress } from '../ui/progress.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
@@ -103,7 +104,8 @@ export async function putStream(options: PputOptions, rawPorts: CommandPorts): P
 
 /**
  * stdin, or the given descriptor. A regular file is read with `fs.read` straight into the part
- * buffers (src/transfer/fd-reader.ts says why only a file); a pipe, socket or terminal as a
+ * buffers (src/transfer/fd-reader.ts says why only a file), a pipe or socket by the event loop
+ * straight into them (src/transfer/pipe-reader.ts); anything else (a terminal, a device) as a
  * stream.
  * Checked before the upload starts, so a descriptor that is not open is a usage error, not an
  * aborted upload.
@@ -117,5 +119,6 @@ function openInput(fd: number): UploadSource {
     throw new UsageError(`--file-descriptor ${fd}: cannot read it (${code})`, { cause: err });
   }
   if (stats.isFile()) return fdReader(fd);
+  if (stats.isFIFO() || stats.isSocket()) return pipeReader(fd);
   return fd === 0 ? process.stdin : createReadStream('', { fd, highWaterMark: 1024 * 1024 });
 }

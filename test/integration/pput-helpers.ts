@@ -33,6 +33,7 @@ const PPUT_SOURCES = [
   'transfer/uploader.ts',
   'transfer/part-reader.ts',
   'transfer/fd-reader.ts',
+  'transfer/pipe-reader.ts',
   'transfer/part-pool.ts',
   'transfer/part-size.ts',
   'storage/etag.ts',
