@@ -15,10 +15,11 @@
 import type { Readable } from 'node:stream';
 import { InternalError, UsageError, Z3Error } from '../errors.js';
 import type { Backend, ChunkWriter, WrittenChunk } from '../storage/backend.js';
-import { md5 } from '../storage/etag.js';
 import { abortReason } from '../storage/retry.js';
 import { formatMiB } from '../config/sizes.js';
 import { PartPool } from './part-pool.js';
+import { createMd5Pool } from './md5-pool.js';
+import { setMaxListeners } from 'node:events';
 import { chunkReader, raceAbort, readAhead, readParts, type ByteReader } from './part-reader.js';
 
 /** Where the uploaded bytes come from. */
@@ -146,6 +147,8 @@ interface SentParts {
  */
 async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Promise<SentParts> {
   const stop = new AbortController();
+  // every worker's request, read and wait listens to it: 10 listeners is no leak here
+  setMaxListeners(0, stop.signal);
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted === true) onAbort(); // aborted while the writer was being opened
@@ -154,6 +157,7 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
   const limits = options.backend.limits;
   const parts = readAhead(readParts({ source: reader, pool, stop: stop.signal, limits }));
   const sent: SentParts = { chunks: [], size: 0, buffersAllocated: 0 };
+  const hasher = createMd5Pool();
   const fail = (err: unknown): void => {
     if (!stop.signal.aborted) stop.abort(err);
   };
@@ -165,7 +169,8 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
       const { partNumber, buf, length } = next.value;
       try {
         const body = buf.subarray(0, length);
-        const chunk = { number: partNumber, body, md5: md5(body), signal: stop.signal };
+        const digest = await hasher.digest(body);
+        const chunk = { number: partNumber, body, md5: digest, signal: stop.signal };
         sent.chunks.push(await writer.writeChunk(chunk));
         sent.size += length;
         options.onProgress?.(length);
@@ -179,6 +184,7 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
     await Promise.all(Array.from({ length: options.concurrency }, () => worker().catch(fail)));
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    hasher.close();
   }
   if (stop.signal.aborted) {
     closeSource(options.source, reader);

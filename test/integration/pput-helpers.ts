@@ -35,6 +35,7 @@ const PPUT_SOURCES = [
   'transfer/fd-reader.ts',
   'transfer/pipe-reader.ts',
   'transfer/part-pool.ts',
+  'transfer/md5-pool.ts',
   'transfer/part-size.ts',
   'storage/etag.ts',
   'storage/retry.ts',
