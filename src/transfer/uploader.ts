@@ -12,18 +12,22 @@
  * src/storage/wrappers/retrying.ts, so an attempt is never retried twice over), and the check of
  * the committed object (the backend's `complete` does it: only it knows its ETag rule).
  */
-import type { Readable } from 'node:stream';
 import { InternalError, UsageError, Z3Error } from '../errors.js';
 import type { Backend, ChunkWriter, WrittenChunk } from '../storage/backend.js';
 import { abortReason } from '../storage/retry.js';
 import { formatMiB } from '../config/sizes.js';
-import { PartPool } from './part-pool.js';
-import { createMd5Pool } from './md5-pool.js';
-import { setMaxListeners } from 'node:events';
-import { chunkReader, raceAbort, readAhead, readParts, type ByteReader } from './part-reader.js';
+import { putWhole } from './single-put.js';
+import { raceAbort, type FilledPart } from './part-reader.js';
+import {
+  closeSource,
+  prepend,
+  startReading,
+  type Reading,
+  type UploadSource,
+} from './upload-reading.js';
 
-/** Where the uploaded bytes come from. */
-export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;
+export type { UploadSource } from './upload-reading.js';
+export { partBuffers } from './upload-reading.js';
 
 export interface UploadStreamOptions {
   /**
@@ -95,32 +99,67 @@ export class EmptyUploadError extends InternalError {
   }
 }
 
-/** Upload `source` to `key` as one chunked write; see the module comment for the guarantees. */
+/**
+ * Upload `source` to `key`; see the module comment for the guarantees. A stream that ends within
+ * its first part goes up in one request (single-put.ts), anything longer as one chunked write.
+ */
 export async function uploadStream(options: UploadStreamOptions): Promise<UploadResult> {
   validate(options);
   options.signal?.throwIfAborted();
-  const { backend, key, partSize } = options;
-  let writer: ChunkWriter;
+  const reading = startReading({ ...options, limits: options.backend.limits });
   try {
-    writer = await backend.openWriter({
-      key,
-      metadata: options.metadata,
-      storageClass: options.storageClass,
-      chunkSize: partSize,
-      ifNoneMatch: options.ifNoneMatch,
-    });
+    const first = await reading.parts.next();
+    if (first.done === true) throw new EmptyUploadError();
+    if (first.value.length < options.partSize) return await putOnce(options, reading, first.value);
+    const writer = await openWriter(options);
+    return await writeChunks(options, writer, { ...reading, parts: prepend(first, reading.parts) });
   } catch (err) {
-    closeSource(options.source);
+    reading.stop.abort(err);
+    closeSource(options.source, reading.reader);
     throw err;
+  } finally {
+    reading.dispose();
   }
+}
+
+/** The whole stream in one request (single-put.ts). */
+async function putOnce(
+  options: UploadStreamOptions,
+  reading: Reading,
+  part: FilledPart,
+): Promise<UploadResult> {
+  const put = await putWhole({
+    ...options,
+    ifNoneMatch: options.ifNoneMatch,
+    part,
+    pool: reading.pool,
+    hasher: reading.hasher,
+    gate: () => passGate(options),
+    signal: reading.stop.signal,
+  });
+  return { ...put, parts: 1, buffersAllocated: reading.pool.allocated };
+}
+
+/** Open the chunked write of `options.key`. */
+function openWriter(options: UploadStreamOptions): Promise<ChunkWriter> {
+  return options.backend.openWriter({
+    key: options.key,
+    metadata: options.metadata,
+    storageClass: options.storageClass,
+    chunkSize: options.partSize,
+    ifNoneMatch: options.ifNoneMatch,
+  });
+}
+
+/** Send every part through `writer`, pass the gate, commit; abort the write on any failure. */
+async function writeChunks(
+  options: UploadStreamOptions,
+  writer: ChunkWriter,
+  reading: Reading,
+): Promise<UploadResult> {
   try {
-    const sent = await sendParts(options, writer);
-    if (sent.size === 0) throw new EmptyUploadError();
-    if (options.beforeComplete !== undefined) {
-      const gate = options.beforeComplete();
-      await (options.signal ? raceAbort(gate, options.signal) : gate);
-    }
-    options.signal?.throwIfAborted();
+    const sent = await sendParts(options, writer, reading);
+    await passGate(options);
     const committed = await writer.complete(sent.chunks);
     return {
       etag: committed.etag,
@@ -133,6 +172,15 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
   }
 }
 
+/** Await the commit gate (`beforeComplete`), racing the caller's abort. */
+async function passGate(options: UploadStreamOptions): Promise<void> {
+  if (options.beforeComplete !== undefined) {
+    const gate = options.beforeComplete();
+    await (options.signal ? raceAbort(gate, options.signal) : gate);
+  }
+  options.signal?.throwIfAborted();
+}
+
 interface SentParts {
   /** Sorted by number. */
   chunks: WrittenChunk[];
@@ -141,23 +189,17 @@ interface SentParts {
 }
 
 /**
- * Run the producer and the workers until the source ends or something fails. The first
- * failure (or the caller's abort) aborts `stop`, which cancels the reads, waits and requests
- * of everyone else; its reason is what this rejects with.
+ * Run the workers until the source ends or something fails. The first failure (or the caller's
+ * abort) aborts `reading.stop`, which cancels the reads, waits and requests of everyone else;
+ * its reason is what this rejects with.
  */
-async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Promise<SentParts> {
-  const stop = new AbortController();
-  // every worker's request, read and wait listens to it: 10 listeners is no leak here
-  setMaxListeners(0, stop.signal);
-  const onAbort = (): void => stop.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted === true) onAbort(); // aborted while the writer was being opened
-  const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
-  const reader = byteReader(options.source);
-  const limits = options.backend.limits;
-  const parts = readAhead(readParts({ source: reader, pool, stop: stop.signal, limits }));
+async function sendParts(
+  options: UploadStreamOptions,
+  writer: ChunkWriter,
+  reading: Reading,
+): Promise<SentParts> {
+  const { stop, pool, parts, hasher } = reading;
   const sent: SentParts = { chunks: [], size: 0, buffersAllocated: 0 };
-  const hasher = createMd5Pool();
   const fail = (err: unknown): void => {
     if (!stop.signal.aborted) stop.abort(err);
   };
@@ -180,16 +222,8 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
     }
   };
 
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, () => worker().catch(fail)));
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    hasher.close();
-  }
-  if (stop.signal.aborted) {
-    closeSource(options.source, reader);
-    throw abortReason(stop.signal);
-  }
+  await Promise.all(Array.from({ length: options.concurrency }, () => worker().catch(fail)));
+  if (stop.signal.aborted) throw abortReason(stop.signal);
   sent.chunks.sort((a, b) => a.number - b.number);
   sent.buffersAllocated = pool.allocated;
   checkComplete(sent.chunks);
@@ -201,30 +235,6 @@ function checkComplete(chunks: readonly WrittenChunk[]): void {
   if (!chunks.every((c, i) => c.number === i + 1)) {
     throw new InternalError(`written parts are not numbered 1..${chunks.length}`);
   }
-}
-
-/** How many part buffers an upload with `concurrency` workers uses; see `partSize`. */
-export function partBuffers(concurrency: number): number {
-  return Math.max(concurrency, 2);
-}
-
-function isByteReader(source: UploadSource): source is ByteReader {
-  return typeof (source as Partial<ByteReader>).readInto === 'function';
-}
-
-function byteReader(source: UploadSource): ByteReader {
-  if (isByteReader(source)) return source;
-  return chunkReader((source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]());
-}
-
-/** Stop the source: a Readable is destroyed at once (a pending read may never finish). */
-function closeSource(source: UploadSource, reader?: ByteReader): void {
-  if ('destroy' in source && typeof source.destroy === 'function') {
-    source.destroy();
-    return;
-  }
-  if (isByteReader(source)) source.close();
-  else reader?.close();
 }
 
 /**
