@@ -49,7 +49,7 @@ describe('runBackup --json', () => {
       sends: { 'tank/data@snap-2': { size: 12 * MiB } },
     });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
     const ports = testPorts({ backend: mem, zfs: zfs.program, now: clock() });
     const code = await runBackup(
       backupOptions({ json: true, quiet: true, concurrency: '1' }),
@@ -136,7 +136,7 @@ describe('runBackup --json', () => {
       sends: { 'tank/data@snap-2': { size: 4000, estimate: 100 * MiB } },
     });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
     const ports = testPorts({ backend: mem, zfs: zfs.program });
     expect(await runBackup(backupOptions({ json: true, quiet: true }), ports)).toBe(EXIT.OK);
     const warning = events(ports.out()).find((e) => e['event'] === 'warning');

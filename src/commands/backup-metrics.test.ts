@@ -53,7 +53,7 @@ describe('runBackup with METRICS_FILE', () => {
       sends: { 'tank/data@snap-2': { size: 5000 } },
     });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), {
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), {
       isfull: 'true',
       size: '1',
       creation: String(SCRIPTED_CREATION_BASE),

@@ -35,7 +35,7 @@ function settled(): Promise<void> {
 /** snap-1 already stored as a full backup, so the run sends snap-2 and snap-3. */
 function bucketWithFirstBackup(): MemBackend {
   const mem = new MemBackend();
-  mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
+  mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', size: '1' });
   return mem;
 }
 

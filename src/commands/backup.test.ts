@@ -120,7 +120,7 @@ describe('runBackup', () => {
       const other = Buffer.from('another host backed up this snapshot first');
       const key = 'z3-backup/tank/data@snap-1';
       const backend = new FaultyBackend(mem, ({ op, isAfter }) => {
-        if (op === 'complete' && isAfter !== true) mem.put(key, other, { isfull: 'true' });
+        if (op === 'complete' && isAfter !== true) mem.seed(key, other, { isfull: 'true' });
       });
       const ports = testPorts({ backend, zfs: zfs.program });
       const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);
@@ -135,7 +135,7 @@ describe('runBackup', () => {
   it('prints the pipeline on --dry-run and sends nothing', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true' });
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true' });
     const ports = testPorts({ backend: mem, zfs: zfs.program });
     expect(await runBackup(options({ dryRun: true }), ports)).toBe(EXIT.OK);
     expect(ports.out()).toBe(
@@ -155,7 +155,7 @@ describe('runBackup', () => {
   it('refuses to extend a broken chain: exit 3, nothing sent', { tags: ['faults'] }, async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS } });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-2', Buffer.from('x'), { parent: 'tank/data@snap-1' });
+    mem.seed('z3-backup/tank/data@snap-2', Buffer.from('x'), { parent: 'tank/data@snap-1' });
     const ports = testPorts({ backend: mem, zfs: zfs.program });
     const failure = await runBackup(options(), ports).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(IntegrityError);
@@ -168,7 +168,7 @@ describe('runBackup', () => {
   it('has nothing to do when the newest snapshot is already stored', async () => {
     zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true' });
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true' });
     const ports = testPorts({ backend: mem, zfs: zfs.program });
     expect(await runBackup(options({ quiet: false }), ports)).toBe(EXIT.OK);
     expect(ports.err()).toContain('tank/data@snap-1 is already backed up; nothing to do');

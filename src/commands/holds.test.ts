@@ -31,8 +31,8 @@ function options(over: Partial<HoldsOptions> = {}): HoldsOptions {
 /** snap-1 (full) ← snap-2 on the target, guids as the scripted zfs lists them. */
 function backedUpToSnap2(): MemBackend {
   const mem = new MemBackend();
-  mem.put('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', guid: '1000' });
-  mem.put('z3-backup/tank/data@snap-2', Buffer.from('x'), {
+  mem.seed('z3-backup/tank/data@snap-1', Buffer.from('x'), { isfull: 'true', guid: '1000' });
+  mem.seed('z3-backup/tank/data@snap-2', Buffer.from('x'), {
     parent: 'tank/data@snap-1',
     guid: '1001',
   });

@@ -108,7 +108,7 @@ describe('runPrune', () => {
 
   it('keeps broken backups unless --broken, and says so', async () => {
     const mem = bucket(3, 3);
-    mem.put(`${PREFIX}${snap(20)}`, Buffer.alloc(5), { parent: 'tank/data@gone' });
+    mem.seed(`${PREFIX}${snap(20)}`, Buffer.alloc(5), { parent: 'tank/data@gone' });
     const first = setup(mem);
     expect(await runPrune(options({ keep: { keepLast: '1' } }), first.ports)).toBe(EXIT.OK);
     expect(remainingDays(mem)).toEqual([1, 2, 3, 20]);

@@ -20,9 +20,9 @@ function options(over: Partial<RestoreOptions> = {}): RestoreOptions {
 function chain(damaged = false): MemBackend {
   const mem = new MemBackend();
   const full = scriptedStream('tank/data@snap-1', '', 4000);
-  mem.put('z3-backup/tank/data@snap-1', full, { isfull: 'true', size: '4000' });
+  mem.seed('z3-backup/tank/data@snap-1', full, { isfull: 'true', size: '4000' });
   const inc = scriptedStream('tank/data@snap-2', 'tank/data@snap-1', 6000);
-  mem.put('z3-backup/tank/data@snap-2', damaged ? inc.subarray(0, 10) : inc, {
+  mem.seed('z3-backup/tank/data@snap-2', damaged ? inc.subarray(0, 10) : inc, {
     parent: 'tank/data@snap-1',
     size: '6000',
   });

@@ -23,7 +23,7 @@ function storedChain(): MemBackend {
     const snap = `tank/data@snap-${n}`;
     const meta = parent === '' ? { isfull: 'true' } : { parent };
     const size = 100_000 * n;
-    mem.put(`z3-backup/${snap}`, scriptedStream(snap, parent, size), {
+    mem.seed(`z3-backup/${snap}`, scriptedStream(snap, parent, size), {
       ...meta,
       size: String(size),
       compressor: 'none',

@@ -21,11 +21,11 @@ const flags: StatusCheckOptions = {
 function backups(hoursAgo: number): MemBackend {
   const mem = new MemBackend();
   const creation = (hours: number): string => String((NOW - hours * 3_600_000) / 1000);
-  mem.put('z3-backup/tank/data@snap-1', Buffer.alloc(4), {
+  mem.seed('z3-backup/tank/data@snap-1', Buffer.alloc(4), {
     isfull: 'true',
     creation: creation(30),
   });
-  mem.put('z3-backup/tank/data@snap-2', Buffer.alloc(4), {
+  mem.seed('z3-backup/tank/data@snap-2', Buffer.alloc(4), {
     parent: 'tank/data@snap-1',
     creation: creation(hoursAgo),
   });
@@ -58,7 +58,7 @@ describe('runStatusCheck', () => {
 
   it('a broken chain is CRITICAL however fresh', async () => {
     const mem = backups(1);
-    mem.put('z3-backup/tank/data@snap-3', Buffer.alloc(4), { parent: 'tank/data@gone' });
+    mem.seed('z3-backup/tank/data@snap-3', Buffer.alloc(4), { parent: 'tank/data@gone' });
     const p = ports(mem);
     expect(await runStatusCheck(flags, p)).toBe(2);
     expect(p.out()).toMatch(/^CRITICAL: .*1 broken backup \(tank\/data@snap-3: missing parent\)/);

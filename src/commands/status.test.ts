@@ -34,12 +34,12 @@ describe('runStatus', () => {
       datasets: { 'tank/data': ['tank/data@snap-1', 'tank/data@snap-2', 'tank/data@snap-4'] },
     });
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
-    mem.put('z3-backup/tank/data@snap-2', Buffer.alloc(10), {
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
+    mem.seed('z3-backup/tank/data@snap-2', Buffer.alloc(10), {
       parent: 'tank/data@snap-1',
       size: '1024',
     });
-    mem.put('z3-backup/tank/data@snap-3', Buffer.alloc(10), {
+    mem.seed('z3-backup/tank/data@snap-3', Buffer.alloc(10), {
       parent: 'tank/data@gone',
       size: '1',
     });
@@ -194,8 +194,8 @@ describe('runStatus exit code and a missing dataset', () => {
 
   function healthyBucket(): MemBackend {
     const mem = new MemBackend();
-    mem.put('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
-    mem.put('z3-backup/tank/data@snap-2', Buffer.alloc(10), { parent: 'tank/data@snap-1' });
+    mem.seed('z3-backup/tank/data@snap-1', Buffer.alloc(10), { isfull: 'true', size: '2048' });
+    mem.seed('z3-backup/tank/data@snap-2', Buffer.alloc(10), { parent: 'tank/data@snap-1' });
     return mem;
   }
 
@@ -223,7 +223,7 @@ describe('runStatus exit code and a missing dataset', () => {
       zfs = createScriptedZfs({ datasets: { 'tank/data': ['tank/data@snap-1'] } });
       const mem = healthyBucket();
       for (const [name, meta] of Object.entries(extra)) {
-        mem.put(`z3-backup/tank/data@${name}`, Buffer.alloc(1), meta);
+        mem.seed(`z3-backup/tank/data@${name}`, Buffer.alloc(1), meta);
       }
       for (const json of [false, true]) {
         const ports = testPorts({ backend: mem, zfs: zfs.program });

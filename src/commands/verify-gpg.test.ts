@@ -49,7 +49,7 @@ describe('z3 verify of gpg objects', () => {
   function bucket(data: Buffer): MemBackend {
     const mem = new MemBackend();
     const stream = fixtureStream('full');
-    mem.put(KEY, data, buildBackupMetadata({ size: stream.length, compressor: 'gpg' }));
+    mem.seed(KEY, data, buildBackupMetadata({ size: stream.length, compressor: 'gpg' }));
     return mem;
   }
 

@@ -193,6 +193,29 @@ export interface ReadRangeInput {
   pace?: Pacer | undefined;
 }
 
+/** A whole object written in one request (`Backend.put`): small objects, and streams shorter than one part. */
+export interface PutInput {
+  key: string;
+  /** The object's bytes: at most `limits.maxPartSize`; may be empty. */
+  body: Uint8Array;
+  /** Binary MD5 of `body`: the backend verifies the bytes against it (S3: Content-MD5). */
+  md5: Uint8Array;
+  /** User metadata to store with the object; keys are lower-cased by the backend. */
+  metadata: Record<string, string>;
+  /** Storage class; undefined = the backend's default. Backends without classes ignore it. */
+  storageClass?: string | undefined;
+  /**
+   * Write only if no object exists at the key, as `OpenWriterInput.ifNoneMatch`: another
+   * writer's object there fails the call with a CommitConflictError and stays. An object with
+   * exactly these bytes (size and MD5 ETag) counts as this call's own, so a retry after a lost
+   * answer succeeds.
+   */
+  ifNoneMatch?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+  /** The bandwidth limit, as `WriteChunkInput.pace`. Undefined: no limit. */
+  pace?: Pacer | undefined;
+}
+
 /** Resolves when `bytes` more may move (a TokenBucket's `take`); rejects when `signal` aborts. */
 export type Pacer = (bytes: number, signal?: AbortSignal) => Promise<void>;
 
@@ -220,6 +243,11 @@ export interface Backend {
   readRange(input: ReadRangeInput): Promise<Uint8Array>;
   /** Delete one object; a missing key is not an error. */
   remove(key: string): Promise<void>;
+  /**
+   * Write a whole object in one request and check it like `ChunkWriter.complete`; nothing is
+   * visible under the key before it is all there. Safe to retry.
+   */
+  put(input: PutInput): Promise<CommittedObject>;
   /** Start writing an object in chunks. Each call starts a new write (not idempotent). */
   openWriter(input: OpenWriterInput): Promise<ChunkWriter>;
   /** Writes under `prefix` that were started and neither completed nor aborted. */

@@ -88,7 +88,7 @@ describe('metadata cache trust', () => {
       chmodSync(dir, 0o777);
       injected('bad input');
       const mem = new MemBackend();
-      mem.put('p/tank@s1', Buffer.from('x'), { isfull: 'true' });
+      mem.seed('p/tank@s1', Buffer.from('x'), { isfull: 'true' });
       const warnings: string[] = [];
       const cache = {
         dir,
@@ -110,7 +110,7 @@ describe('metadata cache trust', () => {
   it('creates a missing CACHE_DIR 0700 and uses it', async () => {
     const fresh = join(root, 'new', 'z3');
     const mem = new MemBackend();
-    mem.put('p/tank@s1', Buffer.from('x'), { isfull: 'true' });
+    mem.seed('p/tank@s1', Buffer.from('x'), { isfull: 'true' });
     const cache = { dir: fresh, endpoint: undefined, bucket: 'b', warn: () => undefined };
     await storageOf(mem, 'b', cache).listWithMetadata('p/');
     expect(statSync(fresh).mode & 0o777).toBe(0o700);

@@ -17,8 +17,8 @@ describe('listWithMetadata with the metadata cache', () => {
     mem = new MemBackend({ now: () => Date.parse('2026-01-01T00:00:00Z') });
     backend = new FaultyBackend(mem);
     warnings = [];
-    mem.put('p/tank@snap-1', Buffer.from('one'), { isfull: 'true' });
-    mem.put('p/tank@snap-2', Buffer.from('two'), { parent: 'tank@snap-1' });
+    mem.seed('p/tank@snap-1', Buffer.from('one'), { isfull: 'true' });
+    mem.seed('p/tank@snap-2', Buffer.from('two'), { parent: 'tank@snap-1' });
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });

@@ -47,7 +47,7 @@ function objectWith(
   script: (call: RangeCall) => Promise<unknown> | void = () => undefined,
 ) {
   const mem = new WatchedMem();
-  if (data !== undefined) mem.put('k', data);
+  if (data !== undefined) mem.seed('k', data);
   const stats = { inFlight: 0, maxInFlight: 0, aborted: 0, completed: [] as number[] };
   const faulty = new FaultyBackend(mem, async (call) => {
     if (call.op !== 'readRange') return;
@@ -322,7 +322,7 @@ describe('downloadObject', () => {
       const data = randomBytes(CHUNK * 6);
       const etag = `"${md5(data).toString('hex')}"`;
       const { mem, faulty } = objectWith(data, ({ index }) => {
-        if (index === 2) mem.put('k', Buffer.alloc(CHUNK * 6, 7));
+        if (index === 2) mem.seed('k', Buffer.alloc(CHUNK * 6, 7));
       });
       const out = collectingSink();
       const error = await downloadObject({ ...opts(retrying(faulty)), sink: out.sink }).catch(

@@ -315,7 +315,7 @@ describe('uploadStream', () => {
     { tags: ['faults'] },
     async () => {
       const s = storage();
-      s.mem.put('k', Buffer.from('the other run'));
+      s.mem.seed('k', Buffer.from('the other run'));
       const err = await uploadStream(
         options(s.faulty, chunked(randomBytes(15), [15]), { ifNoneMatch: true }),
       ).catch((e: unknown) => e);
@@ -330,7 +330,7 @@ describe('uploadStream', () => {
 
   it('without ifNoneMatch, replaces the object at the key (pput may, on purpose)', async () => {
     const s = storage();
-    s.mem.put('k', Buffer.from('the other run'));
+    s.mem.seed('k', Buffer.from('the other run'));
     await uploadStream(options(s.faulty, chunked(randomBytes(15), [15])));
     expect(s.mem.objects.get('k')?.data.equals(randomBytes(15))).toBe(true);
   });

@@ -29,7 +29,7 @@ export function bucket(n: number, fullEvery: number): MemBackend {
   for (let d = 1; d <= n; d += 1) {
     const meta: Record<string, string> =
       (d - 1) % fullEvery === 0 ? { isfull: 'true' } : { parent: `tank/data@${snap(d - 1)}` };
-    mem.put(`${PREFIX}${snap(d)}`, Buffer.alloc(1000), { ...meta, size: '1000' });
+    mem.seed(`${PREFIX}${snap(d)}`, Buffer.alloc(1000), { ...meta, size: '1000' });
   }
   return mem;
 }

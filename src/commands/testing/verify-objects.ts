@@ -45,6 +45,6 @@ export function putBackup(
     parent: input.parent === undefined ? undefined : `tank/data@${input.parent}`,
     compressor: input.compressor,
   });
-  mem.put(key, compressAs(input.compressor, input.stream), metadata);
+  mem.seed(key, compressAs(input.compressor, input.stream), metadata);
   return key;
 }

@@ -25,14 +25,17 @@ import type {
   BackendFeatures,
   BackendLimits,
   ChunkWriter,
+  CommittedObject,
   ListOptions,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
 } from '../backend.js';
 import { FILE_LIMITS } from '../limits.js';
+import { putViaWriter } from '../put.js';
 import { changedWhileReading, compareKeys, isSameEtag, lowerCaseKeys } from '../rules.js';
 import { fsError, hasCode } from './fs-error.js';
 import {
@@ -138,6 +141,11 @@ export class LocalBackend implements Backend {
     await this.unlinkObject(paths.file);
     await unlinkIfPresent(paths.sidecar);
     await removeEmptyDirs(this.root, paths.dir);
+  }
+
+  /** One chunk and the rename: a local commit is one step anyway (../put.ts). */
+  put(input: PutInput): Promise<CommittedObject> {
+    return putViaWriter(this, input);
   }
 
   async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {

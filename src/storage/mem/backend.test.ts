@@ -21,12 +21,12 @@ runBackendSuite('mem without conditional commits', ({ pageSize }) =>
 describe('MemBackend', () => {
   it('builds each listing page when it is reached, pageSize objects at a time', async () => {
     const backend = new MemBackend({ pageSize: 2 });
-    for (const name of ['a', 'b', 'c', 'd']) backend.put(name, patternBytes(1, 1));
+    for (const name of ['a', 'b', 'c', 'd']) backend.seed(name, patternBytes(1, 1));
     const seen: string[] = [];
     for await (const o of backend.list('')) {
       seen.push(o.key);
       // Added after the first page was built: the next page, built now, has it.
-      if (o.key === 'b') backend.put('bb', patternBytes(1, 1));
+      if (o.key === 'b') backend.seed('bb', patternBytes(1, 1));
     }
     expect(seen).toEqual(['a', 'b', 'bb', 'c', 'd']);
   });
@@ -34,7 +34,7 @@ describe('MemBackend', () => {
   it("gives S3's ETags: MD5 for put, the multipart rule for a chunked write", async () => {
     const backend = new MemBackend({ limits: { ...new MemBackend().limits, minPartSize: 4 } });
     const data = patternBytes(10, 2);
-    backend.put('single', data);
+    backend.seed('single', data);
     expect((await backend.stat('single'))?.etag).toBe(`"${md5(data).toString('hex')}"`);
     const writer = await backend.openWriter({ key: 'multi', metadata: {}, chunkSize: 4 });
     const chunks = [];

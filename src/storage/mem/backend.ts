@@ -16,12 +16,14 @@ import type {
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
 import { md5, multipartEtag } from '../etag.js';
 import { S3_LIMITS } from '../limits.js';
+import { putViaWriter } from '../put.js';
 import {
   changedWhileReading,
   checkChunkNumber,
@@ -87,7 +89,7 @@ export class MemBackend implements Backend {
   }
 
   /** Store an object directly (test setup), with S3's single-part ETag. */
-  put(key: string, data: Uint8Array, metadata: Record<string, string> = {}): void {
+  seed(key: string, data: Uint8Array, metadata: Record<string, string> = {}): void {
     this.objects.set(key, {
       data: Buffer.from(data),
       etag: `"${md5(data).toString('hex')}"`,
@@ -156,6 +158,10 @@ export class MemBackend implements Backend {
   remove(key: string): Promise<void> {
     this.objects.delete(key);
     return Promise.resolve();
+  }
+
+  put(input: PutInput): Promise<CommittedObject> {
+    return putViaWriter(this, input);
   }
 
   openWriter(input: OpenWriterInput): Promise<ChunkWriter> {

@@ -20,17 +20,20 @@ import type {
   Backend,
   BackendFeatures,
   ChunkWriter,
+  CommittedObject,
   ListOptions,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
 } from '../backend.js';
 import { S3_LIMITS } from '../limits.js';
 import { lowerCaseKeys } from '../rules.js';
 import { createS3Client, type ConnectionSettings } from './client.js';
-import { classifyS3Error, toStorageError } from './errors.js';
+import { classifyS3Error, toStorageError, writeArgumentHint } from './errors.js';
+import { putObject } from './put.js';
 import { createLeanHead } from './lean-head.js';
 import { readRange } from './range.js';
 import { S3ChunkWriter, abortUpload } from './writer.js';
@@ -138,6 +141,10 @@ export class S3Backend implements Backend {
     }
   }
 
+  put(input: PutInput): Promise<CommittedObject> {
+    return putObject({ client: this.client, bucket: this.bucket, store: this }, input);
+  }
+
   /**
    * CreateMultipartUpload, granting the bucket owner full control (as the original z3 does).
    * `chunkSize` is the caller's business: S3 learns part sizes from the parts.
@@ -156,11 +163,7 @@ export class S3Backend implements Backend {
       )
       .catch((err: unknown) => {
         throw toStorageError(err, `starting upload to ${this.where(key)}`, {
-          onBadArgument:
-            storageClass === undefined
-              ? 'check the metadata'
-              : `the server may not support storage class ${storageClass}: ` +
-                'set --storage-class / S3_STORAGE_CLASS, e.g. STANDARD, or leave it unset',
+          onBadArgument: writeArgumentHint(storageClass),
         });
       });
     if (out.UploadId === undefined || out.UploadId === '') {

@@ -152,3 +152,11 @@ export function callError(err: unknown, what: string, signal: AbortSignal | unde
   }
   return toStorageError(err, what);
 }
+
+/** The hint for a write the server refused as a bad argument: the storage class, or the metadata. */
+export function writeArgumentHint(storageClass: string | undefined): string {
+  return storageClass === undefined
+    ? 'check the metadata'
+    : `the server may not support storage class ${storageClass}: ` +
+        'set --storage-class / S3_STORAGE_CLASS, e.g. STANDARD, or leave it unset';
+}

@@ -7,12 +7,15 @@ import { Readable } from 'node:stream';
 import type { WriteChunkInput } from '../backend.js';
 import { PACE_SLICE } from '../token-bucket.js';
 
+/** The bytes of a part or a whole-object put, and how they are paced. */
+type PacedInput = Pick<WriteChunkInput, 'body' | 'pace' | 'signal'>;
+
 /** `input.body` as a Readable, each slice of at most PACE_SLICE bytes let out by `input.pace`. */
-export function pacedBody(input: WriteChunkInput): Readable {
+export function pacedBody(input: PacedInput): Readable {
   return Readable.from(paced(input), { objectMode: false });
 }
 
-async function* paced(input: WriteChunkInput): AsyncGenerator<Uint8Array> {
+async function* paced(input: PacedInput): AsyncGenerator<Uint8Array> {
   const { body, pace, signal } = input;
   for (let offset = 0; offset < body.byteLength; offset += PACE_SLICE) {
     const slice = body.subarray(offset, Math.min(offset + PACE_SLICE, body.byteLength));

@@ -15,6 +15,7 @@ import type { Backend } from '../backend.js';
 import { describeConditional } from './conformance-conditional.js';
 import { describeListing } from './conformance-listing.js';
 import { describeObjects } from './conformance-objects.js';
+import { describePut } from './conformance-put.js';
 import { describeWriter } from './conformance-writer.js';
 import { sweepPrefix, type SuiteFixture } from './conformance-helpers.js';
 
@@ -42,6 +43,7 @@ export function runBackendSuite(name: string, factory: BackendFactory): void {
     describeObjects(fixture);
     describeWriter(fixture);
     describeConditional(fixture);
+    describePut(fixture);
     describe('listing, in pages of 2', () => {
       describeListing(useBackendUnderTest(factory, { pageSize: 2 }));
     });

@@ -14,6 +14,7 @@ import type {
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
   WriteChunkInput,
   WrittenChunk,
@@ -25,6 +26,7 @@ export type FaultOp =
   | 'list'
   | 'readRange'
   | 'remove'
+  | 'put'
   | 'openWriter'
   | 'writeChunk'
   | 'complete'
@@ -44,12 +46,12 @@ export interface FaultCall {
   attempt: number;
   /** The call's abort signal, where it has one. */
   signal?: AbortSignal | undefined;
-  /** True for the check after a successful `complete` (the object is already committed). */
+  /** True for the check after a successful `complete` or `put` (the object is already committed). */
   isAfter?: boolean;
 }
 
 /**
- * Called before every call (and after a successful complete, with `isAfter`): throw to fail
+ * Called before every call (and after a successful complete or put, with `isAfter`): throw to fail
  * the call, return a promise to hold it. Return nothing to let it through.
  */
 export type FaultScript = (call: FaultCall) => void | Promise<void>;
@@ -124,6 +126,13 @@ export class FaultyBackend implements Backend {
   async remove(key: string): Promise<void> {
     await this.hit({ op: 'remove', key });
     return this.inner.remove(key);
+  }
+
+  async put(input: PutInput): Promise<CommittedObject> {
+    await this.hit({ op: 'put', key: input.key, signal: input.signal });
+    const committed = await this.inner.put(input);
+    await this.hit({ op: 'put', key: input.key, isAfter: true });
+    return committed;
   }
 
   async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {

@@ -12,6 +12,7 @@ import type {
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
   WriteChunkInput,
   WrittenChunk,
@@ -45,6 +46,10 @@ export class PassThroughBackend implements Backend {
 
   remove(key: string): Promise<void> {
     return this.inner.remove(key);
+  }
+
+  put(input: PutInput): Promise<CommittedObject> {
+    return this.inner.put(input);
   }
 
   openWriter(input: OpenWriterInput): Promise<ChunkWriter> {

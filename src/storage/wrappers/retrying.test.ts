@@ -79,7 +79,7 @@ describe('withRetries', () => {
     { tags: ['faults'] },
     async () => {
       const mem = new MemBackend({ pageSize: 2 });
-      for (const k of ['p/a', 'p/b', 'p/c', 'p/d', 'p/e']) mem.put(k, Buffer.from(k));
+      for (const k of ['p/a', 'p/b', 'p/c', 'p/d', 'p/e']) mem.seed(k, Buffer.from(k));
       let failed = false;
       // Fails once, after two keys were yielded.
       const flaky: Backend = Object.assign(Object.create(mem) as MemBackend, {
@@ -111,7 +111,7 @@ describe('withRetries', () => {
         statBulk: (key: string) => (++calls === 1 ? Promise.reject(transient()) : mem.stat(key)),
       },
     });
-    mem.put('k', Buffer.from('x'));
+    mem.seed('k', Buffer.from('x'));
     const info = await withRetries(bulky, { attempts: 2, ...fast }).features.statBulk?.('k');
     expect(info?.size).toBe(1);
     expect(calls).toBe(2);

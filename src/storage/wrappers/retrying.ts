@@ -22,6 +22,7 @@ import type {
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
+  PutInput,
   ReadRangeInput,
   WriteChunkInput,
   WrittenChunk,
@@ -99,6 +100,10 @@ class RetryingBackend implements Backend {
 
   remove(key: string): Promise<void> {
     return this.retry(() => this.inner.remove(key));
+  }
+
+  put(input: PutInput): Promise<CommittedObject> {
+    return this.retry(() => this.inner.put(input), input.signal);
   }
 
   async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {

@@ -8,7 +8,9 @@
 import type {
   Backend,
   ChunkWriter,
+  CommittedObject,
   OpenWriterInput,
+  PutInput,
   ReadRangeInput,
   WriteChunkInput,
   WrittenChunk,
@@ -41,6 +43,12 @@ class ThrottledBackend extends PassThroughBackend {
     const bucket = this.throttles.download;
     if (bucket === undefined) return this.inner.readRange(input);
     return this.inner.readRange({ ...input, pace: (bytes, signal) => bucket.take(bytes, signal) });
+  }
+
+  override put(input: PutInput): Promise<CommittedObject> {
+    const bucket = this.throttles.upload;
+    if (bucket === undefined) return this.inner.put(input);
+    return this.inner.put({ ...input, pace: (bytes, signal) => bucket.take(bytes, signal) });
   }
 
   override async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
