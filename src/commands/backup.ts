@@ -351,7 +351,7 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
   });
   try {
     const result = await uploadStream({
-      source: pipeReader(pipeline.outputFd!),
+      source: pipeline.outputFd !== undefined ? pipeReader(pipeline.outputFd) : pipeline.output!,
       backend: input.storage.backend,
       key: input.key,
       metadata: input.metadata,

@@ -139,9 +139,16 @@ function countingStorage(storage: Storage, counter: { bytes: number }): Storage 
   const backend = storage.backend;
   const openWriter: Backend['openWriter'] = async (request) =>
     countingWriter(await backend.openWriter(request), counter);
+  // a stream smaller than one part is committed by put (src/transfer/single-put.ts)
+  const put: Backend['put'] = async (input) => {
+    const committed = await backend.put(input);
+    counter.bytes += committed.size;
+    return committed;
+  };
   const counted = new Proxy(backend, {
     get: (target, property) => {
       if (property === 'openWriter') return openWriter;
+      if (property === 'put') return put;
       const value: unknown = Reflect.get(target, property);
       return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },

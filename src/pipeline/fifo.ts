@@ -20,12 +20,29 @@ export interface PipeEnds {
   writeFd: number;
 }
 
-/** Open both ends of a new pipe. The write end is opened second, so no reader ever sees an early end. */
-export function openPipe(): PipeEnds {
+/** Where mkfifo is when PATH does not have it (a cron or unit with a bare PATH). */
+const MKFIFO = ['mkfifo', '/usr/bin/mkfifo', '/bin/mkfifo'];
+
+/**
+ * Open both ends of a new pipe, or undefined when no mkfifo runs here (the caller then reads a
+ * stream instead). The write end is opened second, so no reader ever sees an early end.
+ */
+export function openPipe(): PipeEnds | undefined {
+  for (const program of MKFIFO) {
+    try {
+      return openPipeWith(program);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  return undefined;
+}
+
+function openPipeWith(mkfifo: string): PipeEnds {
   const dir = mkdtempSync(join(tmpdir(), 'z3-pipe-'));
   try {
     const path = join(dir, 'fifo');
-    execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+    execFileSync(mkfifo, ['-m', '600', path], { stdio: 'ignore' });
     const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       return { readFd, writeFd: openSync(path, constants.O_WRONLY) };
@@ -34,6 +51,7 @@ export function openPipe(): PipeEnds {
       throw err;
     }
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw err; // no such mkfifo: next one
     const why = err instanceof Error ? err.message : String(err);
     throw new InternalError(`could not create a pipe for the pipeline's output: ${why}`, {
       cause: err,

@@ -105,7 +105,8 @@ class PipelineRun {
     if (first !== undefined && spec.input !== 'ignore') this.feedInput(spec.input, first);
     if (last !== undefined && typeof spec.output === 'object') this.drainOutput(last, spec.output);
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
-    const output = spec.output === 'pipe' ? (last?.child.stdout ?? undefined) : undefined;
+    const isStream = spec.output === 'pipe' || (spec.output === 'fd' && outputPipe === undefined);
+    const output = isStream ? (last?.child.stdout ?? undefined) : undefined;
     // When a child exits, Node resumes its unread stdout and what is buffered is dropped: a
     // tiny `zfs send` done before the uploader starts reading (it opens its upload first, a
     // round trip) would look like an empty stream. Held, it waits for its reader.

@@ -29,7 +29,8 @@ export interface PipelineSpec {
   /**
    * Where the last stage's stdout goes: 'pipe' (read it from `RunningPipeline.output`, e.g. into
    * the uploader), 'fd' (a bare pipe: read `RunningPipeline.outputFd` with your own buffers, as
-   * the uploader's pipeReader does), 'inherit', or a Writable the runner pipes into.
+   * the uploader's pipeReader does; 'pipe' where no mkfifo runs, so read `output` when
+   * `outputFd` is undefined), 'inherit', or a Writable the runner pipes into.
    */
   output: 'pipe' | 'fd' | 'inherit' | Writable;
   /** Aborting kills every stage (SIGTERM) and makes `done` reject with the signal's reason. */
@@ -38,13 +39,14 @@ export interface PipelineSpec {
 
 export interface RunningPipeline {
   /**
-   * stdout of the last stage when `output` is 'pipe'; otherwise undefined. The caller must read
+   * stdout of the last stage when `output` is 'pipe' (or 'fd' without `outputFd`); otherwise
+   * undefined. The caller must read
    * it to the end (or call `kill`): an unread pipe stalls the last stage and `done` never settles.
    */
   output: Readable | undefined;
   /**
-   * The non-blocking read end of the last stage's stdout when `output` is 'fd'; otherwise
-   * undefined. Owned by the caller (close it, or let a pipeReader close it), with the same duty
+   * The non-blocking read end of the last stage's stdout when `output` is 'fd' (and a pipe
+   * could be made); otherwise undefined. Owned by the caller (close it, or let a pipeReader close it), with the same duty
    * to read it to the end (or call `kill`) as `output`.
    */
   outputFd?: number | undefined;

@@ -97,4 +97,3 @@ export function closeSource(source: UploadSource, reader?: ByteReader): void {
   if (isByteReader(source)) source.close();
   else reader?.close();
 }
-

@@ -36,6 +36,8 @@ const PPUT_SOURCES = [
   'transfer/pipe-reader.ts',
   'transfer/part-pool.ts',
   'transfer/md5-pool.ts',
+  'transfer/single-put.ts',
+  'transfer/upload-reading.ts',
   'transfer/part-size.ts',
   'storage/etag.ts',
   'storage/retry.ts',
