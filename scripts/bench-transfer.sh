@@ -28,7 +28,10 @@
 #
 # Peers run with their own defaults (aws-cli: 8 MiB parts x 10 threads; rclone: 5 MiB x 4),
 # which is what a user of those tools gets. Runs alternate (A B C A B C …) so that drift of the
-# shared machine hits every tool alike. Upload objects are deleted at the end. In the pipe
+# shared machine hits every tool alike. Upload objects are deleted at the end, but Ceph RGW
+# frees deleted data only at its garbage collection (2 h by default): a full run writes
+# SIZE x ROUNDS x 8 uploads (24 GiB at the defaults) to the test server's 64 GiB device, whose OSD
+# stops every write at 95 %; `radosgw-admin gc process --include-all` reclaims it at once. In the pipe
 # section only the tool is timed (`cat` is not); in the backup section the whole tree is (z3 and
 # its zfs stand-in; bash, the stand-in and aws-cli), since that is the path a user runs.
 set -euo pipefail
