@@ -53,6 +53,7 @@ async function commands(): Promise<Command[]> {
     'prune',
     'verify',
     'holds',
+    'cleanup',
   ]);
   return [...z3.commands, ...others];
 }

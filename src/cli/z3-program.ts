@@ -12,6 +12,7 @@ import { defaultPorts } from '../commands/ports.js';
 import { addPruneCommand } from './prune-command.js';
 import { addVerifyCommand } from './verify-command.js';
 import { addHoldsCommand } from './holds-command.js';
+import { addCleanupCommand } from './cleanup-command.js';
 import { addEachDatasetOptions, runEachDataset } from './each-dataset-options.js';
 import type { SendFlagName } from '../plan/send-flags.js';
 
@@ -138,6 +139,10 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
     .option('--concurrency <N>', 'parallel part uploads (CONCURRENCY, default 32)')
     .option('--chunk-size <SIZE>', 'part size, when larger than the estimate needs (CHUNK_SIZE)')
     .option(
+      '--segment-size <SIZE>',
+      'store a longer stream as several objects of at most SIZE (SEGMENT_SIZE)',
+    )
+    .option(
       '--storage-class <CLASS>',
       'S3 storage class (S3_STORAGE_CLASS; default STANDARD_IA on AWS, none with HOST)',
     )
@@ -185,6 +190,7 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
               mode: opts['full'] === true ? 'full' : 'incremental',
               concurrency: s('concurrency'),
               chunkSize: s('chunkSize'),
+              segmentSize: s('segmentSize'),
               storageClass: s('storageClass'),
               fullEvery: s('fullIfOlderThan'),
               maxChain: s('maxChain'),
@@ -255,5 +261,6 @@ function buildProgram(ctx: MainContext, setExit: (code: number) => void): Comman
   addPruneCommand({ program, ctx, setExit, globalFlags });
   addVerifyCommand({ program, ctx, setExit, globalFlags });
   addHoldsCommand({ program, ctx, setExit, globalFlags });
+  addCleanupCommand({ program, ctx, setExit, globalFlags });
   return program;
 }

@@ -64,6 +64,11 @@ describe('runBackup', () => {
       size: '3000',
       creation: String(SCRIPTED_CREATION_BASE),
       guid: '1000',
+      // where segments would go had the stream outgrown 10,000 parts of 5 MiB (one object's limit)
+      segmentsize: String(10_000 * 5 * 1024 * 1024),
+      segmentdir: expect.stringMatching(
+        /^z3-backup\/\.z3\/segments\/tank\/data@snap-1\/[0-9a-f]{12}\/$/,
+      ) as string,
     });
     const third = mem.objects.get('z3-backup/tank/data@snap-3');
     expect(third?.metadata).toEqual({
@@ -71,6 +76,10 @@ describe('runBackup', () => {
       size: '3000',
       creation: String(SCRIPTED_CREATION_BASE + 3 * 86_400),
       guid: '1003',
+      segmentsize: String(10_000 * 5 * 1024 * 1024),
+      segmentdir: expect.stringMatching(
+        /^z3-backup\/\.z3\/segments\/tank\/data@snap-3\//,
+      ) as string,
     });
     expect(third?.data.equals(scriptedStream('tank/data@snap-3', 'tank/data@snap-2', 3000))).toBe(
       true,

@@ -13,7 +13,7 @@ import { isImplausiblyShort } from '../plan/stored-size.js';
 import { buildBackupMetadata, snapshotKey } from '../plan/remote.js';
 import type { Storage } from '../storage/open.js';
 import { backupPartSize } from '../transfer/part-size.js';
-import { uploadStream } from '../transfer/uploader.js';
+import { uploadSegmented } from '../transfer/segments.js';
 import { pipeReader } from '../transfer/pipe-reader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
@@ -39,6 +39,8 @@ export interface BackupOptions extends GlobalFlags {
   mode: 'full' | 'incremental';
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--segment-size` (SEGMENT_SIZE), raw. */
+  segmentSize?: string | undefined;
   storageClass: string | undefined;
   /** `--full-if-older-than` and `--max-chain`, raw (FULL_EVERY, MAX_CHAIN). */
   fullEvery?: string | undefined;
@@ -86,6 +88,7 @@ async function resolveAndBackUp(input: {
     gpgRecipient: opts.gpgRecipient,
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    segmentSize: opts.segmentSize,
     storageClass: opts.storageClass,
     fullEvery: opts.fullEvery,
     maxChain: opts.maxChain,
@@ -326,7 +329,7 @@ interface SendStepInput {
  */
 async function sendStep(input: SendStepInput): Promise<{ size: number; etag: string }> {
   const { settings, ports } = input;
-  // Before the pipeline: a stream too large for one object is refused before `zfs send` runs.
+  // Before the pipeline: a part size no object could hold is refused before `zfs send` runs.
   const partSize = backupPartSize({
     estimate: input.estimate,
     chunkSize: settings.chunkSize,
@@ -350,7 +353,11 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
     now: ports.now,
   });
   try {
-    const result = await uploadStream({
+    // a stream longer than one object holds rolls over to segments (src/plan/segments.ts)
+    const result = await uploadSegmented({
+      prefix: settings.s3Prefix,
+      snapshotName: input.label,
+      segmentSize: settings.segmentSize,
       source: pipeline.outputFd !== undefined ? pipeReader(pipeline.outputFd) : pipeline.output!,
       backend: input.storage.backend,
       key: input.key,

@@ -10,6 +10,7 @@ import type { Settings } from '../config/types.js';
 import { EXIT, UsageError } from '../errors.js';
 import type { HeldLock } from '../lock/acquire.js';
 import { computeHealth } from '../plan/health.js';
+import { removeBackup } from '../transfer/segments-read.js';
 import { planPrune, type PrunePlan } from '../plan/prune.js';
 import { isEmptyPolicy } from '../plan/retention.js';
 import type { Storage } from '../storage/open.js';
@@ -160,7 +161,7 @@ async function deleteInOrder(input: ActInput & { storage: Storage }): Promise<vo
   try {
     for (const row of plan.deleted) {
       ports.signal.throwIfAborted();
-      await storage.backend.remove(row.snapshot.key);
+      await removeBackup(storage.backend, row.snapshot);
       done += 1;
       const { name: snapshot, key, objectSize: bytes } = row.snapshot;
       events.emit({ event: 'object-deleted', snapshot, key, bytes });

@@ -45,7 +45,7 @@ describe('runRestore', () => {
     zfs = createScriptedZfs({ datasets: {} });
     const ports = testPorts({ backend: mem, zfs: zfs.program, env: { CHUNK_SIZE: '5M' } });
     expect(await runRestore(options(), ports)).toBe(EXIT.OK);
-    expect(zfs.state().received).toEqual([
+    expect(zfs.state().received).toMatchObject([
       {
         target: 'tank/data@snap-1',
         force: false,

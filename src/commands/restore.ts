@@ -5,7 +5,7 @@ import { planRestore, type RestoreStep } from '../plan/restore.js';
 import { parseRecordedSendFlags } from '../plan/send-flags.js';
 import type { Settings } from '../config/types.js';
 import type { Storage } from '../storage/open.js';
-import { downloadStream } from '../transfer/downloader.js';
+import { keysStream, snapshotKeys } from '../transfer/segments-read.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
@@ -137,18 +137,21 @@ async function receiveStep(input: ReceiveStepInput): Promise<void> {
     enabled: !input.quiet,
     now: ports.now,
   });
-  const source = downloadStream({
-    backend: input.storage.backend,
-    key: step.source.key,
-    chunkSize: settings.chunkSize,
-    concurrency: settings.concurrency,
-    signal: ports.signal,
-    onProgress: (n: number) => {
-      progress.add(n);
-      received += n;
-      events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
+  const source = keysStream(
+    {
+      backend: input.storage.backend,
+      key: step.source.key,
+      chunkSize: settings.chunkSize,
+      concurrency: settings.concurrency,
+      signal: ports.signal,
+      onProgress: (n: number) => {
+        progress.add(n);
+        received += n;
+        events.emit({ event: 'progress', snapshot: step.receiveAs, bytes: received, total });
+      },
     },
-  });
+    snapshotKeys(step.source),
+  );
   try {
     await startPipeline({
       stages: input.stages,

@@ -1,5 +1,5 @@
 /**
- * The `--json` events of one `z3 backup`, `restore`, `prune` or `verify` run (src/ui/events.ts):
+ * The `--json` events of one `z3 backup`, `restore`, `prune`, `verify` or `cleanup` run (src/ui/events.ts):
  * `start` once the dataset and target are known, `error` and `summary` at the end, counting the
  * `object`, `object-deleted` and `verified` events in between for the summary. Without `--json` every call does nothing.
  */
@@ -7,8 +7,13 @@ import { exitCodeOf, reportedError, Z3Error } from '../errors.js';
 import { jsonEventSink, NO_EVENTS, type EventSink, type RunEvent } from '../ui/events.js';
 import type { CommandPorts } from './ports.js';
 
-/** The events the summary counts: objects stored, deleted or verified. */
-const COUNTED = new Set<RunEvent['event']>(['object', 'object-deleted', 'verified']);
+/** The events the summary counts: objects stored, deleted or verified; uploads aborted. */
+const COUNTED = new Set<RunEvent['event']>([
+  'object',
+  'object-deleted',
+  'verified',
+  'upload-aborted',
+]);
 
 /** The events of one run. */
 export interface RunEvents extends EventSink {

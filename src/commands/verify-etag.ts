@@ -15,8 +15,23 @@ const MIB = 1024 * 1024;
 /** Part sizes other tools commonly use (aws cli 8 MiB, rclone 5 MiB, s3cmd 15 MiB, …). */
 const COMMON_PART_SIZES = [5, 8, 15, 16, 32, 64, 100, 128].map((n) => n * MIB);
 
-/** Why the bytes do not match the ETag, or undefined when they do (or it cannot be told). */
+/**
+ * Why the bytes do not match the ETag, or undefined when they do (or it cannot be told). A
+ * segmented backup: each segment against its own ETag.
+ */
 export async function checkEtagOfBytes(input: ReadObjectInput): Promise<string | undefined> {
+  const segments = input.snapshot.segments ?? [];
+  if (segments.length < 2) return checkObject(input);
+  for (const [i, s] of segments.entries()) {
+    const snapshot = { ...input.snapshot, key: s.key, objectSize: s.size, segments: undefined };
+    const etag = i === 0 ? input.etag : s.etag;
+    const problem = await checkObject({ ...input, snapshot, etag });
+    if (problem !== undefined) return `segment ${i + 1}: ${problem}`;
+  }
+  return undefined;
+}
+
+async function checkObject(input: ReadObjectInput): Promise<string | undefined> {
   const etag = normalizeEtag(input.etag);
   const match = /^([0-9a-f]{32})(?:-(\d+))?$/.exec(etag);
   if (match === null) return undefined;

@@ -13,7 +13,8 @@ import type { StageSpec } from '../pipeline/types.js';
 import type { StreamGuids } from '../plan/continuity.js';
 import type { RemoteSnapshot } from '../plan/types.js';
 import type { Backend } from '../storage/backend.js';
-import { downloadObject, downloadStream, type DownloadOptions } from '../transfer/downloader.js';
+import type { DownloadOptions } from '../transfer/downloader.js';
+import { downloadKeys, keysStream, snapshotKeys } from '../transfer/segments-read.js';
 import { ZStreamParser, type ZStreamReport } from '../zstream/parse.js';
 import { checkEtagOfBytes } from './verify-etag.js';
 
@@ -57,8 +58,9 @@ export async function readObjectData(input: ReadObjectInput): Promise<DataVerdic
   };
   try {
     const stage = decompressorStage(input.snapshot.compressor, input.snapshot.key);
-    if (stage === undefined) return verdictOf(await parseDownload(download));
-    return await readThrough(stage, download, input);
+    const keys = snapshotKeys(input.snapshot); // every segment of a segmented backup, in order
+    if (stage === undefined) return verdictOf(await parseDownload(download, keys));
+    return await readThrough(stage, { ...download, keys }, input);
   } catch (err) {
     if (err instanceof StorageError && err.isNotFound) return { reason: 'object missing' };
     throw err;
@@ -67,7 +69,7 @@ export async function readObjectData(input: ReadObjectInput): Promise<DataVerdic
 
 async function readThrough(
   stage: StageSpec,
-  download: DownloadOptions,
+  download: DownloadOptions & { keys: string[] },
   input: ReadObjectInput,
 ): Promise<DataVerdict> {
   const isGpg = input.snapshot.compressor === 'gpg';
@@ -75,7 +77,7 @@ async function readThrough(
   try {
     running = startPipeline({
       stages: [stage],
-      input: downloadStream(download),
+      input: keysStream(download, download.keys),
       output: 'pipe',
       signal: input.signal,
     });
@@ -110,7 +112,7 @@ async function readThrough(
  * garbage collection about every range: see src/transfer/downloader.ts). A failed parse fails
  * the sink, which stops the download.
  */
-async function parseDownload(download: DownloadOptions): Promise<ZStreamReport> {
+async function parseDownload(download: DownloadOptions, keys: string[]): Promise<ZStreamReport> {
   const parser = new ZStreamParser();
   const sink = new Writable({
     write(chunk: Uint8Array, _encoding, callback) {
@@ -119,7 +121,7 @@ async function parseDownload(download: DownloadOptions): Promise<ZStreamReport> 
     },
   });
   try {
-    await downloadObject({ ...download, sink, isSinkDoneAtCallback: true });
+    await downloadKeys({ ...download, sink, isSinkDoneAtCallback: true }, keys);
   } catch (err) {
     if (!parser.failed) throw err;
   }

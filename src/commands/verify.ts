@@ -18,6 +18,7 @@ import type { ObjectInfo } from '../storage/backend.js';
 import { listWithMetadata } from '../storage/listing.js';
 import type { Storage } from '../storage/open.js';
 import { partSizeFor } from '../transfer/part-size.js';
+import { resolveSegments } from '../transfer/segments-read.js';
 import type { EventSink } from '../ui/events.js';
 import { renderVerifyTable, verifiedEvent, type VerifyRow } from '../ui/verify-report.js';
 import type { Settings } from '../config/types.js';
@@ -95,7 +96,10 @@ async function headEverything(
   const prefix = listingPrefix(settings.s3Prefix, filesystem, '');
   const infos = await listWithMetadata(storage.backend, prefix);
   const infoByKey = new Map(infos.map((info) => [info.key, info]));
-  const snapshots = parseRemoteSnapshots(settings.s3Prefix, infos);
+  const snapshots = await resolveSegments(
+    storage.backend,
+    parseRemoteSnapshots(settings.s3Prefix, infos),
+  );
   const health = computeHealth(snapshots);
   const selected = snapshots.filter((s) =>
     s.name.slice(s.name.indexOf('@') + 1).startsWith(settings.snapshotPrefix),

@@ -1,7 +1,7 @@
 import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { OutputError, StorageError } from '../errors.js';
-import { downloadObject } from '../transfer/downloader.js';
+import { downloadKeys, streamAt } from '../transfer/segments-read.js';
 import { createProgress, type Progress } from '../ui/progress.js';
 import { isBrokenPipe } from '../ui/safe-sink.js';
 import { requireObjectKey } from './object-key.js';
@@ -48,26 +48,32 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   };
   ports.stdout.on('error', onSinkError);
   try {
-    await downloadObject({
-      backend: storage.backend,
-      key: options.name,
-      displayName,
-      chunkSize: settings.chunkSize,
-      concurrency: settings.concurrency,
-      signal: ports.signal,
-      sink: ports.stdout,
-      isSinkDoneAtCallback: true,
-      onStart: (size) => {
-        progress = createProgress({
-          label: displayName,
-          total: size,
-          stream: ports.stderr,
-          enabled: options.progress,
-          now: ports.now,
-        });
+    // a segmented backup is its segments, in order; one with a segment missing is refused first
+    const stream = await streamAt(storage.backend, options.name);
+    await downloadKeys(
+      {
+        backend: storage.backend,
+        key: options.name,
+        displayName,
+        chunkSize: settings.chunkSize,
+        concurrency: settings.concurrency,
+        signal: ports.signal,
+        sink: ports.stdout,
+        isSinkDoneAtCallback: true,
+        onStart: (size) => {
+          progress = createProgress({
+            label: displayName,
+            total: size,
+            stream: ports.stderr,
+            enabled: options.progress,
+            now: ports.now,
+          });
+        },
+        onProgress: (bytes) => progress?.add(bytes),
       },
-      onProgress: (bytes) => progress?.add(bytes),
-    });
+      stream.keys,
+      stream.size,
+    );
   } catch (err) {
     if (sinkFailure !== undefined) {
       if (isBrokenPipe(sinkFailure)) return;

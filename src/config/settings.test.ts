@@ -10,12 +10,14 @@ import { constants } from 'node:buffer';
 import { MAX_PART_SIZE } from '../transfer/part-size.js';
 import { chunkSizeRule, defaultLockDir, resolveSettings, type SettingFlags } from './settings.js';
 import type { Settings } from './types.js';
+import { defaultStateDir } from './state-dir.js';
 
 const FILE = '/etc/z3_backup/z3.conf';
 const DATASET = 'tank/v1.2:x';
 type Env = Record<string, string | undefined>;
 /** The default LOCK_DIR of this process with an empty environment (it depends on the uid). */
 const LOCK_DIR_HERE = defaultLockDir({ env: {}, uid: process.getuid?.(), tmpdir: tmpdir() });
+const STATE_DIR_HERE = defaultStateDir({ env: {}, uid: process.getuid?.() });
 
 function sources(text: string | undefined, env: Env = {}): ConfigSources {
   return { filePath: FILE, file: text === undefined ? undefined : parseIni(text, FILE), env };
@@ -279,12 +281,14 @@ describe('resolveSettings precedence: flag > environment > [fs:] > [main] > defa
       concurrency: 32,
       chunkSize: 256 * M,
       chunkSizeIsSet: false,
+      segmentSize: undefined,
       maxRetries: 3,
       storageClass: 'STANDARD_IA',
       backupDir: undefined,
       sshOptions: [],
       metadataCacheDir: undefined,
       lockDir: LOCK_DIR_HERE,
+      stateDir: STATE_DIR_HERE,
       retention: {},
       chainLimits: {},
       bandwidth: { upload: undefined, download: undefined },
@@ -429,6 +433,19 @@ describe('resolveSettings values', () => {
     expect(isSet(`[fs:${DATASET}]\nCHUNK_SIZE = 1G\n`, {})).toBe(true);
     expect(isSet('[main]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
     expect(isSet('[DEFAULT]\nCHUNK_SIZE = 64M\n', {})).toBe(true);
+  });
+
+  it('SEGMENT_SIZE: a size like CHUNK_SIZE, at least one part; unset or empty is none', () => {
+    const size = (env: Env, flags: SettingFlags = {}): number | undefined =>
+      resolveSettings(sources(undefined, { FILESYSTEM: DATASET, ...env }), flags).segmentSize;
+    expect(size({})).toBeUndefined();
+    expect(size({ SEGMENT_SIZE: '' })).toBeUndefined();
+    expect(size({ SEGMENT_SIZE: '12M' })).toBe(12 * 1024 * 1024);
+    expect(size({}, { segmentSize: '1T' })).toBe(1024 ** 4);
+    expect(() => size({ SEGMENT_SIZE: '4M' })).toThrow(
+      /SEGMENT_SIZE: expected a size of at least 5M/,
+    );
+    expect(() => size({ SEGMENT_SIZE: 'big' })).toThrow(/SEGMENT_SIZE: expected a size like 1T/);
   });
 
   it('BACKUP_DIR: an absolute path; empty is none', () => {

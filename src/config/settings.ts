@@ -10,6 +10,7 @@ import { parseChainLimits } from './chain-limits.js';
 import { parseRetention } from './retention.js';
 import { MIB, parseSize } from './sizes.js';
 import { parseBandwidth } from './bandwidth.js';
+import { parseStateDir } from './state-dir.js';
 import { COMPRESSOR_NAMES, type Settings } from './types.js';
 import { normalizePrefix } from '../plan/remote.js';
 import { parseSendFlags } from '../plan/send-flags.js';
@@ -36,11 +37,13 @@ export const CONFIG_KEYS = [
   'GPG_RECIPIENT',
   'CONCURRENCY',
   'CHUNK_SIZE',
+  'SEGMENT_SIZE',
   'MAX_RETRIES',
   'S3_STORAGE_CLASS',
   'SSH_OPTIONS',
   'CACHE_DIR',
   'LOCK_DIR',
+  'STATE_DIR',
   'KEEP_LAST',
   'KEEP_HOURLY',
   'KEEP_DAILY',
@@ -74,6 +77,7 @@ export interface SettingFlags {
   gpgRecipient?: string | undefined;
   concurrency?: string | undefined;
   chunkSize?: string | undefined;
+  segmentSize?: string | undefined;
   storageClass?: string | undefined;
   sshOptions?: string | undefined;
   backupDir?: string | undefined;
@@ -104,6 +108,7 @@ export const SETTING_FLAGS: Record<keyof SettingFlags, { key: ConfigKey; option:
   gpgRecipient: { key: 'GPG_RECIPIENT', option: '--gpg-recipient' },
   concurrency: { key: 'CONCURRENCY', option: '--concurrency' },
   chunkSize: { key: 'CHUNK_SIZE', option: '--chunk-size' },
+  segmentSize: { key: 'SEGMENT_SIZE', option: '--segment-size' },
   storageClass: { key: 'S3_STORAGE_CLASS', option: '--storage-class' },
   sshOptions: { key: 'SSH_OPTIONS', option: '--ssh-option' },
   backupDir: { key: 'BACKUP_DIR', option: '--backup-dir' },
@@ -200,11 +205,13 @@ export function resolveSettings(sources: ConfigSources, flags: SettingFlags): Se
     concurrency: parseWholeNumber(lookup('CONCURRENCY'), { key: 'CONCURRENCY', min: 1, max: 1000 }),
     chunkSize: parseChunkSize(lookup('CHUNK_SIZE')),
     chunkSizeIsSet: lookup('CHUNK_SIZE') !== undefined,
+    segmentSize: parseSegmentSize(lookup('SEGMENT_SIZE')),
     maxRetries: parseWholeNumber(lookup('MAX_RETRIES'), { key: 'MAX_RETRIES', min: 1, max: 100 }),
     storageClass: parseStorageClass(lookup('S3_STORAGE_CLASS'), { isAws: endpoint === undefined }),
     sshOptions: (lookup('SSH_OPTIONS')?.value ?? '').split(/\s+/).filter((s) => s !== ''),
     metadataCacheDir: parseCacheDir(lookup('CACHE_DIR'), sources.env),
     lockDir: parseLockDir(lookup('LOCK_DIR'), sources.env),
+    stateDir: parseStateDir(lookup('STATE_DIR'), sources.env, process.getuid?.()),
     retention: parseRetention(lookup),
     chainLimits: parseChainLimits(lookup),
     bandwidth: parseBandwidth(lookup),
@@ -316,6 +323,23 @@ function parseChunkSize(raw: RawValue | undefined): number {
   if (bytes < MIN_CHUNK_SIZE || bytes > MAX_PART_SIZE) {
     throw invalid(raw, 'CHUNK_SIZE', chunkSizeRule(MAX_PART_SIZE));
   }
+  return bytes;
+}
+
+/**
+ * SEGMENT_SIZE: empty or unset = the backend's object limit (undefined). At least one part
+ * (5M, the smallest a part but the last may be); whether it holds the part size a backup
+ * chooses is checked by that backup (src/transfer/segments.ts).
+ */
+function parseSegmentSize(raw: RawValue | undefined): number | undefined {
+  if (raw === undefined || raw.value.trim() === '') return undefined;
+  let bytes: number;
+  try {
+    bytes = parseSize(raw.value);
+  } catch {
+    throw invalid(raw, 'SEGMENT_SIZE', 'expected a size like 1T');
+  }
+  if (bytes < MIN_CHUNK_SIZE) throw invalid(raw, 'SEGMENT_SIZE', 'expected a size of at least 5M');
   return bytes;
 }
 

@@ -53,6 +53,11 @@ export interface Settings {
    * `chunkSize` is the default: `z3 backup` uses it as a larger part size only when given.
    */
   chunkSizeIsSet: boolean;
+  /**
+   * SEGMENT_SIZE in bytes: a backup stream longer than this is stored as several objects
+   * (src/plan/segments.ts); undefined = as long as the backend allows one object.
+   */
+  segmentSize: number | undefined;
   /** MAX_RETRIES: attempts per part (total, not extra), default 3. */
   maxRetries: number;
   /**
@@ -75,6 +80,11 @@ export interface Settings {
    * `<tmpdir>/z3-<uid>`. Created 0700 when the lock is taken, refused when others can write it.
    */
   lockDir: string;
+  /**
+   * STATE_DIR: where the resume journals of uploads in progress live (src/resume/journal.ts).
+   * Default `/var/lib/z3` for root, else `$XDG_STATE_HOME/z3`, else `$HOME/.local/state/z3`.
+   */
+  stateDir: string;
   /**
    * The retention policy of `z3 prune` (KEEP_LAST … KEEP_YEARLY, KEEP_WITHIN); `{}` when no
    * KEEP_* is set anywhere, which prune refuses.

@@ -6,7 +6,9 @@
  * - an incremental whose parent is unhealthy is `cycle detected` when the parent's reason is a
  *   cycle, else `parent broken`;
  * - every snapshot on a parent cycle, and every snapshot whose chain runs into one, is
- *   `cycle detected`.
+ *   `cycle detected`;
+ * - a segmented backup with a segment missing (`segmentProblem`, ./segments.ts) is broken for
+ *   that reason whatever its chain, and the incrementals on it are `parent broken`.
  */
 import { IntegrityError } from '../errors.js';
 import type { BrokenReason, Health, RemoteSnapshot } from './types.js';
@@ -23,6 +25,10 @@ export function computeHealth(snapshots: readonly RemoteSnapshot[]): Map<string,
   const byName = new Map<string, RemoteSnapshot>();
   for (const snapshot of snapshots) byName.set(snapshot.name, snapshot);
   const health = new Map<string, Health>();
+  // Its own stream is unreadable: known before any walk, and where every walk through it ends.
+  for (const snapshot of byName.values()) {
+    if (snapshot.segmentProblem !== undefined) health.set(snapshot.name, snapshot.segmentProblem);
+  }
   for (const name of byName.keys()) {
     if (!health.has(name)) resolveChain(name, byName, health);
   }
@@ -89,6 +95,8 @@ function verdictFor(parent: ParentState): Health {
       return 'cycle detected';
     case 'missing parent':
     case 'parent broken':
+      return 'parent broken';
+    default: // a segment missing (its reasons are open-ended strings)
       return 'parent broken';
   }
 }

@@ -4,6 +4,7 @@
  * contract with buckets written by the Python z3: change nothing here without reading spec 0.
  */
 import type { ObjectInfo } from '../storage/backend.js';
+import { layoutToCheck } from './segments.js';
 import type { RemoteSnapshot } from './types.js';
 
 /**
@@ -66,6 +67,7 @@ export function parseRemoteSnapshots(
       sendFlags: meta['sendflags'],
       lastModified: object.lastModified,
       storageClass: object.storageClass,
+      segmentLayout: layoutToCheck(meta, object.size),
     });
   }
   return snapshots;

@@ -16,6 +16,8 @@ export interface LocalSnapshot {
   createtxg?: number | undefined;
 }
 
+import type { SegmentLayout, SegmentProblem, StoredSegment } from './segments.js';
+
 /** One backup object on S3, as listed and described by its metadata (spec 4.2). */
 export interface RemoteSnapshot {
   /** Full snapshot name `<dataset>@<snapshot>`: the object key minus the normalised prefix. */
@@ -33,7 +35,10 @@ export interface RemoteSnapshot {
   compressor: string | undefined;
   /** Metadata `size`: the estimated uncompressed stream size in bytes; undefined if absent or not a number. */
   size: number | undefined;
-  /** Content length of the object in bytes (compressed, as stored). */
+  /**
+   * Stored bytes of the backup (compressed): the object's content length, or for a segmented
+   * backup whose segments were found complete, the sum of its segments' (./segments.ts).
+   */
   objectSize: number;
   /** The object's ETag as listed (`""` when the backend has none); undefined when not known. */
   etag?: string | undefined;
@@ -47,10 +52,19 @@ export interface RemoteSnapshot {
   lastModified?: string | undefined;
   /** The object's storage class from the listing (S3: `STANDARD` when the server says none); undefined when unknown. */
   storageClass?: string | undefined;
+  /**
+   * Where its segments 2..N are, when the object is full (as long as one segment) and so may be
+   * the first of several (./segments.ts); undefined when the object alone is the stream.
+   */
+  segmentLayout?: SegmentLayout | undefined;
+  /** Every object of a complete segmented backup, the backup object first; undefined otherwise. */
+  segments?: StoredSegment[] | undefined;
+  /** Why a segmented backup cannot be read as one stream (a segment missing); undefined when it can. */
+  segmentProblem?: SegmentProblem | undefined;
 }
 
 /** Why a remote snapshot cannot be restored; the strings are shown as-is by `z3 status` (spec 4.5). */
-export type BrokenReason = 'missing parent' | 'parent broken' | 'cycle detected';
+export type BrokenReason = 'missing parent' | 'parent broken' | 'cycle detected' | SegmentProblem;
 
 /** Health of a remote snapshot: `ok` when its chain reaches a full backup, else why not. */
 export type Health = 'ok' | BrokenReason;

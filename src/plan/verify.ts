@@ -42,8 +42,23 @@ export function headProblem(
     metadataProblem(object) ??
     (health === 'ok' ? undefined : health) ??
     sizeProblem(object.snapshot) ??
-    etagProblem(object.etag, object.snapshot.objectSize, limits)
+    etagProblem(
+      object.etag,
+      object.snapshot.segments?.[0]?.size ?? object.snapshot.objectSize,
+      limits,
+    ) ??
+    segmentEtagProblem(object.snapshot, limits)
   );
+}
+
+/** The first segment (2..N) of a segmented backup whose listed ETag contradicts its size. */
+function segmentEtagProblem(snapshot: RemoteSnapshot, limits: BackendLimits): string | undefined {
+  for (const [i, segment] of (snapshot.segments ?? []).entries()) {
+    if (i === 0) continue;
+    const problem = etagProblem(segment.etag, segment.size, limits);
+    if (problem !== undefined) return `segment ${i + 1}: ${problem}`;
+  }
+  return undefined;
 }
 
 /** Why the metadata of a backup is not what z3 (or the Python z3) writes, or undefined. */

@@ -93,6 +93,24 @@ export interface WrittenChunk {
   etag: string;
 }
 
+/** One chunk of a pending write as the backend lists it (`listChunks`). */
+export interface ListedChunk {
+  /** 1-based chunk number. */
+  number: number;
+  size: number;
+  /**
+   * The backend's receipt (quoted). The quoted MD5 hex of the chunk's bytes on mem, local and
+   * S3 without SSE-KMS; anything else (SSE-KMS) is no digest, and a resume must not trust it.
+   */
+  etag: string;
+}
+
+/** A write to take up again (`resumeWriter`): the inputs of the first `openWriter`, and its id. */
+export interface ResumeWriterInput extends OpenWriterInput {
+  /** The pending write's id (S3: the upload id), as `ChunkWriter.id` gave it. */
+  id: string;
+}
+
 /** The committed object, as the backend confirms it. */
 export interface CommittedObject {
   /** The object's ETag as the backend reports it after the commit (quoted). */
@@ -254,4 +272,19 @@ export interface Backend {
   listPending(prefix: string): Promise<PendingWrite[]>;
   /** Abort a pending write by key and id (for cleanup); a missing one is not an error. */
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void>;
+  /**
+   * The chunks of a pending write that were completely (and, where the backend can tell,
+   * durably) written, all pages, sorted by number. A chunk being written when its writer died
+   * is not listed. A write that is missing (never started, completed, aborted) is a StorageError
+   * with `isNotFound`.
+   */
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]>;
+  /**
+   * A writer for a pending write, typically one a killed run left: the same semantics as
+   * `openWriter`'s (chunks written again replace those listed; `complete` commits 1..n of them
+   * with the metadata of the first `openWriter` where the backend stored it then). Pass the
+   * first call's inputs (`chunkSize` above all). A missing write fails here or at the first
+   * call on the writer, with `isNotFound`.
+   */
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter>;
 }

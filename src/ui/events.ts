@@ -22,6 +22,8 @@ export type RunEvent =
   | PruneEvent
   | { event: 'object-deleted'; snapshot: string; key: string; bytes: number }
   | VerifiedEvent
+  | PendingEvent
+  | { event: 'upload-aborted'; key: string; id: string; bytes: number }
   | { event: 'warning'; message: string }
   | { event: 'error'; code: number; message: string }
   | { event: 'summary'; code: number; objects: number; bytes: number; seconds: number };
@@ -54,6 +56,22 @@ export interface VerifiedEvent {
   reason: string | null;
   /** What limited the check; null when nothing did. */
   note: string | null;
+  bytes: number;
+}
+
+/** `z3 cleanup`: one pending write under the prefix, to be aborted or kept (and why). */
+export interface PendingEvent {
+  event: 'pending';
+  key: string;
+  /** The upload id (a local temporary's write id). */
+  id: string;
+  /** When it was started (ISO 8601); null when the backend does not say. */
+  started: string | null;
+  /** `abort` also with `--dry-run`. */
+  action: 'abort' | 'keep';
+  /** Why it is kept: `journal`, `younger`, `age unknown`; null for `abort`. */
+  reason: string | null;
+  /** Bytes its parts hold (what aborting it frees). */
   bytes: number;
 }
 

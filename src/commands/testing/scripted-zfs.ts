@@ -44,8 +44,15 @@ export interface ScriptedZfsState {
   bookmarks?: ScriptedBookmark[] | undefined;
   /** Per subcommand (`hold`, `release`, `bookmark`, `holds`): fail it with this message. */
   failures?: Record<string, string>;
-  /** What `zfs receive` got, in order (written by the script). */
-  received?: { target: string; force: boolean; snapshot: string; from: string; bytes: number }[];
+  /** What `zfs receive` got, in order (written by the script), with the MD5 (hex) of its bytes. */
+  received?: {
+    target: string;
+    force: boolean;
+    snapshot: string;
+    from: string;
+    bytes: number;
+    md5?: string;
+  }[];
   /** Every argv the script was run with (written by the script). */
   calls?: string[][];
 }
@@ -218,7 +225,8 @@ if (cmd === 'list') {
       if (!latest || latest.split('@')[1] !== from.split('@')[1]) fail('cannot receive incremental stream: most recent snapshot of ' + ds + ' does not match incremental source');
       have.push(target);
     }
-    state.received.push({ target, force, snapshot: snap, from, bytes: data.length });
+    const md5 = require('node:crypto').createHash('md5').update(data).digest('hex');
+    state.received.push({ target, force, snapshot: snap, from, bytes: data.length, md5 });
     save();
   });
 } else fail('scripted zfs: unexpected command: zfs ' + argv.join(' '));

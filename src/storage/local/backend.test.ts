@@ -85,8 +85,9 @@ describe('LocalBackend on disk', () => {
     const chunk = await writer.writeChunk({ number: 1, body: bytes(4), md5: md5(bytes(4)) });
     const dir = path.dirname(path.join(root, KEY));
     const temp = `.${path.basename(KEY)}.${writer.id}.z3tmp`;
+    const log = `.${path.basename(KEY)}.${writer.id}.z3parts.z3tmp`;
     expect(writer.id).toMatch(/^[0-9a-f]{16}$/);
-    expect(await readdir(dir)).toEqual([temp]);
+    expect((await readdir(dir)).sort()).toEqual([log, temp]);
     expect(await backend.stat(KEY)).toBeUndefined();
 
     await writer.complete([chunk]);

@@ -27,12 +27,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
 } from '../backend.js';
 import { FILE_LIMITS } from '../limits.js';
 import { putViaWriter } from '../put.js';
@@ -52,12 +54,15 @@ import {
   keyPaths,
   parseTempDataName,
   SIDECAR_SUFFIX,
+  tempChunkLogName,
   tempDataName,
   tempSidecarName,
 } from './paths.js';
 import { readSidecar } from './sidecar.js';
 import { walkFiles } from './walk.js';
 import { LocalChunkWriter } from './writer.js';
+import { ChunkLog, type LoggedChunk } from './chunk-log.js';
+import { listLoggedChunks, openTempData, reopenLog } from './pending-write.js';
 
 /** A write id: 16 hex digits (`abortPending` refuses anything else, so an id is never a path). */
 const WRITE_ID = /^[0-9a-f]{16}$/;
@@ -151,20 +156,84 @@ export class LocalBackend implements Backend {
   async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
     const { key, chunkSize } = input;
     const paths = keyPaths(this.root, key);
+    this.checkChunkSize(key, chunkSize);
+    await requireRoot(this.root);
+    const id = randomBytes(8).toString('hex');
+    const handle = await createTemp(paths.dir, path.join(paths.dir, tempDataName(paths.name, id)));
+    let log: ChunkLog;
+    try {
+      log = await ChunkLog.create(
+        path.join(paths.dir, tempChunkLogName(paths.name, id)),
+        chunkSize,
+      );
+    } catch (err) {
+      await handle.close();
+      await unlinkIfPresent(path.join(paths.dir, tempDataName(paths.name, id)));
+      throw err;
+    }
+    return this.track(input, { id, handle, log });
+  }
+
+  /**
+   * Take up a write a killed run left: its temporary data file, and the chunks its log names
+   * (chunk-log.ts). A missing write, or one written in chunks of another size, is refused; one
+   * still open in this instance is taken over (its writer is closed).
+   */
+  async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    const { key, id, chunkSize } = input;
+    const paths = keyPaths(this.root, key);
+    this.checkChunkSize(key, chunkSize);
+    if (!WRITE_ID.test(id))
+      throw new StorageError(`resuming write ${id} of ${key}: no such write`, { isNotFound: true });
+    // Still open here (a test, or a caller that gave up on it): this writer takes over.
+    await this.openWriters.get(id)?.detach();
+    const dataFile = path.join(paths.dir, tempDataName(paths.name, id));
+    const handle = await openTempData(dataFile, key, id);
+    try {
+      const logFile = path.join(paths.dir, tempChunkLogName(paths.name, id));
+      const { log, state } = await reopenLog(logFile, chunkSize);
+      if (state.chunkSize !== chunkSize) {
+        await log.close();
+        throw new StorageError(
+          `resuming write ${id} of ${key}: it was written in chunks of ${state.chunkSize} bytes, not ${chunkSize}`,
+        );
+      }
+      return this.track(input, { id, handle, log, written: state.chunks });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /** The chunks the write's log names, within its data file (pending-write.ts). */
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    if (!WRITE_ID.test(pending.id)) {
+      const what = `listing the chunks of write ${pending.id} of ${pending.key}`;
+      return Promise.reject(new StorageError(`${what}: no such write`, { isNotFound: true }));
+    }
+    return listLoggedChunks(keyPaths(this.root, pending.key), pending);
+  }
+
+  private checkChunkSize(key: string, chunkSize: number): void {
     if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > this.limits.maxPartSize) {
       throw new StorageError(
         `writing ${key}: chunk size ${chunkSize} is outside 1 … ${this.limits.maxPartSize}`,
       );
     }
-    await requireRoot(this.root);
-    const id = randomBytes(8).toString('hex');
-    const handle = await createTemp(paths.dir, path.join(paths.dir, tempDataName(paths.name, id)));
+  }
+
+  /** A writer on an open temporary, known to this instance until it settles. */
+  private track(
+    input: OpenWriterInput,
+    open: { id: string; handle: FileHandle; log: ChunkLog; written?: Map<number, LoggedChunk> },
+  ): LocalChunkWriter {
+    const { key, chunkSize } = input;
+    const { id } = open;
     const writer = new LocalChunkWriter({
+      ...open,
       root: this.root,
       key,
-      id,
-      paths,
-      handle,
+      paths: keyPaths(this.root, key),
       chunkSize,
       maxParts: this.limits.maxParts,
       metadata: lowerCaseKeys(input.metadata),
@@ -196,6 +265,7 @@ export class LocalBackend implements Backend {
     if (writer?.key === pending.key) return writer.abort();
     await unlinkIfPresent(path.join(paths.dir, tempDataName(paths.name, pending.id)));
     await unlinkIfPresent(path.join(paths.dir, tempSidecarName(paths.name, pending.id)));
+    await unlinkIfPresent(path.join(paths.dir, tempChunkLogName(paths.name, pending.id)));
     await removeEmptyDirs(this.root, paths.dir);
   }
 

@@ -77,6 +77,14 @@ export function tempDataName(name: string, id: string): string {
 }
 
 /**
+ * The chunk log of write `id` (chunk-log.ts): like the temporary sidecar, it ends in `.z3tmp`
+ * but not in `.<hex id>.z3tmp`, so listings skip it and `listPending` does not report it.
+ */
+export function tempChunkLogName(name: string, id: string): string {
+  return `.${name}.${id}.z3parts${TEMP_SUFFIX}`;
+}
+
+/**
  * Temporary sidecar of write `id`. It ends in `.z3tmp` (so listings skip it) but not in
  * `.<hex id>.z3tmp`, so `listPending` does not take it for a write of its own.
  */

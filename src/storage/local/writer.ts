@@ -22,8 +22,10 @@
  * step 4 replaces a stray one. On a file system without hard links (FAT, some FUSE) it falls
  * back to a check then a rename, which two writers racing within the same moment can pass both.
  *
- * Temporaries are named `.<name>.<id>.z3tmp` and `.<name>.<id>.z3meta.z3tmp`: listings skip them,
- * `listPending` reports the first.
+ * Temporaries are named `.<name>.<id>.z3tmp`, `.<name>.<id>.z3meta.z3tmp` and the chunk log
+ * `.<name>.<id>.z3parts.z3tmp` (chunk-log.ts: which chunks are on disk, for a resume): listings
+ * skip them, `listPending` reports the first. A chunk is written, fdatasync'ed, then logged;
+ * one written again is dropped from the log first, so the log never names torn bytes.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { link, rename } from 'node:fs/promises';
@@ -41,7 +43,8 @@ import {
   writeFileSynced,
 } from './fs-ops.js';
 import type { KeyPaths } from './paths.js';
-import { tempDataName, tempSidecarName } from './paths.js';
+import { tempChunkLogName, tempDataName, tempSidecarName } from './paths.js';
+import type { ChunkLog, LoggedChunk } from './chunk-log.js';
 import { encodeSidecar } from './sidecar.js';
 
 export interface LocalWriterOptions {
@@ -59,21 +62,23 @@ export interface LocalWriterOptions {
   ifNoneMatch: boolean;
   /** Called once the write is committed or discarded (the backend forgets it then). */
   onSettled: () => void;
+  /** The write's chunk log (the writer closes and removes it). */
+  log: ChunkLog;
+  /** Chunks already on disk (a resumed write: what its log says). */
+  written?: Map<number, LoggedChunk> | undefined;
 }
 
 /** What the writer remembers of a written chunk, to check `complete`'s list against. */
-interface ChunkRecord {
-  size: number;
-  md5: Buffer;
-}
+type ChunkRecord = LoggedChunk;
 
-type WriterState = 'open' | 'completing' | 'committed' | 'aborted';
+type WriterState = 'open' | 'completing' | 'committed' | 'aborted' | 'detached';
 
 export class LocalChunkWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
-  private readonly written = new Map<number, ChunkRecord>();
+  private readonly written: Map<number, ChunkRecord>;
   private readonly tempData: string;
+  private readonly tempLog: string;
   private readonly tempSidecar: string;
   private state: WriterState = 'open';
   /** The data file was renamed onto the key (step 3 done): a retried complete resumes after it. */
@@ -86,6 +91,8 @@ export class LocalChunkWriter implements ChunkWriter {
   constructor(private readonly options: LocalWriterOptions) {
     this.key = options.key;
     this.id = options.id;
+    this.written = new Map(options.written);
+    this.tempLog = path.join(options.paths.dir, tempChunkLogName(options.paths.name, options.id));
     this.tempData = path.join(options.paths.dir, tempDataName(options.paths.name, options.id));
     this.tempSidecar = path.join(
       options.paths.dir,
@@ -107,12 +114,17 @@ export class LocalChunkWriter implements ChunkWriter {
     // a local write cannot be paced within the call: all its bytes are paid for before it
     await input.pace?.(input.body.byteLength, input.signal);
     const position = (input.number - 1) * this.options.chunkSize;
+    const { handle, log } = this.options;
+    if (this.written.delete(input.number)) await log.drop(input.number);
     try {
-      await writeAll(this.options.handle, input.body, position);
+      await writeAll(handle, input.body, position);
+      await handle.datasync();
     } catch (err) {
       throw fsError(`${what}: writing`, this.tempData, err);
     }
-    this.written.set(input.number, { size: input.body.byteLength, md5: digest });
+    const record = { size: input.body.byteLength, md5: digest };
+    await log.record(input.number, record);
+    this.written.set(input.number, record);
     const etag = `"${digest.toString('hex')}"`;
     return { number: input.number, size: input.body.byteLength, md5: digest, etag };
   }
@@ -139,10 +151,21 @@ export class LocalChunkWriter implements ChunkWriter {
     }
   }
 
+  /**
+   * Close the files and let go of the write without discarding it, for a writer that
+   * `resumeWriter` takes over; this one refuses every call after.
+   */
+  async detach(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'detached';
+    this.options.onSettled();
+    await this.close();
+  }
+
   /** See ChunkWriter.abort; after a successful complete there is nothing to discard. */
   async abort(): Promise<void> {
     await this.completion?.catch(() => undefined);
-    if (this.state === 'committed' || this.state === 'aborted') return;
+    if (this.state === 'committed' || this.state === 'aborted' || this.state === 'detached') return;
     await this.discard();
   }
 
@@ -170,6 +193,7 @@ export class LocalChunkWriter implements ChunkWriter {
     this.isSidecarMoved = true;
     await syncDir(dir);
     await this.close();
+    await unlinkIfPresent(this.tempLog);
     return { etag, size };
   }
 
@@ -243,12 +267,14 @@ export class LocalChunkWriter implements ChunkWriter {
     const { file, sidecar } = this.options.paths;
     await unlinkIfPresent(this.isRenamed ? file : this.tempData);
     await unlinkIfPresent(this.isSidecarMoved ? sidecar : this.tempSidecar);
+    await unlinkIfPresent(this.tempLog);
     await removeEmptyDirs(this.options.root, this.options.paths.dir);
   }
 
   private async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
+    await this.options.log.close();
     try {
       await this.options.handle.close();
     } catch (err) {

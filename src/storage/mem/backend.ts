@@ -12,12 +12,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -197,6 +199,28 @@ export class MemBackend implements Backend {
     return Promise.resolve();
   }
 
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    const upload = this.pendingUpload(pending);
+    if (upload === undefined) return Promise.reject(noSuchWrite(pending));
+    const chunks = [...upload.chunks.entries()].map(([number, data]) => ({
+      number,
+      size: data.byteLength,
+      etag: `"${md5(data).toString('hex')}"`,
+    }));
+    return Promise.resolve(chunks.sort((a, b) => a.number - b.number));
+  }
+
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    if (this.pendingUpload(input) === undefined) return Promise.reject(noSuchWrite(input));
+    return Promise.resolve(new MemChunkWriter(this, input.key, input.id));
+  }
+
+  /** The pending write with this id, if it is one of `key`. */
+  private pendingUpload(pending: Pick<PendingWrite, 'key' | 'id'>): PendingUpload | undefined {
+    const upload = this.pending.get(pending.id);
+    return upload?.key === pending.key ? upload : undefined;
+  }
+
   /** Commit a pending write; see ChunkWriter.complete. */
   commit(id: string, chunks: readonly WrittenChunk[]): CommittedObject {
     const upload = this.pending.get(id);
@@ -256,6 +280,12 @@ export class MemBackend implements Backend {
       etag: `"${digest.toString('hex')}"`,
     };
   }
+}
+
+function noSuchWrite(pending: Pick<PendingWrite, 'key' | 'id'>): StorageError {
+  return new StorageError(`write ${pending.id} of ${pending.key}: no such upload`, {
+    isNotFound: true,
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   type S3Client,
   type StorageClass,
 } from '@aws-sdk/client-s3';
@@ -22,12 +23,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
 } from '../backend.js';
 import { S3_LIMITS } from '../limits.js';
 import { lowerCaseKeys } from '../rules.js';
@@ -41,7 +44,7 @@ import { S3ChunkWriter, abortUpload } from './writer.js';
 export interface S3BackendOptions {
   client: S3Client;
   bucket: string;
-  /** Keys per ListObjectsV2 page (MaxKeys); default the server's (1000 on S3). */
+  /** Keys per ListObjectsV2 page (MaxKeys), parts per ListParts page (MaxParts); default the server's (1000 on S3). */
   pageSize?: number | undefined;
   /** The lean HEAD's idle timeout; the client has its own (client.ts). */
   socketTimeoutMs?: number | undefined;
@@ -204,5 +207,48 @@ export class S3Backend implements Backend {
 
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     return abortUpload({ client: this.client, bucket: this.bucket, ...pending });
+  }
+
+  /**
+   * ListParts, every page. A missing upload is NoSuchUpload (AWS) or NoSuchKey (Ceph RGW after
+   * an abort): both `isNotFound`.
+   */
+  async listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    const chunks: ListedChunk[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.client
+        .send(
+          new ListPartsCommand({
+            Bucket: this.bucket,
+            Key: pending.key,
+            UploadId: pending.id,
+            ...(this.pageSize !== undefined ? { MaxParts: this.pageSize } : {}),
+            ...(marker !== undefined ? { PartNumberMarker: marker } : {}),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw toStorageError(
+            err,
+            `listing the parts of upload ${pending.id} of ${this.where(pending.key)}`,
+          );
+        });
+      for (const p of out.Parts ?? []) {
+        if (p.PartNumber === undefined) continue;
+        chunks.push({ number: p.PartNumber, size: p.Size ?? 0, etag: p.ETag ?? '' });
+      }
+      if (out.IsTruncated !== true || out.NextPartNumberMarker === undefined) break;
+      marker = out.NextPartNumberMarker;
+    }
+    return chunks.sort((a, b) => a.number - b.number);
+  }
+
+  /** No request: a missing upload fails the first part or the commit (NoSuchUpload). */
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    const { client, bucket } = this;
+    const { key, id, ifNoneMatch } = input;
+    return Promise.resolve(
+      new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch }),
+    );
   }
 }

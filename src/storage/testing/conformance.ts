@@ -16,6 +16,7 @@ import { describeConditional } from './conformance-conditional.js';
 import { describeListing } from './conformance-listing.js';
 import { describeObjects } from './conformance-objects.js';
 import { describePut } from './conformance-put.js';
+import { describeChunkPaging, describeResume } from './conformance-resume.js';
 import { describeWriter } from './conformance-writer.js';
 import { sweepPrefix, type SuiteFixture } from './conformance-helpers.js';
 
@@ -44,8 +45,11 @@ export function runBackendSuite(name: string, factory: BackendFactory): void {
     describeWriter(fixture);
     describeConditional(fixture);
     describePut(fixture);
+    describeResume(fixture);
     describe('listing, in pages of 2', () => {
-      describeListing(useBackendUnderTest(factory, { pageSize: 2 }));
+      const paged = useBackendUnderTest(factory, { pageSize: 2 });
+      describeListing(paged);
+      describeChunkPaging(paged);
     });
   });
 }

@@ -10,12 +10,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -32,7 +34,9 @@ export type FaultOp =
   | 'complete'
   | 'abort'
   | 'listPending'
-  | 'abortPending';
+  | 'abortPending'
+  | 'listChunks'
+  | 'resumeWriter';
 
 /** One call as the script sees it. */
 export interface FaultCall {
@@ -148,6 +152,16 @@ export class FaultyBackend implements Backend {
   async abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     await this.hit({ op: 'abortPending', key: pending.key });
     return this.inner.abortPending(pending);
+  }
+
+  async listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    await this.hit({ op: 'listChunks', key: pending.key });
+    return this.inner.listChunks(pending);
+  }
+
+  async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    await this.hit({ op: 'resumeWriter', key: input.key });
+    return new FaultyWriter(await this.inner.resumeWriter(input), this);
   }
 }
 

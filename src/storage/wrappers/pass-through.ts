@@ -8,12 +8,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -62,6 +64,14 @@ export class PassThroughBackend implements Backend {
 
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     return this.inner.abortPending(pending);
+  }
+
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    return this.inner.listChunks(pending);
+  }
+
+  resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    return this.inner.resumeWriter(input);
   }
 }
 

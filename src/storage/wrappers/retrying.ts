@@ -5,7 +5,8 @@
  * attempt is an attempt: MAX_RETRIES = 3 means at most 3 requests for one part, never 3 × 3.
  *
  * What is retried, and why it is safe:
- * - stat, readRange, remove, listPending, abortPending, writeChunk, abort: idempotent.
+ * - stat, readRange, remove, listPending, abortPending, listChunks, resumeWriter, writeChunk,
+ *   abort: idempotent.
  * - list: resumed after the last key it yielded (`startAfter`), so no key is yielded twice.
  * - complete: a retry after a lost response finds the upload gone; the backend then checks the
  *   committed object instead of failing (see ChunkWriter.complete in the S3 backend).
@@ -18,12 +19,14 @@ import type {
   ChunkWriter,
   CommittedObject,
   ListOptions,
+  ListedChunk,
   ListedObject,
   ObjectInfo,
   OpenWriterInput,
   PendingWrite,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -117,6 +120,15 @@ class RetryingBackend implements Backend {
 
   abortPending(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<void> {
     return this.retry(() => this.inner.abortPending(pending));
+  }
+
+  listChunks(pending: Pick<PendingWrite, 'key' | 'id'>): Promise<ListedChunk[]> {
+    return this.retry(() => this.inner.listChunks(pending));
+  }
+
+  async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    const writer = await this.retry(() => this.inner.resumeWriter(input));
+    return new RetryingWriter(writer, this);
   }
 }
 

@@ -12,6 +12,7 @@ import type {
   OpenWriterInput,
   PutInput,
   ReadRangeInput,
+  ResumeWriterInput,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
@@ -52,7 +53,15 @@ class ThrottledBackend extends PassThroughBackend {
   }
 
   override async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
-    const writer = await this.inner.openWriter(input);
+    return this.paced(await this.inner.openWriter(input));
+  }
+
+  override async resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
+    return this.paced(await this.inner.resumeWriter(input));
+  }
+
+  /** `writer` with its chunks paced by the upload bucket, if there is one. */
+  private paced(writer: ChunkWriter): ChunkWriter {
     const bucket = this.throttles.upload;
     return bucket === undefined ? writer : new ThrottledWriter(writer, bucket);
   }

@@ -1,0 +1,96 @@
+/**
+ * `z3 cleanup` on a local directory (BACKUP_DIR): the temporaries of writes that died are
+ * counted and removed; committed objects, their sidecars and files that are not z3's stay.
+ */
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../errors.js';
+import { md5 } from '../storage/etag.js';
+import { createLocalBackend } from '../storage/local/backend.js';
+import { makeTempRoot, putObject } from '../storage/local/testing.js';
+import { runCleanup } from './cleanup.js';
+import { cleanupOptions } from './testing/cleanup-options.js';
+import { testPorts } from './testing/ports.js';
+
+const NOW = Date.parse('2026-11-26T00:00:00Z');
+const DAY = 24 * 3600_000;
+const DIR = 'z3-backup/tank';
+const MiB = 1 << 20;
+
+describe('runCleanup on BACKUP_DIR', () => {
+  let root: string;
+  let stateDir: string;
+  const removals: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    const made = [await makeTempRoot(), await makeTempRoot()];
+    [root, stateDir] = made.map((m) => m.root) as [string, string];
+    removals.push(...made.map((m) => m.cleanup));
+  });
+  afterEach(() => Promise.all(removals.splice(0).map((remove) => remove())));
+
+  /** A write of `name` that died after one chunk of `bytes`, its files dated `started`. */
+  async function diedWrite(name: string, bytes: number, started: number): Promise<string> {
+    const writer = await createLocalBackend(root).openWriter({
+      key: `${DIR}/${name}`,
+      metadata: {},
+      chunkSize: 4 * MiB,
+    });
+    const body = Buffer.alloc(bytes, 1);
+    await writer.writeChunk({ number: 1, body, md5: md5(body) });
+    const temp = path.join(root, DIR, `.${name}.${writer.id}.z3tmp`);
+    // As a crash during complete leaves it: its sidecar written to a temporary too.
+    await writeFile(path.join(root, DIR, `.${name}.${writer.id}.z3meta.z3tmp`), '{}');
+    for (const file of [temp, `${temp.slice(0, -'.z3tmp'.length)}.z3meta.z3tmp`]) {
+      await utimes(file, started / 1000, started / 1000);
+    }
+    return writer.id;
+  }
+
+  function ports() {
+    // A fresh backend, as a later run after a crash sees the directory.
+    return testPorts({
+      backend: createLocalBackend(root),
+      zfs: '/bin/false',
+      env: { BUCKET: '', BACKUP_DIR: root, STATE_DIR: stateDir },
+    });
+  }
+
+  it('removes the temporaries of a stale write, keeps a young one and everything else', async () => {
+    await putObject(createLocalBackend(root), {
+      key: `${DIR}/data@done`,
+      data: Buffer.alloc(100, 2),
+      metadata: { isfull: 'true' },
+    });
+    await writeFile(path.join(root, DIR, '.notes.z3tmp'), 'not a write of z3');
+    const stale = await diedWrite('data@old', 3 * MiB, NOW - 10 * DAY);
+    const young = await diedWrite('data@new', 10, NOW - 3600_000);
+    const before = await readdir(path.join(root, DIR));
+    const run = ports();
+
+    expect(await runCleanup(cleanupOptions(), run)).toBe(EXIT.OK);
+
+    expect(run.out().split('\n')).toEqual([
+      `abort  10d  3 M  ${DIR}/data@old  (upload ${stale})`,
+      `keep   1h   0 M  ${DIR}/data@new  (upload ${young})  younger than 7d`,
+      'abort 1 (3 M), keep 1',
+      '',
+    ]);
+    expect((await readdir(path.join(root, DIR))).sort()).toEqual(
+      before.filter((f) => !f.includes(stale)).sort(),
+    );
+    expect((await stat(path.join(root, DIR, 'data@done'))).size).toBe(100);
+    expect(await createLocalBackend(root).stat(`${DIR}/data@done`)).toMatchObject({
+      metadata: { isfull: 'true' },
+    });
+  });
+
+  it('--dry-run lists the stale temporaries and removes nothing', async () => {
+    await diedWrite('data@old', 3 * MiB, NOW - 10 * DAY);
+    const before = await readdir(path.join(root, DIR));
+    const run = ports();
+    expect(await runCleanup(cleanupOptions({ dryRun: true }), run)).toBe(EXIT.OK);
+    expect(run.out()).toMatch(/^would abort 1 \(3 M\), keep 0$/m);
+    expect(await readdir(path.join(root, DIR))).toEqual(before);
+  });
+});
