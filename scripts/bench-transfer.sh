@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# Transfer benchmark: upload the same stream from stdin with pput, `aws s3 cp -` and
-# `rclone rcat`, then download it with z3_get and `aws s3 cp … -`; print per tool the median
-# throughput, client CPU seconds per GiB (user+sys of the process tree, from /usr/bin/time),
-# peak RSS, the ratios to the peers and PASS/FAIL for z3's targets.
+# Transfer benchmark, one section after the other, every tool of a section on the same data:
+#   file      `pput < file` (tuned: PPUT_PART x PPUT_CONCURRENCY) vs `aws s3 cp -` vs `rclone rcat`
+#   pipe      `cat file | pput` with pput's defaults vs `cat file | aws s3 cp -` vs `… | rclone rcat`
+#             (issue 14, 1a: what z3 really reads is a pipe)
+#   backup    `z3 backup --full` (COMPRESSOR=none, defaults otherwise) vs the shell pipeline
+#             `zfs send … | aws s3 cp -`, both over a `zfs` stand-in (scripts/bench-zfs.sh) whose
+#             send writes the file (issue 14, 1b); the whole process tree of each is timed
+#   download  z3_get (tuned: GET_CHUNK x GET_CONCURRENCY) vs `aws s3 cp … -`
+# Per section and tool: the median throughput, client CPU seconds per GiB (user+sys of the
+# process tree, from /usr/bin/time), peak RSS, the ratios to the peers and PASS/FAIL for z3's
+# targets (pipe and backup: throughput >= 1.2x aws-cli, CPU/GiB <= 0.8x aws-cli's).
 #
-#   npm run bench:transfer                       # 1 GiB, 3 rounds
+#   npm run bench:transfer                       # 1 GiB, 3 rounds, every section
 #   SIZE=64M ROUNDS=1 npm run bench:transfer     # smoke run
+#   SECTIONS="pipe backup" npm run bench:transfer
 #
 # Environment (all optional):
 #   SIZE (1G)  ROUNDS (3)                 data size (numfmt IEC: 64M, 1G) and rounds per tool
-#   PPUT_PART (16M)  PPUT_CONCURRENCY (4) pput part size and workers
+#   SECTIONS ("file pipe backup download") which sections to run, in this order
+#   PPUT_PART (16M)  PPUT_CONCURRENCY (4) pput part size and workers of the file section
 #   GET_CHUNK (16M)  GET_CONCURRENCY (4)  z3_get range size and parallel ranges
 #   BENCH_DIR (/tmp/z3-bench)             data file (kept for reuse) and results
 #   BENCH_BUCKET                          default $Z3_TEST_BUCKET or z3-test
@@ -19,7 +28,12 @@
 #
 # Peers run with their own defaults (aws-cli: 8 MiB parts x 10 threads; rclone: 5 MiB x 4),
 # which is what a user of those tools gets. Runs alternate (A B C A B C …) so that drift of the
-# shared machine hits every tool alike. Upload objects are deleted at the end.
+# shared machine hits every tool alike. Upload objects are deleted at the end, but Ceph RGW
+# frees deleted data only at its garbage collection (2 h by default): a full run writes
+# SIZE x ROUNDS x 8 uploads (24 GiB at the defaults) to the test server's 64 GiB device, whose OSD
+# stops every write at 95 %; `radosgw-admin gc process --include-all` reclaims it at once. In the pipe
+# section only the tool is timed (`cat` is not); in the backup section the whole tree is (z3 and
+# its zfs stand-in; bash, the stand-in and aws-cli), since that is the path a user runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +44,7 @@ PPUT_CONCURRENCY=${PPUT_CONCURRENCY:-4}
 GET_CHUNK=${GET_CHUNK:-16M}
 GET_CONCURRENCY=${GET_CONCURRENCY:-4}
 BENCH_DIR=${BENCH_DIR:-/tmp/z3-bench}
+SECTIONS=${SECTIONS:-file pipe backup download}
 # Headroom over the part buffers for Node itself, the SDK and sockets (the pput memory target).
 RSS_HEADROOM_MIB=64
 
@@ -37,7 +52,7 @@ die() { echo "bench-transfer: $*" >&2; exit 1; }
 note() { echo "# $*"; }
 
 command -v /usr/bin/time >/dev/null || die "/usr/bin/time is missing: apt-get install time"
-for tool in node openssl numfmt sha256sum aws rclone; do
+for tool in node openssl numfmt sha256sum aws rclone cat; do
   command -v "$tool" >/dev/null || die "$tool is missing"
 done
 
@@ -85,14 +100,32 @@ AWS=("$AWS_BIN" --endpoint-url "$ENDPOINT")
 Z3_ENV=(env Z3_CONFIG=/dev/null BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION"
   S3_KEY_ID="$Z3_TEST_S3_KEY_ID" S3_SECRET="$Z3_TEST_S3_SECRET")
 
-# Each sets ARGV to the command to time (run directly, no shell in between).
-upload_argv() { # tool key; the data comes on stdin
-  case $1 in
-    pput) ARGV=("${Z3_ENV[@]}" node dist/bin/pput.js --chunk-size "$PPUT_PART"
-      --concurrency "$PPUT_CONCURRENCY" --storage-class STANDARD --quiet "$2") ;;
-    aws-cli) ARGV=("${AWS[@]}" s3 cp --only-show-errors - "s3://$BUCKET/$2") ;;
-    rclone) ARGV=(env -u AWS_CA_BUNDLE rclone --quiet rcat "z3:$BUCKET/$2") ;;
-    *) die "unknown upload tool $1" ;;
+# The backup section's `zfs`: scripts/bench-zfs.sh as `zfs`, first on PATH, sending the data.
+ZFS_BIN=$BENCH_DIR/zfs-bin
+mkdir -p "$ZFS_BIN" "$BENCH_DIR/z3-cache" "$BENCH_DIR/z3-lock"
+chmod 700 "$BENCH_DIR/z3-lock"
+ln -sf "$PWD/scripts/bench-zfs.sh" "$ZFS_BIN/zfs"
+SNAPSHOT=bench/ds@zfs-auto-snap:daily-bench
+export BENCH_ZFS_DATA=$DATA BENCH_ZFS_SNAPSHOT=$SNAPSHOT
+
+# Each sets ARGV to the command to time (run directly, no shell in between) and INPUT to what
+# it reads: `file` (stdin is the data file), `pipe` (`cat data |`, cat not timed) or `none`.
+upload_argv() { # section tool key
+  INPUT=$1
+  case $1/$2 in
+    file/pput) ARGV=("${Z3_ENV[@]}" node dist/bin/pput.js --chunk-size "$PPUT_PART"
+      --concurrency "$PPUT_CONCURRENCY" --storage-class STANDARD --quiet "$3") ;;
+    pipe/pput) ARGV=("${Z3_ENV[@]}" node dist/bin/pput.js --storage-class STANDARD --quiet "$3") ;;
+    */aws-cli) ARGV=("${AWS[@]}" s3 cp --only-show-errors - "s3://$BUCKET/$3") ;;
+    */rclone) ARGV=(env -u AWS_CA_BUNDLE rclone --quiet rcat "z3:$BUCKET/$3") ;;
+    backup/z3) INPUT=none
+      ARGV=("${Z3_ENV[@]}" PATH="$ZFS_BIN:$PATH" S3_PREFIX="$3" FILESYSTEM=${SNAPSHOT%@*}
+        COMPRESSOR=none CACHE_DIR="$BENCH_DIR/z3-cache" LOCK_DIR="$BENCH_DIR/z3-lock"
+        node dist/bin/z3.js backup --full --quiet) ;;
+    backup/zfs+aws) INPUT=none
+      ARGV=(env PATH="$ZFS_BIN:$PATH" bash -c 'set -o pipefail; zfs send "$1" | "${@:2}"' _
+        "$SNAPSHOT" "${AWS[@]}" s3 cp --only-show-errors - "s3://$BUCKET/$3/$SNAPSHOT") ;;
+    *) die "unknown upload tool $2 in section $1" ;;
   esac
 }
 download_argv() { # tool key; the data goes to stdout
@@ -103,11 +136,22 @@ download_argv() { # tool key; the data goes to stdout
     *) die "unknown download tool $1" ;;
   esac
 }
+# The key each upload tool of a section leaves for round $2 (checked for its size at the end).
+uploaded_key() { # section tool round
+  case $1/$2 in
+    backup/*) echo "$PREFIX/$1-$2-r$3/$SNAPSHOT" ;;
+    *) echo "$PREFIX/$1-$2-r$3" ;;
+  esac
+}
 
-UPLOADERS=(pput aws-cli rclone)
-DOWNLOADERS=(z3_get aws-cli)
-[[ -f dist/bin/pput.js ]] || { note "dist/bin/pput.js is missing: pput is skipped"; UPLOADERS=(aws-cli rclone); }
-[[ -f dist/bin/z3-get.js ]] || { note "dist/bin/z3-get.js is missing: z3_get is skipped"; DOWNLOADERS=(aws-cli); }
+section_tools() { # section: its tools, z3's first
+  case $1 in
+    file | pipe) echo pput aws-cli rclone ;;
+    backup) echo z3 zfs+aws ;;
+    download) echo z3_get aws-cli ;;
+  esac
+}
+[[ -f dist/bin/pput.js && -f dist/bin/z3.js && -f dist/bin/z3-get.js ]] || die "dist/ is not built"
 
 cleanup() {
   "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true
@@ -118,66 +162,83 @@ trap cleanup EXIT
   "${AWS[@]}" s3 mb "s3://$BUCKET" >/dev/null
 
 # --- timing ------------------------------------------------------------------------------------
-# record direction tool round bytes start_ns: one TSV row from the wall clock and /usr/bin/time
+# record section tool round bytes start_ns: one TSV row from the wall clock and /usr/bin/time
 # (user and system seconds of the whole process tree, peak RSS in KiB of its largest process).
 TIME_FILE=$BENCH_DIR/time.$$
-printf 'direction\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\n' >"$RESULTS"
+printf 'section\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\n' >"$RESULTS"
 record() {
   local end wall user sys rss
   end=$(date +%s%N)
   wall=$(awk -v a="$5" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   read -r user sys rss <"$TIME_FILE"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$wall" "$user" "$sys" "$rss" >>"$RESULTS"
-  printf '  %-8s %-7s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB\n' "$1" "$2" "$3" \
+  printf '  %-8s %-8s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB\n' "$1" "$2" "$3" \
     "$(awk -v n="$4" -v w="$wall" 'BEGIN { print n / 1e6 / w }')" \
     "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" $((rss / 1024))
 }
+TIMED=(/usr/bin/time -f '%U %S %M' -o "$TIME_FILE")
 
-note "size $SIZE ($BYTES bytes), rounds $ROUNDS, bucket $BUCKET at $ENDPOINT"
-note "pput: part $PPUT_PART x concurrency $PPUT_CONCURRENCY; z3_get: chunk $GET_CHUNK x concurrency $GET_CONCURRENCY"
+note "size $SIZE ($BYTES bytes), rounds $ROUNDS, sections: $SECTIONS; bucket $BUCKET at $ENDPOINT"
+note "file: pput part $PPUT_PART x concurrency $PPUT_CONCURRENCY; pipe, backup: z3's defaults; z3_get: chunk $GET_CHUNK x concurrency $GET_CONCURRENCY"
 note "aws-cli $("$AWS_BIN" --version 2>&1 | cut -d' ' -f1) and $(rclone version 2>/dev/null | head -1) with their defaults"
 note "results: $RESULTS"
 note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other load skews results)"
 
-echo "uploads:"
-for round in $(seq 1 "$ROUNDS"); do
-  for tool in "${UPLOADERS[@]}"; do
-    upload_argv "$tool" "$PREFIX/$tool-r$round"
-    start=$(date +%s%N)
-    /usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "${ARGV[@]}" <"$DATA" >/dev/null ||
-      die "$tool upload failed (round $round)"
-    record upload "$tool" "$round" "$BYTES" "$start"
+run_uploads() { # section
+  local section=$1 round tool start size
+  echo "$section uploads:"
+  for round in $(seq 1 "$ROUNDS"); do
+    for tool in $(section_tools "$section"); do
+      upload_argv "$section" "$tool" "$PREFIX/$section-$tool-r$round"
+      start=$(date +%s%N)
+      case $INPUT in
+        file) "${TIMED[@]}" "${ARGV[@]}" <"$DATA" >/dev/null ;;
+        pipe) cat "$DATA" | "${TIMED[@]}" "${ARGV[@]}" >/dev/null ;;
+        none) "${TIMED[@]}" "${ARGV[@]}" </dev/null >/dev/null ;;
+      esac || die "$section: $tool upload failed (round $round)"
+      record "$section" "$tool" "$round" "$BYTES" "$start"
+    done
   done
-done
-for tool in "${UPLOADERS[@]}"; do
-  size=$("${AWS[@]}" s3api head-object --bucket "$BUCKET" --key "$PREFIX/$tool-r$ROUNDS" \
-    --query ContentLength --output text)
-  [[ "$size" == "$BYTES" ]] || die "$tool uploaded $size bytes, expected $BYTES"
-done
+  for tool in $(section_tools "$section"); do
+    size=$("${AWS[@]}" s3api head-object --bucket "$BUCKET" --output text \
+      --key "$(uploaded_key "$section" "$tool" "$ROUNDS")" --query ContentLength)
+    [[ "$size" == "$BYTES" ]] || die "$section: $tool uploaded $size bytes, expected $BYTES"
+  done
+}
 
-SOURCE=$PREFIX/${UPLOADERS[0]}-r1
-echo "downloads (of $SOURCE):"
-for round in $(seq 1 "$ROUNDS"); do
-  for tool in "${DOWNLOADERS[@]}"; do
-    download_argv "$tool" "$SOURCE"
-    start=$(date +%s%N)
-    got=$(/usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "${ARGV[@]}" | wc -c) ||
-      die "$tool download failed (round $round)"
-    [[ "$got" == "$BYTES" ]] || die "$tool downloaded $got bytes, expected $BYTES"
-    record download "$tool" "$round" "$got" "$start"
+run_downloads() {
+  local source=$PREFIX/download-source round tool start got sha
+  "${AWS[@]}" s3 cp --only-show-errors "$DATA" "s3://$BUCKET/$source"
+  echo "downloads (of $source):"
+  for round in $(seq 1 "$ROUNDS"); do
+    for tool in $(section_tools download); do
+      download_argv "$tool" "$source"
+      start=$(date +%s%N)
+      got=$("${TIMED[@]}" "${ARGV[@]}" | wc -c) || die "$tool download failed (round $round)"
+      [[ "$got" == "$BYTES" ]] || die "$tool downloaded $got bytes, expected $BYTES"
+      record download "$tool" "$round" "$got" "$start"
+    done
   done
+  # Once per tool, untimed: the bytes themselves.
+  for tool in $(section_tools download); do
+    download_argv "$tool" "$source"
+    sha=$("${ARGV[@]}" | sha256sum | cut -d' ' -f1)
+    [[ "$sha" == "$DATA_SHA" ]] || die "$tool downloaded different bytes (sha256 $sha)"
+  done
+  note "sha256 of every download tool's output matches the data"
+}
+
+for section in $SECTIONS; do
+  case $section in
+    file | pipe | backup) run_uploads "$section" ;;
+    download) run_downloads ;;
+    *) die "unknown section $section (file, pipe, backup, download)" ;;
+  esac
+  note "load average after $section: $(cut -d' ' -f1-3 /proc/loadavg)"
 done
-# Once per tool, untimed: the bytes themselves (this also checks the uploader of SOURCE).
-for tool in "${DOWNLOADERS[@]}"; do
-  download_argv "$tool" "$SOURCE"
-  sha=$("${ARGV[@]}" | sha256sum | cut -d' ' -f1)
-  [[ "$sha" == "$DATA_SHA" ]] || die "$tool downloaded different bytes (sha256 $sha)"
-done
-note "sha256 of every download tool's output matches the data"
-note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- summary -----------------------------------------------------------------------------------
-# Per direction and tool: median MB/s, median CPU s/GiB, max peak RSS; then ratios and targets.
+# Per section and tool: median MB/s, median CPU s/GiB, max peak RSS; then ratios and targets.
 echo
 awk -F'\t' -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" -v headroom="$RSS_HEADROOM_MIB" '
   function median(list,   n, v, i, j, t) {
@@ -196,32 +257,38 @@ awk -F'\t' -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" -v headroom="$RSS_H
     if ($8 + 0 > rss[k] + 0) rss[k] = $8
   }
   END {
-    printf "%-9s %-8s %10s %14s %14s\n", "direction", "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
+    printf "%-9s %-8s %10s %14s %14s\n", "section", "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
     for (i = 1; i <= n; i++) {
-      k = order[i]; split(k, p, SUBSEP)
+      k = order[i]; split(k, name, SUBSEP)
       M[k] = median(mbs[k]); C[k] = median(cpu[k]); R[k] = rss[k] / 1024
-      printf "%-9s %-8s %10.1f %14.2f %14.0f\n", p[1], p[2], M[k], C[k], R[k]
+      printf "%-9s %-8s %10.1f %14.2f %14.0f\n", name[1], name[2], M[k], C[k], R[k]
     }
     print ""
-    up = "upload" SUBSEP; down = "download" SUBSEP
-    ratio("pput throughput vs aws-cli", M[up "pput"], M[up "aws-cli"], 1.2, ">=")
-    ratio("pput throughput vs rclone", M[up "pput"], M[up "rclone"], 1.2, ">=")
-    ratio("pput CPU/GiB vs aws-cli", C[up "pput"], C[up "aws-cli"], 1.0, "<=")
+    f = "file" SUBSEP; p = "pipe" SUBSEP; b = "backup" SUBSEP; d = "download" SUBSEP
+    ratio("file: pput throughput vs aws-cli", M[f "pput"], M[f "aws-cli"], 1.2, ">=")
+    ratio("file: pput throughput vs rclone", M[f "pput"], M[f "rclone"], 1.2, ">=")
+    ratio("file: pput CPU/GiB vs aws-cli", C[f "pput"], C[f "aws-cli"], 1.0, "<=")
     limit = part * (conc + 1) / 1048576 + headroom
-    if ((up "pput") in R)
-      verdict(sprintf("pput peak RSS %.0f MiB <= part x (concurrency + 1) + %d MiB = %.0f MiB", \
-        R[up "pput"], headroom, limit), R[up "pput"] <= limit)
-    else print "n/a   pput peak RSS (pput not run)"
-    ratio("z3_get throughput vs aws-cli", M[down "z3_get"], M[down "aws-cli"], 1.0, ">=")
-    info("rclone/aws-cli upload throughput", M[up "rclone"], M[up "aws-cli"])
-    info("pput/aws-cli upload peak RSS", R[up "pput"], R[up "aws-cli"])
-    info("pput/rclone upload CPU/GiB", C[up "pput"], C[up "rclone"])
-    info("z3_get/aws-cli download CPU/GiB", C[down "z3_get"], C[down "aws-cli"])
-    info("z3_get/aws-cli download peak RSS", R[down "z3_get"], R[down "aws-cli"])
+    if ((f "pput") in R)
+      verdict(sprintf("file: pput peak RSS %.0f MiB <= part x (concurrency + 1) + %d MiB = %.0f MiB", \
+        R[f "pput"], headroom, limit), R[f "pput"] <= limit)
+    ratio("pipe: pput throughput vs aws-cli", M[p "pput"], M[p "aws-cli"], 1.2, ">=")
+    ratio("pipe: pput CPU/GiB vs aws-cli", C[p "pput"], C[p "aws-cli"], 0.8, "<=")
+    ratio("backup: z3 backup throughput vs zfs send | aws-cli", M[b "z3"], M[b "zfs+aws"], 1.2, ">=")
+    ratio("backup: z3 backup CPU/GiB vs zfs send | aws-cli", C[b "z3"], C[b "zfs+aws"], 0.8, "<=")
+    ratio("download: z3_get throughput vs aws-cli", M[d "z3_get"], M[d "aws-cli"], 1.0, ">=")
+    info("pipe: pput/rclone throughput", M[p "pput"], M[p "rclone"])
+    info("pipe: pput/rclone CPU/GiB", C[p "pput"], C[p "rclone"])
+    info("pipe: pput/aws-cli peak RSS", R[p "pput"], R[p "aws-cli"])
+    info("backup: z3/aws-cli peak RSS", R[b "z3"], R[b "zfs+aws"])
+    info("file: rclone/aws-cli throughput", M[f "rclone"], M[f "aws-cli"])
+    info("file: pput/aws-cli peak RSS", R[f "pput"], R[f "aws-cli"])
+    info("download: z3_get/aws-cli CPU/GiB", C[d "z3_get"], C[d "aws-cli"])
+    info("download: z3_get/aws-cli peak RSS", R[d "z3_get"], R[d "aws-cli"])
   }
   function info(what, a, b) { if (a != "" && b != "" && b > 0) printf "info  %s: %.2fx\n", what, a / b }
   function ratio(what, a, b, target, op,   r) {
-    if (a == "" || b == "" || b == 0) { print "n/a   " what; return }
+    if (a == "" || b == "" || b == 0) return # section not run
     r = a / b
     verdict(sprintf("%s: %.2fx (target %s %.1fx)", what, r, op, target), \
       op == ">=" ? r >= target : r <= target)

@@ -130,7 +130,9 @@ describe('runBackup', () => {
       const other = Buffer.from('another host backed up this snapshot first');
       const key = 'z3-backup/tank/data@snap-1';
       const backend = new FaultyBackend(mem, ({ op, isAfter }) => {
-        if (op === 'complete' && isAfter !== true) mem.seed(key, other, { isfull: 'true' });
+        // the commit of a small stream is a put (single-put.ts), of a larger one a complete
+        const isCommit = op === 'complete' || op === 'put';
+        if (isCommit && isAfter !== true) mem.seed(key, other, { isfull: 'true' });
       });
       const ports = testPorts({ backend, zfs: zfs.program });
       const failure = await runBackup(options({ mode: 'full' }), ports).catch((e: unknown) => e);

@@ -22,6 +22,7 @@ import {
   type ResumableTarget,
 } from '../resume/resumable-upload.js';
 import { partsInFlight } from '../transfer/memory-budget.js';
+import { pipeReader } from '../transfer/pipe-reader.js';
 import { humanizeSize } from '../ui/humanize.js';
 import { createProgress, formatBytes } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
@@ -377,7 +378,8 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
   const pipeline = startPipeline({
     stages: input.stages,
     input: 'ignore',
-    output: 'pipe',
+    // a bare pipe read straight into the part buffers (src/transfer/pipe-reader.ts says why)
+    output: 'fd',
     signal: ports.signal,
   });
   // Observed here so that an early failure is not an unhandled rejection; awaited by the gate.
@@ -405,7 +407,7 @@ async function sendStep(input: SendStepInput): Promise<{ size: number; etag: str
       layout: prepared.journal && recordedLayout(prepared.journal.metadata),
       uploadFirst: (upload) =>
         uploadResumable(prepared, { ...journal, say, upload, now: ports.now }),
-      source: pipeline.output!,
+      source: pipeline.outputFd !== undefined ? pipeReader(pipeline.outputFd) : pipeline.output!,
       concurrency: workers,
       signal: ports.signal,
       onProgress: (n: number) => {

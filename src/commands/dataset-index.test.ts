@@ -208,7 +208,8 @@ describe('the dataset index', () => {
       zfs = createScriptedZfs({ datasets: { 'tank/data': SNAPS.slice(0, 1) } });
       const mem = new MemBackend();
       const faulty = new FaultyBackend(mem, (call) => {
-        if (call.op === 'put') throw new StorageError('put refused: AccessDenied');
+        if (call.op === 'put' && call.key.includes('/.z3/index/'))
+          throw new StorageError('put refused: AccessDenied');
       });
       const ports = testPorts({ backend: faulty, zfs: zfs.program });
       expect(await runBackup(backupOptions({ quiet: true, mode: 'full' }), ports)).toBe(EXIT.OK);

@@ -15,6 +15,7 @@ import { renderDatasetSummary, worstExitCode, type DatasetOutcome } from '../ui/
 import type { GlobalFlags } from './context.js';
 import { selectDatasets, type DatasetJob, type EachDatasetFlags } from './dataset-selection.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
+import { indexKey } from '../plan/index-key.js';
 
 export type { EachDatasetFlags } from './dataset-selection.js';
 
@@ -82,7 +83,12 @@ async function runOne(input: {
   const stderr = prefixedLineSink(ports.stderr, `${dataset}: `);
   const datasetPorts: CommandPorts = {
     ...ports,
-    openStorage: (settings) => countingStorage(ports.openStorage(settings), counter),
+    openStorage: (settings) =>
+      countingStorage(ports.openStorage(settings), {
+        counter,
+        // the dataset's index is bookkeeping, not backed-up bytes
+        isCounted: (key) => key !== indexKey(settings.s3Prefix, dataset),
+      }),
     ...(input.isParallel ? { stdout, stderr } : {}),
   };
   const exitCode =
@@ -135,13 +141,24 @@ function reportFailure(input: { err: unknown; dataset: string; ports: CommandPor
 }
 
 /** `storage` whose backend adds the size of every object it commits to `counter.bytes`. */
-function countingStorage(storage: Storage, counter: { bytes: number }): Storage {
+function countingStorage(
+  storage: Storage,
+  counting: { counter: { bytes: number }; isCounted: (key: string) => boolean },
+): Storage {
+  const { counter } = counting;
   const backend = storage.backend;
   const openWriter: Backend['openWriter'] = async (request) =>
     countingWriter(await backend.openWriter(request), counter);
+  // a stream smaller than one part is committed by put (src/transfer/single-put.ts)
+  const put: Backend['put'] = async (input) => {
+    const committed = await backend.put(input);
+    if (counting.isCounted(input.key)) counter.bytes += committed.size;
+    return committed;
+  };
   const counted = new Proxy(backend, {
     get: (target, property) => {
       if (property === 'openWriter') return openWriter;
+      if (property === 'put') return put;
       const value: unknown = Reflect.get(target, property);
       return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },

@@ -14,6 +14,7 @@ import {
 import { prepareResumable, resumeReport, uploadResumable } from '../resume/resumable-upload.js';
 import type { Settings } from '../config/types.js';
 import { partsInFlight } from '../transfer/memory-budget.js';
+import { pipeReader } from '../transfer/pipe-reader.js';
 import { createProgress } from '../ui/progress.js';
 import { withSafeOutput, type CommandPorts } from './ports.js';
 import { requireObjectKey } from './object-key.js';
@@ -156,7 +157,8 @@ async function putResumable(input: {
 
 /**
  * stdin, or the given descriptor. A regular file is read with `fs.read` straight into the part
- * buffers (src/transfer/fd-reader.ts says why only a file); a pipe, socket or terminal as a
+ * buffers (src/transfer/fd-reader.ts says why only a file), a pipe or socket by the event loop
+ * straight into them (src/transfer/pipe-reader.ts); anything else (a terminal, a device) as a
  * stream.
  * Checked before the upload starts, so a descriptor that is not open is a usage error, not an
  * aborted upload.
@@ -170,5 +172,6 @@ function openInput(fd: number): UploadSource {
     throw new UsageError(`--file-descriptor ${fd}: cannot read it (${code})`, { cause: err });
   }
   if (stats.isFile()) return fdReader(fd);
+  if (stats.isFIFO() || stats.isSocket()) return pipeReader(fd);
   return fd === 0 ? process.stdin : createReadStream('', { fd, highWaterMark: 1024 * 1024 });
 }

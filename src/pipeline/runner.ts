@@ -23,6 +23,8 @@ import {
 import { ProgramNotFoundError, spawnFailedError, StderrTail } from './stage-error.js';
 import type { PipelineSpec, RunningPipeline, StageSpec, StdinFeeder } from './types.js';
 import { findProgram } from './which.js';
+import { openPipe, type PipeEnds } from './fifo.js';
+import { closeSync } from 'node:fs';
 
 export {
   runCommand,
@@ -89,19 +91,29 @@ class PipelineRun {
   };
 
   constructor(private readonly spec: PipelineSpec) {
-    this.spawnAll();
+    const outputPipe = spec.output === 'fd' ? openPipe() : undefined;
+    try {
+      this.spawnAll(outputPipe);
+    } catch (err) {
+      if (outputPipe !== undefined) closeSync(outputPipe.readFd);
+      throw err;
+    } finally {
+      if (outputPipe !== undefined) closeSync(outputPipe.writeFd); // the child has its own copy
+    }
     const first = this.stages[0];
     const last = this.stages.at(-1);
     if (first !== undefined && spec.input !== 'ignore') this.feedInput(spec.input, first);
     if (last !== undefined && typeof spec.output === 'object') this.drainOutput(last, spec.output);
     spec.signal?.addEventListener('abort', this.onAbort, { once: true });
-    const output = spec.output === 'pipe' ? (last?.child.stdout ?? undefined) : undefined;
+    const isStream = spec.output === 'pipe' || (spec.output === 'fd' && outputPipe === undefined);
+    const output = isStream ? (last?.child.stdout ?? undefined) : undefined;
     // When a child exits, Node resumes its unread stdout and what is buffered is dropped: a
     // tiny `zfs send` done before the uploader starts reading (it opens its upload first, a
     // round trip) would look like an empty stream. Held, it waits for its reader.
     if (output !== undefined) holdUntilRead(output);
     this.running = {
       output,
+      outputFd: outputPipe?.readFd,
       done: this.settle(),
       kill: (reason?: unknown) => {
         this.stopAll(
@@ -112,7 +124,7 @@ class PipelineRun {
     };
   }
 
-  private spawnAll(): void {
+  private spawnAll(outputPipe: PipeEnds | undefined): void {
     let previous: ChildProcess | undefined;
     for (const [index, spec] of this.spec.stages.entries()) {
       const isLast = index === this.spec.stages.length - 1;
@@ -121,7 +133,7 @@ class PipelineRun {
         child = spawn(spec.argv[0] ?? '', spec.argv.slice(1), {
           stdio: [
             previous?.stdout ?? (this.spec.input === 'ignore' ? 'ignore' : 'pipe'),
-            isLast && this.spec.output === 'inherit' ? 'inherit' : 'pipe',
+            isLast ? lastStdout(this.spec.output, outputPipe) : 'pipe',
             spec.stderr === 'inherit' ? 'inherit' : 'pipe',
           ],
           env: spec.env === undefined ? undefined : { ...process.env, ...spec.env },
@@ -293,6 +305,15 @@ class PipelineRun {
   private quoted(): string {
     return quotePipeline(this.spec.stages.map((s) => s.argv));
   }
+}
+
+/** The last stage's stdout as spawn's stdio entry. */
+function lastStdout(
+  output: PipelineSpec['output'],
+  pipe: PipeEnds | undefined,
+): 'inherit' | 'pipe' | number {
+  if (pipe !== undefined) return pipe.writeFd;
+  return output === 'inherit' ? 'inherit' : 'pipe';
 }
 
 function wrapStreamError(err: unknown, doing: string, argv: readonly string[]): unknown {

@@ -39,19 +39,28 @@ export interface PipelineSpec {
   input: 'ignore' | Readable | StdinFeeder;
   /**
    * Where the last stage's stdout goes: 'pipe' (read it from `RunningPipeline.output`, e.g. into
-   * the uploader), 'inherit', or a Writable the runner pipes into.
+   * the uploader), 'fd' (a bare pipe: read `RunningPipeline.outputFd` with your own buffers, as
+   * the uploader's pipeReader does; 'pipe' where no mkfifo runs, so read `output` when
+   * `outputFd` is undefined), 'inherit', or a Writable the runner pipes into.
    */
-  output: 'pipe' | 'inherit' | Writable;
+  output: 'pipe' | 'fd' | 'inherit' | Writable;
   /** Aborting kills every stage (SIGTERM) and makes `done` reject with the signal's reason. */
   signal?: AbortSignal;
 }
 
 export interface RunningPipeline {
   /**
-   * stdout of the last stage when `output` is 'pipe'; otherwise undefined. The caller must read
+   * stdout of the last stage when `output` is 'pipe' (or 'fd' without `outputFd`); otherwise
+   * undefined. The caller must read
    * it to the end (or call `kill`): an unread pipe stalls the last stage and `done` never settles.
    */
   output: Readable | undefined;
+  /**
+   * The non-blocking read end of the last stage's stdout when `output` is 'fd' (and a pipe
+   * could be made); otherwise undefined. Owned by the caller (close it, or let a pipeReader close it), with the same duty
+   * to read it to the end (or call `kill`) as `output`.
+   */
+  outputFd?: number | undefined;
   /**
    * Resolves when every stage exited 0 (and the in-process input and output streams, if any,
    * finished without an error of their own). Rejects with a CommandFailedError naming the stage

@@ -42,6 +42,12 @@ export async function* skipVerifiedParts(
   rule: PartSkipRule,
 ): AsyncGenerator<CheckedPart, void> {
   for await (const part of parts) {
+    // After the first difference every part is sent: its MD5 is the upload's to compute
+    // (on the hashing threads), not this loop's.
+    if (rule.hasDiverged) {
+      yield part;
+      continue;
+    }
     const digest = md5(part.buf.subarray(0, part.length));
     const listed = rule.decide(part.partNumber, part.length, digest);
     const kept = listed && {
@@ -70,6 +76,11 @@ export class PartSkipRule {
 
   constructor(chunks: readonly ListedChunk[]) {
     this.byNumber = new Map(chunks.map((c) => [c.number, c]));
+  }
+
+  /** Whether a part differed: from then on every part is sent. */
+  get hasDiverged(): boolean {
+    return this.isDiverged;
   }
 
   /** What was kept so far. */

@@ -8,29 +8,30 @@
  * before that, or of the commit itself, aborts the writer and rethrows, so a failed or
  * interrupted run leaves neither an object nor a pending write — unless the caller keeps it
  * for a resume (`keepPending`; src/resume/). A resumed upload (`resume`) passes each part
- * through the verified skip rule (src/resume/part-skip.ts) before the workers get it.
+ * through the verified skip rule (src/resume/part-skip.ts) as it is read, in order, before the
+ * workers get it.
  *
  * What is not here, and why: retries (the backend comes wrapped in the one retry policy,
  * src/storage/wrappers/retrying.ts, so an attempt is never retried twice over), and the check of
  * the committed object (the backend's `complete` does it: only it knows its ETag rule).
  */
-import type { Readable } from 'node:stream';
 import { InternalError, UsageError, Z3Error } from '../errors.js';
 import type { Backend, ChunkWriter, ListedChunk, WrittenChunk } from '../storage/backend.js';
-import { md5 } from '../storage/etag.js';
+import { PartSkipRule, type ResumeTally } from '../resume/part-skip.js';
 import { abortReason } from '../storage/retry.js';
 import { formatMiB } from '../config/sizes.js';
-import { PartPool } from './part-pool.js';
-import { chunkReader, raceAbort, readAhead, readParts, type ByteReader } from './part-reader.js';
+import { putWhole } from './single-put.js';
+import { raceAbort, type FilledPart } from './part-reader.js';
 import {
-  PartSkipRule,
-  skipVerifiedParts,
-  type CheckedPart,
-  type ResumeTally,
-} from '../resume/part-skip.js';
+  closeSource,
+  prepend,
+  startReading,
+  type Reading,
+  type UploadSource,
+} from './upload-reading.js';
 
-/** Where the uploaded bytes come from. */
-export type UploadSource = AsyncIterable<Uint8Array> | Readable | ByteReader;
+export type { UploadSource } from './upload-reading.js';
+export { partBuffers } from './upload-reading.js';
 
 export interface UploadStreamOptions {
   /**
@@ -85,10 +86,11 @@ export interface UploadStreamOptions {
   /**
    * Take up a pending write instead of opening one (src/resume/): its writer
    * (`backend.resumeWriter`) and the chunks the backend listed. Each part read is compared with
-   * the listed chunk of its number; the verified ones are not sent again (part-skip.ts).
+   * the listed chunk of its number; the verified ones are not sent again (part-skip.ts). A
+   * resumed upload is always a chunked write, however short the stream.
    */
   resume?: { writer: ChunkWriter; chunks: readonly ListedChunk[] } | undefined;
-  /** Awaited once a fresh writer is open, before any part is read (`z3 backup` journals its id). */
+  /** Awaited once a fresh chunked writer is open (`z3 backup` journals its id); not for a single put. */
   onOpened?: ((writer: ChunkWriter) => Promise<void>) | undefined;
   /** A failure for which this is true leaves the write pending (not aborted), for a resume. */
   keepPending?: ((err: unknown) => boolean) | undefined;
@@ -116,42 +118,84 @@ export class EmptyUploadError extends InternalError {
   }
 }
 
-/** Upload `source` to `key` as one chunked write; see the module comment for the guarantees. */
+/**
+ * Upload `source` to `key`; see the module comment for the guarantees. A stream that ends within
+ * its first part goes up in one request (single-put.ts), anything longer as one chunked write.
+ */
 export async function uploadStream(options: UploadStreamOptions): Promise<UploadResult> {
   validate(options);
   options.signal?.throwIfAborted();
-  const { backend, key, partSize } = options;
-  let writer: ChunkWriter;
+  const skipRule = options.resume && new PartSkipRule(options.resume.chunks);
+  const reading = startReading({ ...options, limits: options.backend.limits, skipRule });
   try {
-    writer =
-      options.resume?.writer ??
-      (await backend.openWriter({
-        key,
-        metadata: options.metadata,
-        storageClass: options.storageClass,
-        chunkSize: partSize,
-        ifNoneMatch: options.ifNoneMatch,
-      }));
+    const first = await reading.parts.next();
+    if (first.done === true) throw new EmptyUploadError();
+    if (options.resume === undefined && first.value.length < options.partSize) {
+      return await putOnce(options, reading, first.value);
+    }
+    const writer = options.resume?.writer ?? (await openWriter(options));
+    const parts = prepend(first, reading.parts);
+    const sent = await writeChunks(options, writer, { ...reading, parts });
+    return { ...sent, resumed: skipRule?.tally() };
   } catch (err) {
-    closeSource(options.source);
+    reading.stop.abort(err);
+    closeSource(options.source, reading.reader);
+    // A taken-up write that failed before its chunks were sent (e.g. an empty stream) is
+    // aborted like a fresh one, unless it is kept for the next run (abort is idempotent).
+    if (options.resume !== undefined && options.keepPending?.(err) !== true) {
+      await options.resume.writer.abort().catch(() => undefined);
+    }
     throw err;
+  } finally {
+    reading.dispose();
   }
+}
+
+/** The whole stream in one request (single-put.ts). */
+async function putOnce(
+  options: UploadStreamOptions,
+  reading: Reading,
+  part: FilledPart,
+): Promise<UploadResult> {
+  const put = await putWhole({
+    ...options,
+    ifNoneMatch: options.ifNoneMatch,
+    part,
+    pool: reading.pool,
+    hasher: reading.hasher,
+    gate: () => passGate(options),
+    signal: reading.stop.signal,
+  });
+  return { ...put, parts: 1, buffersAllocated: reading.pool.allocated };
+}
+
+/** Open the chunked write of `options.key`. */
+function openWriter(options: UploadStreamOptions): Promise<ChunkWriter> {
+  return options.backend.openWriter({
+    key: options.key,
+    metadata: options.metadata,
+    storageClass: options.storageClass,
+    chunkSize: options.partSize,
+    ifNoneMatch: options.ifNoneMatch,
+  });
+}
+
+/** Send every part through `writer`, pass the gate, commit; abort the write on any failure. */
+async function writeChunks(
+  options: UploadStreamOptions,
+  writer: ChunkWriter,
+  reading: Reading,
+): Promise<UploadResult> {
   try {
     if (options.resume === undefined) await options.onOpened?.(writer);
-    const sent = await sendParts(options, writer);
-    if (sent.size === 0) throw new EmptyUploadError();
-    if (options.beforeComplete !== undefined) {
-      const gate = options.beforeComplete();
-      await (options.signal ? raceAbort(gate, options.signal) : gate);
-    }
-    options.signal?.throwIfAborted();
+    const sent = await sendParts(options, writer, reading);
+    await passGate(options);
     const committed = await writer.complete(sent.chunks);
     return {
       etag: committed.etag,
       size: sent.size,
       parts: sent.chunks.length,
       buffersAllocated: sent.buffersAllocated,
-      resumed: sent.resumed,
     };
   } catch (err) {
     if (options.keepPending?.(err) === true) throw err;
@@ -159,30 +203,33 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
   }
 }
 
+/** Await the commit gate (`beforeComplete`), racing the caller's abort. */
+async function passGate(options: UploadStreamOptions): Promise<void> {
+  if (options.beforeComplete !== undefined) {
+    const gate = options.beforeComplete();
+    await (options.signal ? raceAbort(gate, options.signal) : gate);
+  }
+  options.signal?.throwIfAborted();
+}
+
 interface SentParts {
   /** Sorted by number. */
   chunks: WrittenChunk[];
   size: number;
   buffersAllocated: number;
-  resumed?: ResumeTally | undefined;
 }
 
 /**
- * Run the producer and the workers until the source ends or something fails. The first
- * failure (or the caller's abort) aborts `stop`, which cancels the reads, waits and requests
- * of everyone else; its reason is what this rejects with.
+ * Run the workers until the source ends or something fails. The first failure (or the caller's
+ * abort) aborts `reading.stop`, which cancels the reads, waits and requests of everyone else;
+ * its reason is what this rejects with.
  */
-async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Promise<SentParts> {
-  const stop = new AbortController();
-  const onAbort = (): void => stop.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  if (options.signal?.aborted === true) onAbort(); // aborted while the writer was being opened
-  const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
-  const reader = byteReader(options.source);
-  const limits = options.backend.limits;
-  const filled = readParts({ source: reader, pool, stop: stop.signal, limits });
-  const rule = options.resume && new PartSkipRule(options.resume.chunks);
-  const parts = readAhead<CheckedPart>(rule ? skipVerifiedParts(filled, rule) : filled);
+async function sendParts(
+  options: UploadStreamOptions,
+  writer: ChunkWriter,
+  reading: Reading,
+): Promise<SentParts> {
+  const { stop, pool, parts, hasher } = reading;
   const sent: SentParts = { chunks: [], size: 0, buffersAllocated: 0 };
   const fail = (err: unknown): void => {
     if (!stop.signal.aborted) stop.abort(err);
@@ -195,7 +242,8 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
       const { partNumber, buf, length, kept, digest } = next.value;
       try {
         const body = buf.subarray(0, length);
-        const chunk = { number: partNumber, body, md5: digest ?? md5(body), signal: stop.signal };
+        const md5 = digest ?? (await hasher.digest(body));
+        const chunk = { number: partNumber, body, md5, signal: stop.signal };
         sent.chunks.push(kept ?? (await writer.writeChunk(chunk)));
         sent.size += length;
         options.onProgress?.(length);
@@ -206,18 +254,10 @@ async function sendParts(options: UploadStreamOptions, writer: ChunkWriter): Pro
     }
   };
 
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, () => worker().catch(fail)));
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-  }
-  if (stop.signal.aborted) {
-    closeSource(options.source, reader);
-    throw abortReason(stop.signal);
-  }
+  await Promise.all(Array.from({ length: options.concurrency }, () => worker().catch(fail)));
+  if (stop.signal.aborted) throw abortReason(stop.signal);
   sent.chunks.sort((a, b) => a.number - b.number);
   sent.buffersAllocated = pool.allocated;
-  sent.resumed = rule?.tally();
   checkComplete(sent.chunks);
   return sent;
 }
@@ -227,30 +267,6 @@ function checkComplete(chunks: readonly WrittenChunk[]): void {
   if (!chunks.every((c, i) => c.number === i + 1)) {
     throw new InternalError(`written parts are not numbered 1..${chunks.length}`);
   }
-}
-
-/** How many part buffers an upload with `concurrency` workers uses; see `partSize`. */
-export function partBuffers(concurrency: number): number {
-  return Math.max(concurrency, 2);
-}
-
-function isByteReader(source: UploadSource): source is ByteReader {
-  return typeof (source as Partial<ByteReader>).readInto === 'function';
-}
-
-function byteReader(source: UploadSource): ByteReader {
-  if (isByteReader(source)) return source;
-  return chunkReader((source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]());
-}
-
-/** Stop the source: a Readable is destroyed at once (a pending read may never finish). */
-function closeSource(source: UploadSource, reader?: ByteReader): void {
-  if ('destroy' in source && typeof source.destroy === 'function') {
-    source.destroy();
-    return;
-  }
-  if (isByteReader(source)) source.close();
-  else reader?.close();
 }
 
 /**

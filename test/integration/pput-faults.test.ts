@@ -8,7 +8,13 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { injected } from '../../src/testing/faults.js';
 import { InterruptedError, StorageError } from '../../src/errors.js';
-import type { Backend, ChunkWriter, OpenWriterInput } from '../../src/storage/backend.js';
+import type {
+  Backend,
+  ChunkWriter,
+  CommittedObject,
+  OpenWriterInput,
+  PutInput,
+} from '../../src/storage/backend.js';
 import { FaultyBackend, type FaultScript } from '../../src/storage/wrappers/faulty.js';
 import { withRetries } from '../../src/storage/wrappers/retrying.js';
 import { uploadStream, type UploadStreamOptions } from '../../src/transfer/uploader.js';
@@ -18,8 +24,15 @@ import { useTestBucket } from '../s3-env.js';
 /** MAX_RETRIES as pput's default, with short waits. */
 const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
 
-/** A FaultyBackend whose writers send a wrong MD5 with every chunk (the server must refuse it). */
+/**
+ * A FaultyBackend whose writers send a wrong MD5 with every chunk, and whose puts too (the
+ * server must refuse it).
+ */
 class WrongMd5Backend extends FaultyBackend {
+  override put(input: PutInput): Promise<CommittedObject> {
+    return super.put({ ...input, md5: new Uint8Array(16) });
+  }
+
   override async openWriter(input: OpenWriterInput): Promise<ChunkWriter> {
     const writer = await super.openWriter(input);
     return {
@@ -205,16 +218,35 @@ describe('uploader fault injection (real S3)', () => {
       const key = `${prefix}/bad-md5`;
       const faulty = new WrongMd5Backend(backend);
       const err = await uploadStream(
-        options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
+        options(withRetries(faulty, RETRY), key, Readable.from([Buffer.alloc(5 * MiB + 5, 1)])),
       ).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StorageError);
       expect((err as StorageError).isRetryable).toBe(false);
       expect((err as StorageError).message).toMatch(
-        /uploading part 1 of .*: (BadDigest|InvalidDigest)/,
+        /uploading part \d of .*: (BadDigest|InvalidDigest)/,
       );
-      expect(sends(faulty, 1)).toBe(1);
+      expect(sends(faulty, 1) + sends(faulty, 2)).toBeGreaterThanOrEqual(1);
       await expectNothingLeft(backend, key);
-      injected('corrupt data', sends(faulty, 1));
+      injected('corrupt data', sends(faulty, 1) + sends(faulty, 2));
+    },
+  );
+
+  it(
+    'a stream smaller than a part goes up in one put, whose wrong Content-MD5 the server refuses',
+    { tags: ['faults'] },
+    async () => {
+      const key = `${prefix}/bad-md5-put`;
+      const faulty = new WrongMd5Backend(backend);
+      const err = await uploadStream(
+        options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StorageError);
+      expect((err as StorageError).isRetryable).toBe(false);
+      expect((err as StorageError).message).toMatch(/writing .*: (BadDigest|InvalidDigest)/);
+      expect(faulty.ops('put')).toHaveLength(1);
+      expect(faulty.ops('openWriter')).toHaveLength(0);
+      await expectNothingLeft(backend, key);
+      injected('corrupt data', faulty.ops('put').length);
     },
   );
 });
