@@ -25,6 +25,7 @@ import {
   SNAP_PREFIX,
   treeOf,
   z3Run,
+  SEGMENT_METADATA,
 } from './z3-helpers.js';
 import { injected } from '../../src/testing/faults.js';
 
@@ -104,6 +105,7 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
       creation: A_SIZE,
       guid: A_SIZE,
       ...withCompressor,
+      ...SEGMENT_METADATA,
     });
     expect(second?.metadata).toEqual({
       size: A_SIZE,
@@ -111,6 +113,7 @@ describe.each(['pigz1', 'zstd', 'none', 'gpg'])('round trip with compressor %s',
       creation: A_SIZE,
       guid: A_SIZE,
       ...withCompressor,
+      ...SEGMENT_METADATA,
     });
 
     const before = await treeOf(`/${dataset}`);

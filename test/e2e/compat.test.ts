@@ -15,7 +15,14 @@ import {
   writeRandomFiles,
   zfs,
 } from './harness.js';
-import { destroyDataset, expectOk, makeHistory, treeOf, z3Run } from './z3-helpers.js';
+import {
+  destroyDataset,
+  expectOk,
+  makeHistory,
+  SEGMENT_METADATA,
+  treeOf,
+  z3Run,
+} from './z3-helpers.js';
 
 const POOL = 'z3compat';
 
@@ -84,6 +91,7 @@ describe.each([
       compressor: 'pigz1',
       creation: expect.stringMatching(/^\d+$/) as unknown,
       guid: expect.stringMatching(/^\d+$/) as unknown,
+      ...SEGMENT_METADATA,
     });
   });
 });

@@ -15,6 +15,7 @@ import {
   pathWith,
   SNAP_PREFIX,
   treeOf,
+  SEGMENT_METADATA,
 } from './z3-helpers.js';
 import { injected } from '../../src/testing/faults.js';
 
@@ -79,6 +80,7 @@ describe('a local-directory target (BACKUP_DIR)', () => {
       compressor: 'pigz1',
       creation: expect.stringMatching(/^\d+$/) as unknown,
       guid: expect.stringMatching(/^\d+$/) as unknown,
+      ...SEGMENT_METADATA,
     });
 
     const before = await treeOf(`/${dataset}`);

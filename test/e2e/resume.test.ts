@@ -80,9 +80,12 @@ function localTarget(label: string): Promise<Target> {
   });
 }
 
+/** The objects under the run's prefix, but for z3's own bookkeeping under `.z3/` (the index). */
 async function keysOf(target: Target): Promise<string[]> {
   const keys: string[] = [];
-  for await (const o of target.backend.list(`${target.prefix}/`)) keys.push(o.key);
+  for await (const o of target.backend.list(`${target.prefix}/`)) {
+    if (!o.key.startsWith(`${target.prefix}/.z3/`)) keys.push(o.key);
+  }
   return keys;
 }
 

@@ -24,6 +24,15 @@ import {
 
 export const SNAP_PREFIX = 'zfs-auto-snap:daily';
 
+/**
+ * The segment layout every z3 backup records (src/plan/segments.ts): the capacity of a segment
+ * and the run's segment directory under `<prefix>.z3/segments/`.
+ */
+export const SEGMENT_METADATA = {
+  segmentsize: expect.stringMatching(/^\d+$/) as unknown,
+  segmentdir: expect.stringMatching(/\.z3\/segments\/.+@.+\/[0-9a-f]{12}\/$/) as unknown,
+};
+
 export interface Z3Run {
   prefix: string;
   backend: Backend;

@@ -173,7 +173,8 @@ describe('two writers of one key (real S3)', () => {
       const key = `${prefix}/race`;
       const isHonoured = await honoursIfNoneMatch(backend, `${prefix}/probe`);
       const [a, b] = [otherWriter(), otherWriter()];
-      const [dataA, dataB] = [bytesOf(MiB, 0xa), bytesOf(2 * MiB, 0xb)];
+      // longer than one part: a shorter stream is one PutObject, with no Complete to hold
+      const [dataA, dataB] = [bytesOf(6 * MiB, 0xa), bytesOf(7 * MiB, 0xb)];
       const hold = holdRequest(a, 'CompleteMultipartUploadCommand');
       try {
         const runA = upload(a, key, dataA, { ifNoneMatch: true }).catch((e: unknown) => e);
