@@ -3,12 +3,13 @@
  * never committed) on the memory backend: old ones removed, young ones and owned ones kept.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../errors.js';
+import { EXIT, StorageError } from '../errors.js';
 import { journalPath, writeJournal } from '../resume/journal.js';
 import { SEGMENT_DIR_KEY } from '../plan/segments.js';
 import type { Backend } from '../storage/backend.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
+import { injected } from '../testing/faults.js';
 import { runCleanup } from './cleanup.js';
 import { cleanupOptions, journalOf, portsOn, removeStateDirs } from './testing/cleanup-options.js';
 import { eventsNamed, jsonLines } from './testing/json-lines.js';
@@ -162,6 +163,31 @@ describe('runCleanup and orphaned segments', () => {
     expect(keysIn(s.mem, s.owned)).toHaveLength(3);
     expect(s.mem.objects.has(`${PREFIX}tank/data@owned`)).toBe(true);
   });
+
+  it(
+    'a failed removal stops the run with exit 5, says how far it got; the next run finishes',
+    { tags: ['faults'] },
+    async () => {
+      const s = await seeded();
+      const [first, second] = keysIn(s.mem, s.old);
+      const faulty = new FaultyBackend(s.mem, (call) => {
+        if (call.op === 'remove' && call.key === second) throw new StorageError('503 SlowDown');
+      });
+      const ports = portsOn(faulty);
+      const run = runCleanup(cleanupOptions({ olderThan: '1h' }), ports);
+      await expect(run).rejects.toMatchObject({ exitCode: EXIT.STORAGE });
+      injected('S3 error', faulty.thrown);
+      expect(keysIn(s.mem, s.old)).not.toContain(first);
+      expect(keysIn(s.mem, s.old)).toContain(second);
+      expect(ports.err()).toContain(
+        'z3: cleanup stopped after removing 0 of 2 orphaned segment directories; run it again to finish',
+      );
+      expect(await runCleanup(cleanupOptions({ olderThan: '1h' }), portsOn(s.mem))).toBe(EXIT.OK);
+      expect(keysIn(s.mem, s.old)).toEqual([]);
+      expect(keysIn(s.mem, s.young)).toEqual([]);
+      expect(keysIn(s.mem, s.owned)).toHaveLength(3);
+    },
+  );
 });
 
 async function* blankDates<T extends { lastModified: string }>(items: AsyncIterable<T>) {
