@@ -14,14 +14,16 @@ export function addCleanupCommand(input: SubcommandInput): void {
   input.program
     .command('cleanup')
     .description(
-      'abort stale pending uploads under the prefix (S3 multipart uploads, BACKUP_DIR temporaries); ' +
+      'abort stale pending uploads under the prefix (S3 multipart uploads, BACKUP_DIR temporaries) ' +
+        'and remove orphaned segment directories (segments of a backup never committed); ' +
         'those a journal in STATE_DIR names are kept for the next backup to resume',
     )
     .option(
       '--older-than <DURATION>',
-      `abort only those started at least this long ago: 0 (all), 90m, 36h, 7d (default ${DEFAULT_OLDER_THAN})`,
+      'abort only uploads started, remove only segment directories last written, at least this ' +
+        `long ago (younger ones may belong to a backup running now): 0 (all), 90m, 36h, 7d (default ${DEFAULT_OLDER_THAN})`,
     )
-    .option('--dry-run', 'show what would be aborted and how many bytes; abort nothing')
+    .option('--dry-run', 'show what would be aborted or removed and how many bytes; change nothing')
     .option('--json', 'JSON Lines events on stdout instead of the lines (README "JSON events")')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {

@@ -12,6 +12,7 @@ import { makeTempRoot, putObject } from '../storage/local/testing.js';
 import { runCleanup } from './cleanup.js';
 import { cleanupOptions } from './testing/cleanup-options.js';
 import { testPorts } from './testing/ports.js';
+import { orphanedSegments, segmentedBackup } from './testing/segmented.js';
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const DAY = 24 * 3600_000;
@@ -92,5 +93,43 @@ describe('runCleanup on BACKUP_DIR', () => {
     expect(await runCleanup(cleanupOptions({ dryRun: true }), run)).toBe(EXIT.OK);
     expect(run.out()).toMatch(/^would abort 1 \(3 M\), keep 0$/m);
     expect(await readdir(path.join(root, DIR))).toEqual(before);
+  });
+
+  /** Date every file under `dir` (a key prefix) `at`. */
+  async function dateFiles(dir: string, at: number): Promise<void> {
+    for (const name of await readdir(path.join(root, dir))) {
+      await utimes(path.join(root, dir, name), at / 1000, at / 1000);
+    }
+  }
+
+  it('removes an old orphaned segment directory, keeps a young one and an owned one', async () => {
+    const local = createLocalBackend(root);
+    const on = (snapshotName: string) => ({ prefix: 'z3-backup/', snapshotName });
+    const owned = await segmentedBackup(local, on('tank/data@owned'));
+    const old = await orphanedSegments(local, on('tank/data@dead'));
+    const young = await orphanedSegments(local, on('tank/data@running'));
+    await dateFiles(owned, NOW - 30 * DAY);
+    await dateFiles(old, NOW - 8 * DAY);
+    await dateFiles(young, NOW - 3600_000);
+    const [ownedFiles, youngFiles] = [
+      await readdir(path.join(root, owned)),
+      await readdir(path.join(root, young)),
+    ];
+    const run = ports();
+
+    expect(await runCleanup(cleanupOptions(), run)).toBe(EXIT.OK);
+
+    const why = 'younger than 7d: a backup uploading now owns its segments only once it commits';
+    expect(run.out().split('\n')).toEqual([
+      `remove  8d  1.5 M  ${old}  (3 orphaned segment objects of tank/data@dead)`,
+      `keep    1h  1.5 M  ${young}  (3 orphaned segment objects of tank/data@running)  ${why}`,
+      'abort 0 (0 M), keep 0; remove 1 orphaned segment directory (1.5 M), keep 1',
+      '',
+    ]);
+    // Every file gone, sidecars too, and the emptied directories with them.
+    await expect(readdir(path.join(root, old))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readdir(path.join(root, young))).toEqual(youngFiles);
+    expect(await readdir(path.join(root, owned))).toEqual(ownedFiles);
+    expect(await createLocalBackend(root).stat('z3-backup/tank/data@owned')).toBeDefined();
   });
 });

@@ -1,19 +1,15 @@
 /** `z3 cleanup` on the memory backend (wrapped in FaultyBackend to see and fail aborts). */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EXIT, InterruptedError, StorageError } from '../errors.js';
 import { journalPath, writeJournal } from '../resume/journal.js';
-import type { Backend } from '../storage/backend.js';
 import { md5 } from '../storage/etag.js';
 import { MemBackend } from '../storage/mem/backend.js';
 import { FaultyBackend } from '../storage/wrappers/faulty.js';
 import { injected } from '../testing/faults.js';
 import { runCleanup } from './cleanup.js';
-import { cleanupOptions, journalOf } from './testing/cleanup-options.js';
+import { cleanupOptions, journalOf, portsOn, removeStateDirs } from './testing/cleanup-options.js';
 import { eventsNamed, jsonLines } from './testing/json-lines.js';
-import { testPorts, type TestPorts } from './testing/ports.js';
 
 const NOW = Date.parse('2026-11-26T00:00:00Z');
 const HOUR = 3600_000;
@@ -58,15 +54,7 @@ function pendingKeys(mem: MemBackend): string[] {
   return [...mem.pending.values()].map((p) => p.key).sort();
 }
 
-const stateDirs: string[] = [];
-afterEach(() => stateDirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-/** Ports on `backend` with an empty STATE_DIR of their own. */
-function portsOn(backend: Backend): TestPorts & { stateDir: string } {
-  const stateDir = mkdtempSync(join(tmpdir(), 'z3-cleanup-state-'));
-  stateDirs.push(stateDir);
-  return { ...testPorts({ backend, zfs: '/bin/false', env: { STATE_DIR: stateDir } }), stateDir };
-}
+afterEach(removeStateDirs);
 
 describe('runCleanup', () => {
   it('aborts writes older than 7d under the prefix; keeps young ones, other prefixes, objects', async () => {

@@ -7,12 +7,16 @@ import { exitCodeOf, reportedError, Z3Error } from '../errors.js';
 import { jsonEventSink, NO_EVENTS, type EventSink, type RunEvent } from '../ui/events.js';
 import type { CommandPorts } from './ports.js';
 
-/** The events the summary counts: objects stored, deleted or verified; uploads aborted. */
+/**
+ * The events the summary counts: objects stored, deleted or verified; uploads aborted; orphaned
+ * segment objects removed (a `segments-removed` event counts its `objects`, the others one).
+ */
 const COUNTED = new Set<RunEvent['event']>([
   'object',
   'object-deleted',
   'verified',
   'upload-aborted',
+  'segments-removed',
 ]);
 
 /** The events of one run. */
@@ -38,7 +42,7 @@ export function startRunEvents(
   return {
     emit: (event: RunEvent) => {
       if (COUNTED.has(event.event) && 'bytes' in event) {
-        objects += 1;
+        objects += 'objects' in event ? event.objects : 1;
         bytes += event.bytes;
       }
       sink.emit(event);

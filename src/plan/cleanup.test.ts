@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOlderThan, planCleanup } from './cleanup.js';
+import { parseOlderThan, planCleanup, planOrphans } from './cleanup.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -78,5 +78,40 @@ describe('planCleanup', () => {
       journaled: new Set(),
     });
     expect(row).toMatchObject({ action: 'keep', reason: 'younger', age: -HOUR });
+  });
+});
+
+describe('planOrphans', () => {
+  const ago = (ms: number): string => new Date(NOW - ms).toISOString();
+  const orphans = [
+    { dir: 'old/', newest: ago(8 * DAY) },
+    { dir: 'exact/', newest: ago(7 * DAY) },
+    { dir: 'young/', newest: ago(2 * HOUR) },
+    { dir: 'unknown/', newest: '' },
+    { dir: 'journaled/', newest: ago(30 * DAY) },
+  ];
+  const plan = (olderThan: number) =>
+    planOrphans({ orphans, now: NOW, olderThan, journaledDirs: new Set(['journaled/']) }).map(
+      (r) => [r.dir, r.action, r.reason, r.age],
+    );
+
+  it('removes a directory whose newest object is at least --older-than old, keeps the rest', () => {
+    expect(plan(7 * DAY)).toEqual([
+      ['old/', 'remove', undefined, 8 * DAY],
+      ['exact/', 'remove', undefined, 7 * DAY],
+      ['young/', 'keep', 'younger', 2 * HOUR],
+      ['unknown/', 'keep', 'age unknown', undefined],
+      ['journaled/', 'keep', 'journal', 30 * DAY],
+    ]);
+  });
+
+  it('--older-than 0 removes every one no journal names, of unknown age too', () => {
+    expect(plan(0).map(([dir, action]) => [dir, action])).toEqual([
+      ['old/', 'remove'],
+      ['exact/', 'remove'],
+      ['young/', 'remove'],
+      ['unknown/', 'remove'],
+      ['journaled/', 'keep'],
+    ]);
   });
 });

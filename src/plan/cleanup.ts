@@ -36,20 +36,62 @@ export interface CleanupInput {
 /** One row per pending write, in the order given. */
 export function planCleanup(input: CleanupInput): CleanupRow[] {
   return input.pending.map((pending) => {
-    const started = pending.started === '' ? Number.NaN : Date.parse(pending.started);
-    const age = Number.isNaN(started) ? undefined : input.now - started;
-    const reason = keepReason({ ...input, id: pending.id, age });
+    const age = ageAt(pending.started, input.now);
+    const reason = keepReason({ ...input, journaled: input.journaled.has(pending.id), age });
     return { pending, age, action: reason === undefined ? 'abort' : 'keep', reason };
   });
 }
 
+/** A segment directory no backup object names (src/transfer/segment-orphans.ts). */
+export interface OrphanDir {
+  dir: string;
+  /** The newest LastModified of its objects (ISO 8601, `""` when the backend gives none). */
+  newest: string;
+}
+
+/** What `z3 cleanup` does with one orphaned segment directory. */
+export type OrphanRow<T extends OrphanDir> = T & {
+  /** Milliseconds since its newest object was written; undefined when the backend does not say. */
+  age: number | undefined;
+  action: 'remove' | 'keep';
+  /** Set exactly when `action` is `keep`. */
+  reason: KeepReason | undefined;
+};
+
+/**
+ * One row per orphaned segment directory, in the order given. The age rule is the same as for
+ * pending writes, and for the same reason: a backup being uploaded right now has committed
+ * segments and no backup object yet, so its directory looks orphaned until it commits. Its
+ * newest segment is young, though (one is committed at least every SEGMENT_SIZE bytes), and a
+ * journal names the directory of a backup that the next run resumes.
+ */
+export function planOrphans<T extends OrphanDir>(input: {
+  orphans: readonly T[];
+  now: number;
+  olderThan: number;
+  /** Segment directories a journal of this target names (in its `segmentdir` metadata). */
+  journaledDirs: ReadonlySet<string>;
+}): OrphanRow<T>[] {
+  return input.orphans.map((orphan) => {
+    const age = ageAt(orphan.newest, input.now);
+    const journaled = input.journaledDirs.has(orphan.dir);
+    const reason = keepReason({ olderThan: input.olderThan, journaled, age });
+    return { ...orphan, age, action: reason === undefined ? 'remove' : 'keep', reason };
+  });
+}
+
+/** Milliseconds from `iso` to `now`; undefined when `iso` is `""` or no date. */
+function ageAt(iso: string, now: number): number | undefined {
+  const at = iso === '' ? Number.NaN : Date.parse(iso);
+  return Number.isNaN(at) ? undefined : now - at;
+}
+
 function keepReason(input: {
-  id: string;
+  journaled: boolean;
   age: number | undefined;
   olderThan: number;
-  journaled: ReadonlySet<string>;
 }): KeepReason | undefined {
-  if (input.journaled.has(input.id)) return 'journal';
+  if (input.journaled) return 'journal';
   if (input.olderThan === 0) return undefined;
   if (input.age === undefined) return 'age unknown';
   return input.age >= input.olderThan ? undefined : 'younger';

@@ -24,6 +24,8 @@ export type RunEvent =
   | VerifiedEvent
   | PendingEvent
   | { event: 'upload-aborted'; key: string; id: string; bytes: number }
+  | OrphanSegmentsEvent
+  | { event: 'segments-removed'; dir: string; objects: number; bytes: number }
   | { event: 'warning'; message: string }
   | { event: 'error'; code: number; message: string }
   | { event: 'summary'; code: number; objects: number; bytes: number; seconds: number };
@@ -72,6 +74,24 @@ export interface PendingEvent {
   /** Why it is kept: `journal`, `younger`, `age unknown`; null for `abort`. */
   reason: string | null;
   /** Bytes its parts hold (what aborting it frees). */
+  bytes: number;
+}
+
+/** `z3 cleanup`: one segment directory no backup object names, to be removed or kept (and why). */
+export interface OrphanSegmentsEvent {
+  event: 'orphan-segments';
+  /** The directory (key prefix ending in `/`). */
+  dir: string;
+  /** `<fs>@<snap>`: the backup whose object would own it. */
+  snapshot: string;
+  /** When its newest object was written (ISO 8601); null when the backend does not say. */
+  newest: string | null;
+  /** `remove` also with `--dry-run`. */
+  action: 'remove' | 'keep';
+  /** Why it is kept: `journal`, `younger`, `age unknown`; null for `remove`. */
+  reason: string | null;
+  /** Objects in it (segments and end marker). */
+  objects: number;
   bytes: number;
 }
 
