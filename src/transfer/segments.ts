@@ -24,14 +24,9 @@ import {
 import type { Backend, BackendLimits } from '../storage/backend.js';
 import { md5 } from '../storage/etag.js';
 import { formatMiB } from '../config/sizes.js';
-import { chunkReader, type ByteReader } from './part-reader.js';
 import { SegmentCutter } from './segment-cutter.js';
-import {
-  uploadStream,
-  type UploadResult,
-  type UploadSource,
-  type UploadStreamOptions,
-} from './uploader.js';
+import { sourceReader } from './upload-reading.js';
+import { uploadStream, type UploadResult, type UploadStreamOptions } from './uploader.js';
 
 export interface SegmentedUploadOptions extends UploadStreamOptions {
   /** The normalised S3_PREFIX and the snapshot's full name: where the segments go. */
@@ -91,7 +86,7 @@ export async function uploadSegmented(
     dir: segmentDir(options.prefix, options.snapshotName, randomBytes(6).toString('hex')),
     capacity: segmentCapacity({ ...options, limits: options.backend.limits }),
   };
-  const cutter = new SegmentCutter(toByteReader(options.source), layout.capacity);
+  const cutter = new SegmentCutter(sourceReader(options.source), layout.capacity);
   const written: string[] = [];
   try {
     const { uploadFirst = uploadStream } = options;
@@ -183,17 +178,4 @@ async function removeUnowned(input: {
   } catch {
     // Left for `findOrphanSegments`: the run's own failure is the one to report.
   }
-}
-
-/** The source as a ByteReader whose `close` stops it (a Readable is destroyed). */
-function toByteReader(source: UploadSource): ByteReader {
-  if (typeof (source as Partial<ByteReader>).readInto === 'function') return source as ByteReader;
-  const iterable = source as AsyncIterable<Uint8Array>;
-  const reader = chunkReader(iterable[Symbol.asyncIterator]());
-  const destroy = (source as { destroy?: unknown }).destroy;
-  if (typeof destroy !== 'function') return reader;
-  return {
-    readInto: (buf, offset, length) => reader.readInto(buf, offset, length),
-    close: () => (destroy as () => void).call(source),
-  };
 }

@@ -48,7 +48,7 @@ export function startReading(options: ReadingOptions): Reading {
   const onAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const pool = new PartPool(options.partSize, partBuffers(options.concurrency));
-  const reader = byteReader(options.source);
+  const reader = sourceReader(options.source);
   const limits = options.limits;
   const filled = readParts({ source: reader, pool, stop: stop.signal, limits });
   const { skipRule } = options;
@@ -85,17 +85,16 @@ function isByteReader(source: UploadSource): source is ByteReader {
   return typeof (source as Partial<ByteReader>).readInto === 'function';
 }
 
-function byteReader(source: UploadSource): ByteReader {
+/**
+ * The source as a ByteReader whose `close` stops the source: a Readable is destroyed at once (a
+ * pending read may never finish), an iterator is ended, a ByteReader closed.
+ */
+export function sourceReader(source: UploadSource): ByteReader {
   if (isByteReader(source)) return source;
-  return chunkReader((source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]());
-}
-
-/** Stop the source: a Readable is destroyed at once (a pending read may never finish). */
-export function closeSource(source: UploadSource, reader?: ByteReader): void {
-  if ('destroy' in source && typeof source.destroy === 'function') {
-    source.destroy();
-    return;
-  }
-  if (isByteReader(source)) source.close();
-  else reader?.close();
+  const reader = chunkReader(source[Symbol.asyncIterator]());
+  if (!('destroy' in source) || typeof source.destroy !== 'function') return reader;
+  return {
+    readInto: (buf, offset, length) => reader.readInto(buf, offset, length),
+    close: () => source.destroy(),
+  };
 }

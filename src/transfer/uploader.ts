@@ -22,13 +22,7 @@ import { abortReason } from '../storage/retry.js';
 import { formatMiB } from '../config/sizes.js';
 import { putWhole } from './single-put.js';
 import { raceAbort, type FilledPart } from './part-reader.js';
-import {
-  closeSource,
-  prepend,
-  startReading,
-  type Reading,
-  type UploadSource,
-} from './upload-reading.js';
+import { prepend, startReading, type Reading, type UploadSource } from './upload-reading.js';
 
 export type { UploadSource } from './upload-reading.js';
 export { partBuffers } from './upload-reading.js';
@@ -139,7 +133,7 @@ export async function uploadStream(options: UploadStreamOptions): Promise<Upload
     return { ...sent, resumed: skipRule?.tally() };
   } catch (err) {
     reading.stop.abort(err);
-    closeSource(options.source, reading.reader);
+    reading.reader.close();
     // A taken-up write that failed before its chunks were sent (e.g. an empty stream) is
     // aborted like a fresh one, unless it is kept for the next run (abort is idempotent).
     if (options.resume !== undefined && options.keepPending?.(err) !== true) {
