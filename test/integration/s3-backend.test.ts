@@ -6,12 +6,13 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, StorageError } from '../../src/errors.js';
+import { IntegrityError } from '../../src/errors.js';
 import type { ChunkWriter, WrittenChunk } from '../../src/storage/backend.js';
 import { md5, multipartEtag } from '../../src/storage/etag.js';
 import { createS3Backend } from '../../src/storage/s3/backend.js';
 import { useTestBucket } from '../s3-env.js';
 import { injected } from '../../src/testing/faults.js';
+import { storageFailure as failure } from '../../src/testing/failures.js';
 
 const MiB = 1024 * 1024;
 
@@ -25,15 +26,6 @@ async function writeAll(writer: ChunkWriter, bodies: readonly Buffer[]): Promise
     written.push(await writer.writeChunk({ number: i + 1, body, md5: md5(body) }));
   }
   return written;
-}
-
-async function failure(promise: Promise<unknown>): Promise<StorageError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StorageError);
-  return err as StorageError;
 }
 
 const twoParts = (): Buffer[] => [Buffer.alloc(5 * MiB, 1), Buffer.from('tail')];

@@ -37,6 +37,7 @@ import { lowerCaseKeys } from '../rules.js';
 import { createS3Client, type ConnectionSettings } from './client.js';
 import { classifyS3Error, toStorageError, writeArgumentHint } from './errors.js';
 import { putObject } from './put.js';
+import { createLeanRangeReader, type ReadRangeFn } from './lean-get.js';
 import { createLeanHead } from './lean-head.js';
 import { readRange } from './range.js';
 import { S3ChunkWriter, abortUpload } from './writer.js';
@@ -69,6 +70,7 @@ export class S3Backend implements Backend {
   /** The one client (tests use it to set up objects, and `destroy()` it at the end). */
   readonly client: S3Client;
   private readonly pageSize: number | undefined;
+  private readonly leanReadRange: ReadRangeFn;
 
   constructor(options: S3BackendOptions) {
     this.client = options.client;
@@ -79,6 +81,12 @@ export class S3Backend implements Backend {
       client: this.client,
       bucket: this.bucket,
       fallback: (key) => this.stat(key),
+      socketTimeoutMs: options.socketTimeoutMs,
+    });
+    this.leanReadRange = createLeanRangeReader({
+      client: this.client,
+      bucket: this.bucket,
+      fallback: (input) => this.readRangeViaSdk(input),
       socketTimeoutMs: options.socketTimeoutMs,
     });
     // conditionalCommit: true although some servers ignore If-None-Match (Ceph RGW 16): the
@@ -132,6 +140,11 @@ export class S3Backend implements Backend {
   }
 
   readRange(input: ReadRangeInput): Promise<Uint8Array> {
+    return this.leanReadRange(input);
+  }
+
+  /** The ranged read through the SDK: what the lean path falls back to. */
+  readRangeViaSdk(input: ReadRangeInput): Promise<Uint8Array> {
     return readRange({ client: this.client, bucket: this.bucket }, input);
   }
 

@@ -6,47 +6,28 @@
  * one HEAD to the next are resolved once by the SDK itself, and each HEAD is one SigV4 signature
  * (`@smithy/signature-v4`, as the SDK signs) plus one keep-alive `node:http(s)` request:
  *
- * - endpoint, path or virtual-host style, signing name and region: the SDK's own endpoint rules
- *   for HeadObject of this bucket (`getEndpointFromInstructions`), so custom endpoints, any region
- *   and FORCE_PATH_STYLE behave as in the SDK;
- * - credentials: the client's provider (static keys, or the SDK default chain with refresh);
+ * - endpoint, signing and credentials: resolved once by the SDK (signed-endpoint.ts);
  * - errors: 404 → undefined; anything else → StorageError via `toStorageError` (403 gets the
  *   credentials hint; 5xx, 429, resets and timeouts are retryable). One attempt per HEAD, like
  *   every backend call: the retry policy is the wrapper's (src/storage/wrappers/retrying.ts).
  *
- * Anything the lean path does not know (another auth scheme such as S3 Express or SigV4a, extra
- * endpoint headers, an endpoint the rules refuse) falls back to the SDK for every HEAD.
+ * An endpoint the lean path cannot serve falls back to the SDK for every HEAD.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Sha256 } from '@smithy/core/checksum';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
 import type { ObjectInfo } from '../backend.js';
 import { CONNECT_TIMEOUT_MS, MAX_SOCKETS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { toStorageError } from './errors.js';
-import {
-  EMPTY_PAYLOAD_SHA256,
-  encodeKeyPath,
-  headErrorName,
-  objectInfoFromHeaders,
-} from './head-wire.js';
+import { headErrorName, objectInfoFromHeaders } from './head-wire.js';
+import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './signed-endpoint.js';
 
 /** HEAD of one key; undefined when it does not exist. */
 export type HeadFn = (key: string) => Promise<ObjectInfo | undefined>;
 
 /** Everything a HEAD needs that is the same for every key of the bucket. */
-export interface HeadTarget {
-  isHttps: boolean;
-  hostname: string;
-  port: number | undefined;
-  /** The `Host` header, as signed. */
-  host: string;
-  /** Path before the key: `/<bucket>` (path style) or `` (virtual host). */
-  basePath: string;
-  signer: SignatureV4;
+export interface HeadTarget extends SignedEndpoint {
   agent: HttpAgent;
 }
 
@@ -84,45 +65,10 @@ export async function resolveHeadTarget(
   client: S3Client,
   bucket: string,
 ): Promise<HeadTarget | undefined> {
-  const config = client.config;
-  // The SDK's endpoint middleware passes a copy too: resolution may memoize into the config.
-  const endpoint = await getEndpointFromInstructions(
-    { Bucket: bucket, Key: 'k' },
-    HeadObjectCommand,
-    { ...config },
-  );
-  const schemes = endpoint.properties?.['authSchemes'];
-  const scheme = (Array.isArray(schemes) ? schemes[0] : undefined) as
-    { name?: unknown; signingName?: unknown; signingRegion?: unknown } | undefined;
-  const url = endpoint.url;
-  const isHttps = url.protocol === 'https:';
-  if (
-    scheme?.name !== 'sigv4' ||
-    (endpoint.headers !== undefined && Object.keys(endpoint.headers).length > 0) ||
-    (!isHttps && url.protocol !== 'http:') ||
-    url.search !== ''
-  ) {
-    return undefined;
-  }
-  const region =
-    typeof scheme.signingRegion === 'string' ? scheme.signingRegion : await config.region();
-  const Agent = isHttps ? HttpsAgent : HttpAgent;
-  return {
-    isHttps,
-    hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: url.port === '' ? undefined : Number(url.port),
-    host: url.host,
-    basePath: url.pathname.replace(/\/+$/, ''),
-    signer: new SignatureV4({
-      service: typeof scheme.signingName === 'string' ? scheme.signingName : 's3',
-      region,
-      credentials: config.credentials,
-      sha256: Sha256,
-      // S3 signs the path as sent: no second encoding, no normalization of `.` or `//`.
-      uriEscapePath: false,
-    }),
-    agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }),
-  };
+  const endpoint = await resolveSignedEndpoint(client, bucket);
+  if (endpoint === undefined) return undefined;
+  const Agent = endpoint.isHttps ? HttpsAgent : HttpAgent;
+  return { ...endpoint, agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) };
 }
 
 /** One signed HEAD; classified errors, no retry. */
@@ -135,15 +81,7 @@ async function headOnce(input: {
   const { target: t, bucket, key } = input;
   const what = `reading metadata of ${bucket}/${key}`;
   try {
-    const signed = await t.signer.sign({
-      method: 'HEAD',
-      protocol: t.isHttps ? 'https:' : 'http:',
-      hostname: t.hostname,
-      ...(t.port !== undefined ? { port: t.port } : {}),
-      path: `${t.basePath}/${encodeKeyPath(key)}`,
-      query: {},
-      headers: { host: t.host, 'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256 },
-    });
+    const signed = await signKeyRequest(t, { method: 'HEAD', key });
     const res = await send(t, { path: signed.path, headers: signed.headers, idleMs: input.idleMs });
     if (res.status >= 200 && res.status < 300) return objectInfoFromHeaders(key, res.headers);
     if (res.status === 404) return undefined;

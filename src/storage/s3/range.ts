@@ -26,14 +26,7 @@ export interface RangeSource {
 export async function readRange(source: RangeSource, input: ReadRangeInput): Promise<Uint8Array> {
   const { key, start, end, signal, ifMatch, pace } = input;
   const what = `reading bytes ${start}-${end} of ${source.bucket}/${key}`;
-  const length = end - start + 1;
-  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(end) || length < 1) {
-    throw new StorageError(`${what}: not a byte range`);
-  }
-  const target = input.target ?? Buffer.allocUnsafeSlow(length);
-  if (target.byteLength < length) {
-    throw new StorageError(`${what}: the target holds only ${target.byteLength} bytes`);
-  }
+  const target = rangeTarget(input, what);
   try {
     const out = await source.client.send(
       new GetObjectCommand({
@@ -52,7 +45,7 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
       body.destroy?.();
       throw new StorageError(`${what}: outside the object (${total} bytes)`);
     }
-    const into = { target: target.subarray(0, length), what, pace, signal };
+    const into = { target, what, pace, signal };
     // Paced reads must wait per socket read; unpaced ones copy each read as it arrives.
     return await (pace === undefined && isReadable(body)
       ? copyBody(body, into)
@@ -63,6 +56,23 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
     }
     throw callError(err, what, signal);
   }
+}
+
+/**
+ * Where the bytes [start, end] of `input` go: exactly that long, a view of `input.target` or a
+ * new buffer. Throws for a range that is not one or a target too short for it.
+ */
+export function rangeTarget(input: ReadRangeInput, what: string): Uint8Array {
+  const { start, end } = input;
+  const length = end - start + 1;
+  if (!Number.isSafeInteger(start) || start < 0 || !Number.isSafeInteger(end) || length < 1) {
+    throw new StorageError(`${what}: not a byte range`);
+  }
+  const target = input.target ?? Buffer.allocUnsafeSlow(length);
+  if (target.byteLength < length) {
+    throw new StorageError(`${what}: the target holds only ${target.byteLength} bytes`);
+  }
+  return target.subarray(0, length);
 }
 
 /** The object's size from a `Content-Range: bytes 0-9/100` header; undefined if not given. */
