@@ -131,6 +131,24 @@ describe('range buffer reuse', () => {
     expect(mem.targets.size).toBeLessThanOrEqual(4 + 2);
   });
 
+  it('holds at most concurrency + 1 range buffers with a synchronous sink (a file)', async () => {
+    // A file's write stream writes synchronously, but Writable defers the callback to the next
+    // tick, while ranges that are already complete resolve in microtasks before it: the buffer
+    // of a written chunk must be free for the next range anyway.
+    const data = randomBytes(CHUNK * 40);
+    const { mem, faulty } = objectWith(data);
+    const written: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        written.push(Buffer.from(chunk));
+        callback();
+      },
+    });
+    await downloadObject({ ...opts(faulty), sink, isSinkDoneAtCallback: true });
+    expect(Buffer.concat(written).equals(data)).toBe(true);
+    expect(mem.targets.size).toBeLessThanOrEqual(opts(faulty).concurrency + 1);
+  });
+
   it('never hands a buffer back without the flag (a sink may keep the chunk)', async () => {
     const data = randomBytes(CHUNK * 6);
     const { mem, faulty } = objectWith(data);

@@ -101,8 +101,12 @@ export async function downloadObject(
     const opened = await openWith({ ...options, signal }, buffers);
     for await (const chunk of opened.chunks) {
       watcher.check();
-      const written = buffers === undefined ? undefined : (): void => buffers.give(chunk);
-      if (!sink.write(chunk, written)) await watcher.drained(signal);
+      const release = buffers === undefined ? undefined : once(() => buffers.give(chunk));
+      if (!sink.write(chunk, release)) await watcher.drained(signal);
+      // Nothing buffered: the sink wrote the chunk already (a file writes synchronously), but
+      // Writable runs the callback on the next tick, after ranges that completed meanwhile
+      // took buffers. Free it now, or every such range allocates a new one.
+      else if (sink.writableLength === 0) release?.();
     }
     watcher.check();
     return { size: opened.size };
@@ -284,6 +288,16 @@ class RangeBuffers {
       this.free.push(chunk.buffer as ArrayBuffer);
     }
   }
+}
+
+/** `fn`, callable any number of times, run the first time only. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
 
 function validate(options: DownloadOptions): void {
