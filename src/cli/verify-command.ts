@@ -22,7 +22,11 @@ export function addVerifyCommand(input: SubcommandInput): void {
     )
     .option('--json', 'JSON Lines events on stdout instead of the table (README "JSON events")')
     .option('--concurrency <N>', 'parallel ranged downloads (CONCURRENCY)')
-    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE)')
+    .option('--chunk-size <SIZE>', 'download range size (CHUNK_SIZE; default 16M for downloads)')
+    .option(
+      '--memory <SIZE>',
+      'bytes of range buffers a run may hold, e.g. 256M (MEMORY_LIMIT, default 1G)',
+    )
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (opts: Record<string, string | boolean | undefined>, cmd: Command) => {
       const s = stringOptions(opts);
@@ -32,6 +36,7 @@ export function addVerifyCommand(input: SubcommandInput): void {
         json: opts['json'] === true,
         concurrency: s('concurrency'),
         chunkSize: s('chunkSize'),
+        memory: s('memory'),
       };
       const { ctx, globalFlags } = input;
       input.setExit(

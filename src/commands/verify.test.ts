@@ -77,6 +77,36 @@ describe('z3 verify', () => {
     expect(code).toBe(EXIT.OK);
   });
 
+  it('--read-data reads in download ranges within MEMORY_LIMIT (--memory first), as restore does', async () => {
+    // A 40 MiB object: the stream is not a ZFS stream, so the parse fails and the read stops;
+    // the ranges started before that show the range size and how many were in flight.
+    const MiB = 1024 * 1024;
+    const mem = new MemBackend();
+    putBackup(mem, { snapshot: 'snap1', stream: Buffer.alloc(40 * MiB, 7), compressor: 'none' });
+    const starts: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const watched = new FaultyBackend(mem, async (call) => {
+      if (call.op !== 'readRange') return;
+      starts.push(call.start ?? -1);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+    });
+    const ports = testPorts({
+      backend: watched,
+      zfs: ZFS_THAT_FAILS,
+      env: { MEMORY_LIMIT: '1G' }, // --memory wins
+    });
+    await runVerify(
+      options({ readData: true, chunkSize: undefined, concurrency: '8', memory: '64M' }),
+      ports,
+    );
+    // 16 MiB ranges (CHUNK_SIZE unset); 64M buys 4 buffers: 3 ranges in flight + 1 being read.
+    expect(starts.slice(0, 3)).toEqual([0, 16 * MiB, 32 * MiB]);
+    expect(maxInFlight).toBe(3);
+  });
+
   it('--read-data parses the real streams (none and pigz1) without zfs: all ok', async () => {
     const { code, rows } = await verify(chain('pigz1'), { readData: true });
     expect(rows.map((r) => [r.name, r.checked, r.reason])).toEqual([

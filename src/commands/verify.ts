@@ -17,6 +17,7 @@ import { isInSubset, parseDataSubset, type DataSubset } from '../plan/verify-sub
 import type { ObjectInfo } from '../storage/backend.js';
 import { listWithMetadata } from '../storage/listing.js';
 import type { Storage } from '../storage/open.js';
+import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
 import { partSizeFor } from '../transfer/part-size.js';
 import { resolveSegments } from '../transfer/segments-read.js';
 import type { EventSink } from '../ui/events.js';
@@ -37,6 +38,8 @@ export interface VerifyOptions extends GlobalFlags {
   json: boolean;
   concurrency: string | undefined;
   chunkSize: string | undefined;
+  /** `--memory` (MEMORY_LIMIT), raw. */
+  memory?: string | undefined;
 }
 
 /** One object of the run: its snapshot, its HEAD and what was found so far. */
@@ -63,6 +66,7 @@ async function verify(
   const settings = loadSettings(opts, ports.env, {
     concurrency: opts.concurrency,
     chunkSize: opts.chunkSize,
+    memoryLimit: opts.memory,
   });
   const filesystem = requireFilesystem(settings);
   events.emit({
@@ -132,6 +136,9 @@ interface ReadDataInput {
  */
 async function readData(input: ReadDataInput): Promise<void> {
   const { settings, subset } = input;
+  // The ranges of restore and z3_get, within MEMORY_LIMIT (exit 2 before any read if two do not fit).
+  const chunkSize = downloadRangeSize(settings);
+  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
   const streams = new Map<string, StreamGuids>();
   for (const c of input.checked) {
     if (subset !== undefined && !isInSubset(c.snapshot.key, subset)) continue;
@@ -140,8 +147,8 @@ async function readData(input: ReadDataInput): Promise<void> {
       backend: input.storage.backend,
       snapshot: c.snapshot,
       etag: c.info.etag,
-      chunkSize: settings.chunkSize,
-      concurrency: settings.concurrency,
+      chunkSize,
+      concurrency,
       signal: input.ports.signal,
       partSizeHints: [settings.chunkSize, partSizeFor(c.snapshot.size ?? 0)],
     });
