@@ -17,8 +17,7 @@
 # Environment (all optional): SIZE (1G), ROUNDS (3), BENCH ("restore get"; add or use "memory"),
 # BENCH_DIR (/tmp/z3-bench), BENCH_BUCKET (default $Z3_TEST_BUCKET or z3-test), SKIP_BUILD=1,
 # Z3_TEST_S3_ENDPOINT / _KEY_ID / _SECRET / _REGION (else scripts/s3-server.sh starts one).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-download # set -euo pipefail, cd to the repo, the helpers
 
 SIZE=${SIZE:-1G}
 ROUNDS=${ROUNDS:-3}
@@ -32,23 +31,11 @@ MEMORY_BUDGET=256M
 MEMORY_HEADROOM_MIB=80
 MEMORY_MIN_RATIO=0.9
 
-die() { echo "bench-download: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-
-command -v /usr/bin/time >/dev/null || die "/usr/bin/time is missing: apt-get install time"
-for tool in node openssl numfmt sha256sum aws; do
-  command -v "$tool" >/dev/null || die "$tool is missing"
-done
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
-ENDPOINT=${Z3_TEST_S3_ENDPOINT:?Z3_TEST_S3_ENDPOINT is not set}
-BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
-REGION=${Z3_TEST_S3_REGION:-us-east-1}
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  npm run build >/dev/null 2>&1 || die "npm run build failed"
-fi
+require_time
+require_tools node openssl numfmt sha256sum aws
+start_s3_server_unless_set
+s3_target
+build_dist die
 
 BYTES=$(numfmt --from=iec "$SIZE")
 mkdir -p "$BENCH_DIR"
@@ -57,28 +44,17 @@ RESULTS=$BENCH_DIR/download-$(date +%Y%m%d-%H%M%S).tsv
 PREFIX=bench-download-$(date +%s)-$$
 WORK=$(mktemp -d "$BENCH_DIR/download.XXXXXX")
 
-# --- the data: deterministic (AES-CTR keystream of zeros) and incompressible -------------------
-if [[ ! -f "$DATA" || $(stat -c %s "$DATA") != "$BYTES" ]]; then
-  note "generating $SIZE of incompressible data in $DATA"
-  (openssl enc -aes-128-ctr -nosalt -K 7a33000000000000000000000000007a -iv 0 -in /dev/zero \
-    2>/dev/null || true) | head -c "$BYTES" >"$DATA.tmp.$$"
-  [[ $(stat -c %s "$DATA.tmp.$$") == "$BYTES" ]] || die "could not generate $DATA"
-  mv "$DATA.tmp.$$" "$DATA"
-fi
+# --- the data: deterministic and incompressible ----------------------------------------------
+make_data "$SIZE" "$DATA"
 DATA_SHA=$(sha256sum <"$DATA" | cut -d' ' -f1)
 
 # --- the tools ---------------------------------------------------------------------------------
-export AWS_ACCESS_KEY_ID=$Z3_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$Z3_TEST_S3_SECRET
-export AWS_DEFAULT_REGION=$REGION
-# The real aws script, not the pyenv shim (whose bash + pyenv CPU would be charged to aws-cli).
-AWS_BIN=$( (pyenv which aws 2>/dev/null) || command -v aws)
-AWS=("$AWS_BIN" --endpoint-url "$ENDPOINT")
+aws_cli
 FILESYSTEM=bench/data
 SNAPSHOT=bench-1
 KEY=$PREFIX/$FILESYSTEM@$SNAPSHOT
-Z3_ENV=(env Z3_CONFIG=/dev/null BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION"
-  S3_KEY_ID="$Z3_TEST_S3_KEY_ID" S3_SECRET="$Z3_TEST_S3_SECRET" S3_PREFIX="$PREFIX/"
-  FILESYSTEM="$FILESYSTEM" SNAPSHOT_PREFIX=bench- "PATH=$WORK/bin:$PATH")
+z3_env
+Z3_ENV+=(S3_PREFIX="$PREFIX/" FILESYSTEM="$FILESYSTEM" SNAPSHOT_PREFIX=bench- "PATH=$WORK/bin:$PATH")
 
 # The `zfs` stand-in: no dataset exists (a restore from scratch); `receive` hashes its stdin
 # into $WORK/received (openssl: the SHA extensions where the CPU has them, so the stand-in costs
@@ -95,12 +71,11 @@ EOF
 chmod +x "$WORK/bin/zfs"
 
 cleanup() {
-  "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true
+  remove_prefix
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-"${AWS[@]}" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 ||
-  "${AWS[@]}" s3 mb "s3://$BUCKET" >/dev/null
+make_bucket
 
 # Each sets ARGV to the command to time.
 run_argv() { # case tool
@@ -126,28 +101,20 @@ tools_of() {
   esac
 }
 
+# Timing: `timed` runs, `record` writes the row (scripts/bench-common.sh).
 TIME_FILE=$WORK/time
-printf 'case\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\n' >"$RESULTS"
-record() { # case tool round start_ns
-  local end wall user sys rss
-  end=$(date +%s%N)
-  wall=$(awk -v a="$4" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-  read -r user sys rss <"$TIME_FILE"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$BYTES" "$wall" "$user" "$sys" "$rss" >>"$RESULTS"
-  printf '  %-8s %-9s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB\n' "$1" "$2" "$3" \
-    "$(awk -v n="$BYTES" -v w="$wall" 'BEGIN { print n / 1e6 / w }')" \
-    "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" $((rss / 1024))
-}
+RECORD_TOOL_WIDTH=9
+results_header case
 run_once() { # case tool round
   local start
   run_argv "$1" "$2"
   rm -f "$WORK/received"
   start=$(date +%s%N)
   case $1 in
-    memory) cat "$DATA" | /usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "${ARGV[@]}" >/dev/null ;;
-    *) /usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "${ARGV[@]}" >/dev/null ;;
+    memory) cat "$DATA" | timed "${ARGV[@]}" >/dev/null ;;
+    *) timed "${ARGV[@]}" >/dev/null ;;
   esac || die "$1 with $2 failed (round $3)"
-  record "$1" "$2" "$3" "$start"
+  record "$1" "$2" "$3" "$BYTES" "$start"
   if [[ $1 == restore ]]; then
     [[ "$(cut -d' ' -f1 "$WORK/received")" == "$DATA_SHA" ]] || die "$2 restored different bytes"
   fi
@@ -156,7 +123,7 @@ run_once() { # case tool round
 note "size $SIZE ($BYTES bytes), rounds $ROUNDS, benchmarks: $BENCH; bucket $BUCKET at $ENDPOINT"
 note "z3 with its defaults; aws-cli $("$AWS_BIN" --version 2>&1 | cut -d' ' -f1) with its own"
 note "results: $RESULTS"
-note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other load skews results)"
+note_load_at_start
 if [[ " $BENCH " == *" restore "* || " $BENCH " == *" get "* ]]; then
   # The backup as z3 stores a full stream with COMPRESSOR=none (spec 4.3 metadata).
   "${AWS[@]}" s3 cp --only-show-errors --metadata "isfull=true,size=$BYTES" "$DATA" "s3://$BUCKET/$KEY"
@@ -173,7 +140,7 @@ for bench in $BENCH; do
   fi
 done
 note "sha256 of every restore and get matches the data"
-note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+note "load average at end: $(load_average)"
 
 echo
 awk -F'\t' -v target="$TARGET_RATIO" -v headroom="$MEMORY_HEADROOM_MIB" \
@@ -204,5 +171,4 @@ awk -F'\t' -v target="$TARGET_RATIO" -v headroom="$MEMORY_HEADROOM_MIB" \
     x = a / b
     verdict(sprintf("%s: %.2fx (target >= %.1fx)", what, x, want), x >= want)
   }
-  function verdict(text, ok) { printf "%s  %s\n", ok ? "PASS" : "FAIL", text }
 TARGETS

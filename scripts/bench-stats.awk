@@ -2,7 +2,9 @@
 # Input: a header line, then rows "case tool round bytes wall_s user_s sys_s maxrss_kib". Per
 # case and tool it keeps the median MB/s in M, the median CPU s/GiB (user+sys of the process
 # tree) in C and the largest peak RSS in MiB in R (keys: case SUBSEP tool, in first-seen order in
-# order[1..n]) and prints them as a table; the targets file's END block then reads M, C and R.
+# order[1..n]) and prints them as a table; the targets file's END block then reads M, C and R
+# and prints its lines with verdict(). The table's first column is named `label` ("case" unless
+# set with -v label=…); -v w1=… and -v w2=… set its two name columns' widths (8 and 9).
 function median(list,   n, v, i, j, t) {
   n = split(list, v, " ")
   for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
@@ -19,11 +21,15 @@ NR == 1 { next }
   if ($8 + 0 > rss[k] + 0) rss[k] = $8
 }
 END {
-  printf "%-8s %-9s %10s %14s %14s\n", "case", "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
+  if (label == "") label = "case"
+  names = "%-" (w1 ? w1 : 8) "s %-" (w2 ? w2 : 9) "s"
+  printf names " %10s %14s %14s\n", label, "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
   for (i = 1; i <= n; i++) {
-    k = order[i]; split(k, p, SUBSEP)
+    k = order[i]; split(k, name, SUBSEP)
     M[k] = median(mbs[k]); C[k] = median(cpu[k]); R[k] = rss[k] / 1024
-    printf "%-8s %-9s %10.1f %14.2f %14.0f\n", p[1], p[2], M[k], C[k], R[k]
+    printf names " %10.1f %14.2f %14.0f\n", name[1], name[2], M[k], C[k], R[k]
   }
   print ""
 }
+# A target's line: PASS or FAIL, then the text.
+function verdict(text, ok) { printf "%s  %s\n", ok ? "PASS" : "FAIL", text }

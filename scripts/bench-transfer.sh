@@ -34,8 +34,7 @@
 # stops every write at 95 %; `radosgw-admin gc process --include-all` reclaims it at once. In the pipe
 # section only the tool is timed (`cat` is not); in the backup section the whole tree is (z3 and
 # its zfs stand-in; bash, the stand-in and aws-cli), since that is the path a user runs.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-transfer # set -euo pipefail, cd to the repo, the helpers
 
 SIZE=${SIZE:-1G}
 ROUNDS=${ROUNDS:-3}
@@ -48,25 +47,11 @@ SECTIONS=${SECTIONS:-file pipe backup download}
 # Headroom over the part buffers for Node itself, the SDK and sockets (the pput memory target).
 RSS_HEADROOM_MIB=64
 
-die() { echo "bench-transfer: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-
-command -v /usr/bin/time >/dev/null || die "/usr/bin/time is missing: apt-get install time"
-for tool in node openssl numfmt sha256sum aws rclone cat; do
-  command -v "$tool" >/dev/null || die "$tool is missing"
-done
-
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
-ENDPOINT=${Z3_TEST_S3_ENDPOINT:?Z3_TEST_S3_ENDPOINT is not set}
-BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
-REGION=${Z3_TEST_S3_REGION:-us-east-1}
-
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  npm run build >/dev/null 2>&1 || note "warning: npm run build reported errors; using dist/ as built"
-fi
+require_time
+require_tools node openssl numfmt sha256sum aws rclone cat
+start_s3_server_unless_set
+s3_target
+build_dist warn
 
 BYTES=$(numfmt --from=iec "$SIZE")
 PART_BYTES=$(numfmt --from=iec "$PPUT_PART")
@@ -75,30 +60,18 @@ DATA=$BENCH_DIR/data-$SIZE.bin
 RESULTS=$BENCH_DIR/results-$(date +%Y%m%d-%H%M%S).tsv
 PREFIX=bench-$(date +%s)-$$
 
-# --- the data: deterministic (AES-CTR keystream of zeros) and incompressible -------------------
-if [[ ! -f "$DATA" || $(stat -c %s "$DATA") != "$BYTES" ]]; then
-  note "generating $SIZE of incompressible data in $DATA"
-  # head closes the pipe after BYTES: openssl's SIGPIPE is expected, the size check is not.
-  (openssl enc -aes-128-ctr -nosalt -K 7a33000000000000000000000000007a -iv 0 -in /dev/zero \
-    2>/dev/null || true) | head -c "$BYTES" >"$DATA.tmp"
-  [[ $(stat -c %s "$DATA.tmp") == "$BYTES" ]] || die "could not generate $DATA"
-  mv "$DATA.tmp" "$DATA"
-fi
+# --- the data: deterministic and incompressible ----------------------------------------------
+make_data "$SIZE" "$DATA"
 [[ -f "$DATA.sha256" && "$DATA.sha256" -nt "$DATA" ]] || sha256sum <"$DATA" | cut -d' ' -f1 >"$DATA.sha256"
 DATA_SHA=$(cat "$DATA.sha256")
 cat "$DATA" >/dev/null # page cache: every tool reads it from memory
 
 # --- the tools -----------------------------------------------------------------------------------
-export AWS_ACCESS_KEY_ID=$Z3_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$Z3_TEST_S3_SECRET
-export AWS_DEFAULT_REGION=$REGION
+aws_cli
 export RCLONE_CONFIG_Z3_TYPE=s3 RCLONE_CONFIG_Z3_PROVIDER=Ceph RCLONE_CONFIG_Z3_ENDPOINT=$ENDPOINT
 export RCLONE_CONFIG_Z3_ACCESS_KEY_ID=$Z3_TEST_S3_KEY_ID
 export RCLONE_CONFIG_Z3_SECRET_ACCESS_KEY=$Z3_TEST_S3_SECRET RCLONE_CONFIG_Z3_REGION=$REGION
-# The real aws script, not the pyenv shim (whose bash + pyenv CPU would be charged to aws-cli).
-AWS_BIN=$( (pyenv which aws 2>/dev/null) || command -v aws)
-AWS=("$AWS_BIN" --endpoint-url "$ENDPOINT")
-Z3_ENV=(env Z3_CONFIG=/dev/null BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION"
-  S3_KEY_ID="$Z3_TEST_S3_KEY_ID" S3_SECRET="$Z3_TEST_S3_SECRET")
+z3_env
 
 # The backup section's `zfs`: scripts/bench-zfs.sh as `zfs`, first on PATH, sending the data.
 ZFS_BIN=$BENCH_DIR/zfs-bin
@@ -154,35 +127,21 @@ section_tools() { # section: its tools, z3's first
 [[ -f dist/bin/pput.js && -f dist/bin/z3.js && -f dist/bin/z3-get.js ]] || die "dist/ is not built"
 
 cleanup() {
-  "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true
+  remove_prefix
   rm -f "$BENCH_DIR"/time.$$
 }
 trap cleanup EXIT
-"${AWS[@]}" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 ||
-  "${AWS[@]}" s3 mb "s3://$BUCKET" >/dev/null
+make_bucket
 
-# --- timing ------------------------------------------------------------------------------------
-# record section tool round bytes start_ns: one TSV row from the wall clock and /usr/bin/time
-# (user and system seconds of the whole process tree, peak RSS in KiB of its largest process).
+# --- timing: `timed` runs, `record` writes the row (scripts/bench-common.sh) --------------------
 TIME_FILE=$BENCH_DIR/time.$$
-printf 'section\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\n' >"$RESULTS"
-record() {
-  local end wall user sys rss
-  end=$(date +%s%N)
-  wall=$(awk -v a="$5" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-  read -r user sys rss <"$TIME_FILE"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$wall" "$user" "$sys" "$rss" >>"$RESULTS"
-  printf '  %-8s %-8s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB\n' "$1" "$2" "$3" \
-    "$(awk -v n="$4" -v w="$wall" 'BEGIN { print n / 1e6 / w }')" \
-    "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" $((rss / 1024))
-}
-TIMED=(/usr/bin/time -f '%U %S %M' -o "$TIME_FILE")
+results_header section
 
 note "size $SIZE ($BYTES bytes), rounds $ROUNDS, sections: $SECTIONS; bucket $BUCKET at $ENDPOINT"
 note "file: pput part $PPUT_PART x concurrency $PPUT_CONCURRENCY; pipe, backup: z3's defaults; z3_get: chunk $GET_CHUNK x concurrency $GET_CONCURRENCY"
 note "aws-cli $("$AWS_BIN" --version 2>&1 | cut -d' ' -f1) and $(rclone version 2>/dev/null | head -1) with their defaults"
 note "results: $RESULTS"
-note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other load skews results)"
+note_load_at_start
 
 run_uploads() { # section
   local section=$1 round tool start size
@@ -192,9 +151,9 @@ run_uploads() { # section
       upload_argv "$section" "$tool" "$PREFIX/$section-$tool-r$round"
       start=$(date +%s%N)
       case $INPUT in
-        file) "${TIMED[@]}" "${ARGV[@]}" <"$DATA" >/dev/null ;;
-        pipe) cat "$DATA" | "${TIMED[@]}" "${ARGV[@]}" >/dev/null ;;
-        none) "${TIMED[@]}" "${ARGV[@]}" </dev/null >/dev/null ;;
+        file) timed "${ARGV[@]}" <"$DATA" >/dev/null ;;
+        pipe) cat "$DATA" | timed "${ARGV[@]}" >/dev/null ;;
+        none) timed "${ARGV[@]}" </dev/null >/dev/null ;;
       esac || die "$section: $tool upload failed (round $round)"
       record "$section" "$tool" "$round" "$BYTES" "$start"
     done
@@ -214,7 +173,7 @@ run_downloads() {
     for tool in $(section_tools download); do
       download_argv "$tool" "$source"
       start=$(date +%s%N)
-      got=$("${TIMED[@]}" "${ARGV[@]}" | wc -c) || die "$tool download failed (round $round)"
+      got=$(timed "${ARGV[@]}" | wc -c) || die "$tool download failed (round $round)"
       [[ "$got" == "$BYTES" ]] || die "$tool downloaded $got bytes, expected $BYTES"
       record download "$tool" "$round" "$got" "$start"
     done
@@ -234,36 +193,17 @@ for section in $SECTIONS; do
     download) run_downloads ;;
     *) die "unknown section $section (file, pipe, backup, download)" ;;
   esac
-  note "load average after $section: $(cut -d' ' -f1-3 /proc/loadavg)"
+  note "load average after $section: $(load_average)"
 done
 
 # --- summary -----------------------------------------------------------------------------------
-# Per section and tool: median MB/s, median CPU s/GiB, max peak RSS; then ratios and targets.
+# Per section and tool: median MB/s, median CPU s/GiB, max peak RSS (scripts/bench-stats.awk);
+# then ratios and targets.
 echo
-awk -F'\t' -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" -v headroom="$RSS_HEADROOM_MIB" '
-  function median(list,   n, v, i, j, t) {
-    n = split(list, v, " ")
-    for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
-      t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-    }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-  }
-  NR == 1 { next }
-  {
-    k = $1 SUBSEP $2
-    if (!(k in seen)) { seen[k] = 1; order[++n] = k }
-    mbs[k] = mbs[k] " " $4 / 1e6 / $5
-    cpu[k] = cpu[k] " " ($6 + $7) / ($4 / 1073741824)
-    if ($8 + 0 > rss[k] + 0) rss[k] = $8
-  }
+awk -F'\t' -v label=section -v w1=9 -v w2=8 -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" \
+  -v headroom="$RSS_HEADROOM_MIB" -f scripts/bench-stats.awk -f /dev/fd/3 "$RESULTS" \
+  3<<'TARGETS' | tee "${RESULTS%.tsv}.summary"
   END {
-    printf "%-9s %-8s %10s %14s %14s\n", "section", "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
-    for (i = 1; i <= n; i++) {
-      k = order[i]; split(k, name, SUBSEP)
-      M[k] = median(mbs[k]); C[k] = median(cpu[k]); R[k] = rss[k] / 1024
-      printf "%-9s %-8s %10.1f %14.2f %14.0f\n", name[1], name[2], M[k], C[k], R[k]
-    }
-    print ""
     f = "file" SUBSEP; p = "pipe" SUBSEP; b = "backup" SUBSEP; d = "download" SUBSEP
     ratio("file: pput throughput vs aws-cli", M[f "pput"], M[f "aws-cli"], 1.2, ">=")
     ratio("file: pput throughput vs rclone", M[f "pput"], M[f "rclone"], 1.2, ">=")
@@ -293,5 +233,4 @@ awk -F'\t' -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" -v headroom="$RSS_H
     verdict(sprintf("%s: %.2fx (target %s %.1fx)", what, r, op, target), \
       op == ">=" ? r >= target : r <= target)
   }
-  function verdict(text, ok) { printf "%s  %s\n", ok ? "PASS" : "FAIL", text }
-' "$RESULTS" | tee "${RESULTS%.tsv}.summary"
+TARGETS
