@@ -18,8 +18,7 @@
 #   SKIP_BUILD=1                           do not run `npm run build` first
 #   Z3_TEST_S3_ENDPOINT / _KEY_ID / _SECRET / _REGION: the S3 server; when unset,
 #     `bash scripts/s3-server.sh start` starts one and prints them.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-resume # set -euo pipefail, cd to the repo, the helpers
 
 SIZE=${SIZE:-1G}
 ROUNDS=${ROUNDS:-3}
@@ -29,22 +28,10 @@ BENCH_DIR=${BENCH_DIR:-/tmp/z3-bench}
 TARGET_RATIO=0.6
 TARGET=${TARGET:-s3}
 
-die() { echo "bench-resume: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-
-for tool in node openssl numfmt sha256sum aws; do
-  command -v "$tool" >/dev/null || die "$tool is missing"
-done
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
-ENDPOINT=${Z3_TEST_S3_ENDPOINT:?Z3_TEST_S3_ENDPOINT is not set}
-BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
-REGION=${Z3_TEST_S3_REGION:-us-east-1}
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  npm run build >/dev/null 2>&1 || note "warning: npm run build reported errors; using dist/ as built"
-fi
+require_tools node openssl numfmt sha256sum aws
+start_s3_server_unless_set
+s3_target
+build_dist warn
 
 BYTES=$(numfmt --from=iec "$SIZE")
 PART_BYTES=$(numfmt --from=iec "$PART")
@@ -56,36 +43,26 @@ PREFIX=bench-resume-$(date +%s)-$$
 STATE=$(mktemp -d "$BENCH_DIR/state.XXXXXX")
 
 # The data: deterministic and incompressible (the same file bench:transfer makes).
-if [[ ! -f "$DATA" || $(stat -c %s "$DATA") != "$BYTES" ]]; then
-  note "generating $SIZE of incompressible data in $DATA"
-  (openssl enc -aes-128-ctr -nosalt -K 7a33000000000000000000000000007a -iv 0 -in /dev/zero \
-    2>/dev/null || true) | head -c "$BYTES" >"$DATA.tmp"
-  [[ $(stat -c %s "$DATA.tmp") == "$BYTES" ]] || die "could not generate $DATA"
-  mv "$DATA.tmp" "$DATA"
-fi
+make_data "$SIZE" "$DATA"
 DATA_SHA=$(sha256sum <"$DATA" | cut -d' ' -f1)
 
-export AWS_ACCESS_KEY_ID=$Z3_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$Z3_TEST_S3_SECRET
-export AWS_DEFAULT_REGION=$REGION
-AWS_BIN=$( (pyenv which aws 2>/dev/null) || command -v aws)
-AWS=("$AWS_BIN" --endpoint-url "$ENDPOINT")
+aws_cli
 case $TARGET in
-  s3) WHERE=(BUCKET="$BUCKET" HOST="$ENDPOINT" S3_REGION="$REGION" S3_KEY_ID="$Z3_TEST_S3_KEY_ID"
-    S3_SECRET="$Z3_TEST_S3_SECRET") ;;
-  dir) DIR=$(mktemp -d "$BENCH_DIR/target.XXXXXX"); WHERE=(BUCKET= BACKUP_DIR="$DIR") ;;
+  s3) z3_env ;;
+  dir) DIR=$(mktemp -d "$BENCH_DIR/target.XXXXXX")
+    Z3_ENV=(env Z3_CONFIG=/dev/null BUCKET= BACKUP_DIR="$DIR") ;;
   *) die "TARGET must be s3 or dir" ;;
 esac
-PPUT=(env Z3_CONFIG=/dev/null "${WHERE[@]}" STATE_DIR="$STATE"
+PPUT=("${Z3_ENV[@]}" STATE_DIR="$STATE"
   node dist/bin/pput.js --chunk-size "$PART" --concurrency "$CONCURRENCY"
   --storage-class STANDARD --resume)
 
 cleanup() {
-  [[ $TARGET == s3 ]] && { "${AWS[@]}" s3 rm --recursive "s3://$BUCKET/$PREFIX/" >/dev/null 2>&1 || true; }
+  [[ $TARGET == s3 ]] && remove_prefix
   rm -rf "$STATE" "${DIR:-}"
 }
 trap cleanup EXIT
-[[ $TARGET == dir ]] || "${AWS[@]}" s3api head-bucket --bucket "$BUCKET" >/dev/null 2>&1 ||
-  "${AWS[@]}" s3 mb "s3://$BUCKET" >/dev/null
+[[ $TARGET == dir ]] || make_bucket
 
 now() { date +%s%N; }
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
@@ -132,7 +109,7 @@ check_object() { # key
 note "size $SIZE ($BYTES bytes, $PARTS parts of $PART), concurrency $CONCURRENCY, rounds $ROUNDS"
 if [[ $TARGET == dir ]]; then note "target: the directory $DIR (BACKUP_DIR)"; else note "bucket $BUCKET at $ENDPOINT"; fi
 note "interrupted with kill -9 at $HALF parts on the target"
-note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+note "load average at start: $(load_average) on $(nproc) cores"
 RATIOS=()
 RESENT=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -162,7 +139,7 @@ for round in $(seq 1 "$ROUNDS"); do
   [[ $TARGET == dir ]] && rm -f "$DIR/$scratch_key"* "$DIR/$resume_key"* # disk space
 done
 note "sha256 of every object matches the data"
-note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+note "load average at end: $(load_average)"
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 RATIO=$(median "${RATIOS[@]}")
