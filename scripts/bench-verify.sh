@@ -20,32 +20,22 @@
 # The object is a synthetic send stream (scripts/bench-zstream.mjs: BEGIN, 128 KiB WRITE records
 # of random bytes with per-record checksums, END), uploaded with pput and z3's metadata of a full
 # backup, so verify parses every byte of it. It is deleted at the end.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-verify # set -euo pipefail, cd to the repo, the helpers
 
 SIZE_MIB=${SIZE_MIB:-1024}
 ROUNDS=${ROUNDS:-3}
 export CHUNK_SIZE=${CHUNK_SIZE:-16M} CONCURRENCY=${CONCURRENCY:-4}
 BENCH_DIR=${BENCH_DIR:-/tmp/z3-bench}
 
-die() { echo "bench-verify: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-
-command -v /usr/bin/time >/dev/null || die "/usr/bin/time is missing: apt-get install time"
-
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
+require_time
+start_s3_server_unless_set
 export Z3_CONFIG=/dev/null BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
 export S3_KEY_ID=$Z3_TEST_S3_KEY_ID S3_SECRET=$Z3_TEST_S3_SECRET S3_STORAGE_CLASS=STANDARD
 export HOST=${Z3_TEST_S3_ENDPOINT:?Z3_TEST_S3_ENDPOINT is not set}
 [[ -n "${Z3_TEST_S3_REGION:-}" ]] && export S3_REGION=$Z3_TEST_S3_REGION
 export CACHE_DIR=off
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  npm run build >/dev/null 2>&1 || die "npm run build failed"
-fi
+build_dist die
 
 mkdir -p "$BENCH_DIR"
 STREAM=$BENCH_DIR/stream-${SIZE_MIB}M.zstream
