@@ -16,21 +16,15 @@
 #   Z3_TEST_S3_ENDPOINT / _KEY_ID / _SECRET: the S3 server; when unset,
 #     `bash scripts/s3-server.sh start` starts one and prints them.
 # Exit 1 when a direction is off by more than 10 %.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-limit # set -euo pipefail, cd to the repo, the helpers
 
 RATE=${RATE:-8M}
 SECONDS_TARGET=${SECONDS_TARGET:-30}
 PART=${PART:-8M}
 CONCURRENCY=${CONCURRENCY:-8}
 
-die() { echo "bench-limit: $*" >&2; exit 1; }
-for tool in node numfmt date; do command -v "$tool" >/dev/null || die "$tool is missing"; done
-
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  echo "# no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
+require_tools node numfmt date
+start_s3_server_unless_set
 export BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
 export HOST=${Z3_TEST_S3_ENDPOINT:?Z3_TEST_S3_ENDPOINT is not set}
 export S3_KEY_ID=$Z3_TEST_S3_KEY_ID S3_SECRET=$Z3_TEST_S3_SECRET
