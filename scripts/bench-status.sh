@@ -49,8 +49,7 @@
 # own CPU (Ceph RGW + OSD, ~0.45 ms per HEAD) on the same cores. The note printed when the target
 # is missed (serial wall / z3 CPU) counts only the client side. RTT_MS shows the latency-bound
 # case of a remote S3, which is what the concurrency is for. Exit 0 whatever the verdicts.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/bench-common.sh" bench-status # set -euo pipefail, cd to the repo, the helpers
 
 N=${N:-5000}
 N_SMALL=${N_SMALL:-1000}
@@ -69,24 +68,18 @@ PROBE_INTERVAL_MS=100
 LOCAL_COUNT=5
 DATASET=bench/ds
 
-die() { echo "bench-status: $*" >&2; exit 1; }
-note() { echo "# $*"; }
-
 [[ "$N" =~ ^[0-9]+$ && "$N_SMALL" =~ ^[0-9]+$ && "$ROUNDS" =~ ^[0-9]+$ && "$RTT_MS" =~ ^[0-9]+$ ]] ||
   die "N, N_SMALL, ROUNDS and RTT_MS must be whole numbers"
 ((N > N_SMALL && N_SMALL >= LOCAL_COUNT && ROUNDS >= 1)) ||
   die "need N > N_SMALL >= $LOCAL_COUNT and ROUNDS >= 1 (N=$N N_SMALL=$N_SMALL ROUNDS=$ROUNDS)"
-command -v node >/dev/null || die "node is missing"
+require_tools node
 if [[ ! -x /usr/bin/time ]]; then
   note "/usr/bin/time is missing: installing it (apt-get install time)"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null ||
     die "/usr/bin/time is missing: apt-get install time"
 fi
 
-if [[ -z "${Z3_TEST_S3_KEY_ID:-}" ]]; then
-  note "no Z3_TEST_S3_* in the environment: starting the test S3 server"
-  eval "$(bash scripts/s3-server.sh start)"
-fi
+start_s3_server_unless_set
 export Z3_TEST_S3_ENDPOINT Z3_TEST_S3_KEY_ID Z3_TEST_S3_SECRET
 export BENCH_BUCKET=${BENCH_BUCKET:-${Z3_TEST_BUCKET:-z3-test}}
 HELPER=scripts/bench-status.mjs
@@ -97,9 +90,7 @@ if [[ "${1:-}" == clean ]]; then
 fi
 [[ $# -eq 0 ]] || die "unknown argument $1 (usage: bench-status.sh [clean])"
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  npm run build >/dev/null 2>&1 || note "warning: npm run build reported errors; using dist/ as built"
-fi
+build_dist warn
 [[ -f dist/bin/z3.js && -f dist/storage/s3/client.js ]] || die "dist/ is missing: npm run build"
 
 mkdir -p "$BENCH_DIR"
@@ -265,7 +256,7 @@ else
   note "direct to the local server: round-trip time ~0, so both sides are bound by CPU, not latency"
 fi
 note "node $(node --version); results: $RESULTS"
-note "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (other load skews results)"
+note_load_at_start
 note "z3-index: fresh empty CACHE_DIR per run, the prefix with an index (nothing HEADed)"
 note "z3-cold: fresh empty CACHE_DIR per run, no index (every object HEADed); z3-warm: CACHE_DIR primed"
 for round in $(seq 1 "$ROUNDS"); do
@@ -280,7 +271,7 @@ for round in $(seq 1 "$ROUNDS"); do
   z3_probed_argv "$N"; measure z3-probed "$N" "$round"
   z3_probed_argv "$N_SMALL"; measure z3-probed "$N_SMALL" "$round"
 done
-note "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+note "load average at end: $(load_average)"
 
 # --- summary ---------------------------------------------------------------------------------------
 echo
