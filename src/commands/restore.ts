@@ -6,7 +6,7 @@ import { planRestore, type RestoreStep } from '../plan/restore.js';
 import { parseRecordedSendFlags } from '../plan/send-flags.js';
 import type { Storage } from '../storage/open.js';
 import { downloadKeys, snapshotKeys } from '../transfer/segments-read.js';
-import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
+import { downloadRanges } from '../transfer/memory-budget.js';
 import { createProgress } from '../ui/progress.js';
 import { quoteCommand, quotePipeline } from '../ui/shell-quote.js';
 import { receiveArgv } from '../zfs/zfs.js';
@@ -55,8 +55,7 @@ async function restore(
     limitDownload: opts.limitDownload,
   });
   const filesystem = requireFilesystem(settings);
-  const chunkSize = downloadRangeSize(settings);
-  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
+  const { chunkSize, concurrency } = downloadRanges(settings);
   const target = opts.target ?? filesystem;
   events.emit({
     event: 'start',

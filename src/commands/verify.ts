@@ -17,7 +17,7 @@ import { isInSubset, parseDataSubset, type DataSubset } from '../plan/verify-sub
 import type { ObjectInfo } from '../storage/backend.js';
 import { listWithMetadata } from '../storage/listing.js';
 import type { Storage } from '../storage/open.js';
-import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
+import { downloadRanges } from '../transfer/memory-budget.js';
 import { partSizeFor } from '../transfer/part-size.js';
 import { resolveSegments } from '../transfer/segments-read.js';
 import type { EventSink } from '../ui/events.js';
@@ -137,8 +137,7 @@ interface ReadDataInput {
 async function readData(input: ReadDataInput): Promise<void> {
   const { settings, subset } = input;
   // The ranges of restore and z3_get, within MEMORY_LIMIT (exit 2 before any read if two do not fit).
-  const chunkSize = downloadRangeSize(settings);
-  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
+  const { chunkSize, concurrency } = downloadRanges(settings);
   const streams = new Map<string, StreamGuids>();
   for (const c of input.checked) {
     if (subset !== undefined && !isInSubset(c.snapshot.key, subset)) continue;

@@ -2,7 +2,7 @@ import { loadConfigSources } from '../config/load.js';
 import { resolveSettings, type SettingFlags } from '../config/settings.js';
 import { OutputError, StorageError } from '../errors.js';
 import { downloadKeys, streamAt } from '../transfer/segments-read.js';
-import { downloadRangeSize, rangesInFlight } from '../transfer/memory-budget.js';
+import { downloadRanges } from '../transfer/memory-budget.js';
 import { createProgress, type Progress } from '../ui/progress.js';
 import { isBrokenPipe } from '../ui/safe-sink.js';
 import { requireObjectKey } from './object-key.js';
@@ -43,8 +43,7 @@ export async function getToStdout(options: GetOptions, ports: CommandPorts): Pro
   if (options.memory !== undefined) flags.memoryLimit = options.memory;
   if (options.limitDownload !== undefined) flags.limitDownload = options.limitDownload;
   const settings = resolveSettings(sources, flags);
-  const chunkSize = downloadRangeSize(settings);
-  const concurrency = rangesInFlight({ ...settings, partSize: chunkSize });
+  const { chunkSize, concurrency } = downloadRanges(settings);
   const storage = ports.openStorage(settings);
   const displayName = `${storage.backend.location}/${options.name}`;
   let progress: Progress | undefined;

@@ -69,3 +69,19 @@ export function downloadRangeSize(settings: {
 }): number {
   return settings.chunkSizeIsSet ? settings.chunkSize : DEFAULT_DOWNLOAD_RANGE;
 }
+
+/**
+ * The ranges of a download (z3_get, restore, verify --read-data): their size
+ * (`downloadRangeSize`) and how many are in flight within MEMORY_LIMIT (`rangesInFlight`).
+ *
+ * @throws ConfigError as `partsInFlight` when two ranges do not fit.
+ */
+export function downloadRanges(settings: {
+  chunkSize: number;
+  chunkSizeIsSet: boolean;
+  concurrency: number;
+  memoryLimit: number;
+}): { chunkSize: number; concurrency: number } {
+  const chunkSize = downloadRangeSize(settings);
+  return { chunkSize, concurrency: rangesInFlight({ ...settings, partSize: chunkSize }) };
+}
