@@ -66,6 +66,14 @@ function isNetworkFailure(err: unknown, depth = 0): boolean {
   return cause !== undefined && depth < 5 && isNetworkFailure(cause, depth + 1);
 }
 
+/**
+ * The error of a request that got no answer (or no connection) within `ms`: named
+ * `TimeoutError`, so it is retryable as the SDK's own timeouts are. For the lean paths.
+ */
+export function timeoutError(ms: number): Error {
+  return Object.assign(new Error(`no answer within ${ms / 1000} s`), { name: 'TimeoutError' });
+}
+
 /** Classify an SDK error; exported for unit tests and for callers that need to peek. */
 export function classifyS3Error(err: unknown): { isRetryable: boolean; isNotFound: boolean } {
   const d = describe(err);

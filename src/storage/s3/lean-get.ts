@@ -26,9 +26,9 @@ import { StorageError } from '../../errors.js';
 import type { ReadRangeInput } from '../backend.js';
 import { changedWhileReading } from '../rules.js';
 import { CONNECT_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
-import { callError, isPreconditionFailed } from './errors.js';
+import { callError, isPreconditionFailed, timeoutError } from './errors.js';
 import { headErrorName } from './head-wire.js';
-import { objectSize, rangeTarget } from './range.js';
+import { outsideObject, rangeTarget } from './range.js';
 import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './signed-endpoint.js';
 
 /** A ranged read, as Backend.readRange. */
@@ -108,10 +108,8 @@ async function getRange(
       idleMs: context.idleMs,
       signal,
       bodyFor: (answer) => {
-        const total = objectSize(answer.headers['content-range']);
-        if (total !== undefined && end >= total) {
-          throw new StorageError(`${what}: outside the object (${total} bytes)`);
-        }
+        const outside = outsideObject(answer.headers['content-range'], end, what);
+        if (outside !== undefined) throw outside;
         if (answer.contentLength !== target.byteLength) {
           throw new StorageError(
             `${what}: the server answered with ${answer.contentLength} bytes, expected ${target.byteLength}`,
@@ -263,27 +261,24 @@ class Connection {
   get(exchange: Exchange): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       if (this.closed) {
-        reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+        reject(hangUp());
         return;
       }
-      this.pending = { resolve, reject, exchange };
       this.state = 'head';
       this.headBytes = 0;
       this.filled = 0;
       this.body = undefined;
       this.answer = undefined;
       const { signal } = exchange;
-      if (signal !== undefined) {
-        const onAbort = (): void => this.fail(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        const settle = (): void => signal.removeEventListener('abort', onAbort);
-        this.pending = {
-          exchange,
-          resolve: (body) => (settle(), resolve(body)),
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason, as thrown elsewhere
-          reject: (error) => (settle(), reject(error)),
-        };
-      }
+      const onAbort = (): void => this.fail(signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending = {
+        exchange,
+        resolve: (body) => (settle(), resolve(body)),
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the signal's reason, as thrown elsewhere
+        reject: (error) => (settle(), reject(error)),
+      };
       this.socket.setTimeout(exchange.idleMs);
       let request = `GET ${exchange.path} HTTP/1.1\r\n`;
       for (const [name, value] of Object.entries(exchange.headers)) {
@@ -499,8 +494,4 @@ function hangUp(): Error {
 
 function isHangUp(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'ECONNRESET';
-}
-
-function timeoutError(ms: number): Error {
-  return Object.assign(new Error(`no answer within ${ms / 1000} s`), { name: 'TimeoutError' });
 }

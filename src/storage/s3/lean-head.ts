@@ -19,7 +19,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
 import type { ObjectInfo } from '../backend.js';
 import { CONNECT_TIMEOUT_MS, MAX_SOCKETS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
-import { toStorageError } from './errors.js';
+import { timeoutError, toStorageError } from './errors.js';
 import { headErrorName, objectInfoFromHeaders } from './head-wire.js';
 import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './signed-endpoint.js';
 
@@ -128,13 +128,11 @@ function send(
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
       },
     );
-    const fail = (name: string, ms: number): void => {
-      req.destroy(Object.assign(new Error(`no answer within ${ms / 1000} s`), { name }));
-    };
-    req.setTimeout(idleMs, () => fail('TimeoutError', idleMs));
+    const fail = (ms: number): void => void req.destroy(timeoutError(ms));
+    req.setTimeout(idleMs, () => fail(idleMs));
     req.on('socket', (socket) => {
       if (!socket.connecting) return;
-      const timer = setTimeout(() => fail('TimeoutError', CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(() => fail(CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS);
       socket.once('connect', () => clearTimeout(timer));
       socket.once('close', () => clearTimeout(timer));
     });

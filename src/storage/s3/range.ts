@@ -40,10 +40,10 @@ export async function readRange(source: RangeSource, input: ReadRangeInput): Pro
     const body = out.Body as RangeBody | undefined;
     if (body === undefined)
       throw new StorageError(`${what}: empty response`, { isRetryable: true });
-    const total = objectSize(out.ContentRange);
-    if (total !== undefined && end >= total) {
+    const outside = outsideObject(out.ContentRange, end, what);
+    if (outside !== undefined) {
       body.destroy?.();
-      throw new StorageError(`${what}: outside the object (${total} bytes)`);
+      throw outside;
     }
     const into = { target, what, pace, signal };
     // Paced reads must wait per socket read; unpaced ones copy each read as it arrives.
@@ -73,6 +73,21 @@ export function rangeTarget(input: ReadRangeInput, what: string): Uint8Array {
     throw new StorageError(`${what}: the target holds only ${target.byteLength} bytes`);
   }
   return target.subarray(0, length);
+}
+
+/**
+ * The permanent error of a range that ends past the object, whose size the answer's
+ * Content-Range names; undefined when it does not (or the size is not given).
+ */
+export function outsideObject(
+  contentRange: string | undefined,
+  end: number,
+  what: string,
+): StorageError | undefined {
+  const total = objectSize(contentRange);
+  return total !== undefined && end >= total
+    ? new StorageError(`${what}: outside the object (${total} bytes)`)
+    : undefined;
 }
 
 /** The object's size from a `Content-Range: bytes 0-9/100` header; undefined if not given. */
