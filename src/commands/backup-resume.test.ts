@@ -31,6 +31,53 @@ describe('z3 backup resume', () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
+  /**
+   * The first run: a send that pauses after 6 MiB, so part 1 is written, then SIGTERM. Asserts
+   * exit 130; returns that run's ports.
+   */
+  async function interruptedAfterPartOne(
+    mem: MemBackend,
+    env: Record<string, string>,
+  ): Promise<ReturnType<typeof testPorts>> {
+    zfs = createScriptedZfs({
+      datasets: { 'tank/data': [SNAP] },
+      sends: { [SNAP]: { size: SIZE, pauseAfter: 6 * MiB, pauseMs: 60_000 } },
+    });
+    const first = new FaultyBackend(mem);
+    const ports1 = testPorts({ backend: first, zfs: zfs.program, env });
+    first.script = ({ op, isAfter }) => {
+      if (op === 'writeChunk' && isAfter !== true) {
+        setTimeout(
+          () => ports1.controller.abort(new InterruptedError('interrupted by SIGTERM')),
+          200,
+        );
+      }
+    };
+    const failure = await runBackup(backupOptions({ mode: 'full', quiet: true }), ports1).catch(
+      (e: unknown) => e,
+    );
+    injected('signal', 1);
+    expect(exitCodeOf(failure, ports1.signal), ports1.err()).toBe(EXIT.INTERRUPTED);
+    return ports1;
+  }
+
+  /**
+   * The next run: the same zfs, snapshot, stream and part size, but the send does not pause.
+   * Asserts exit 0; returns its backend (to see what it wrote) and ports.
+   */
+  async function resumedRun(
+    mem: MemBackend,
+    env: Record<string, string>,
+  ): Promise<{ second: FaultyBackend; ports2: ReturnType<typeof testPorts> }> {
+    if (zfs === undefined) throw new Error('no first run');
+    const statePath = join(dirname(zfs.program), 'state.json');
+    writeFileSync(statePath, JSON.stringify({ ...zfs.state(), sends: { [SNAP]: { size: SIZE } } }));
+    const second = new FaultyBackend(mem);
+    const ports2 = testPorts({ backend: second, zfs: zfs.program, env });
+    expect(await runBackup(backupOptions({ mode: 'full', quiet: true }), ports2)).toBe(EXIT.OK);
+    return { second, ports2 };
+  }
+
   it(
     'SIGTERM keeps the upload and its journal (exit 130); the next run resumes it and sends only the rest',
     { tags: ['faults'] },
@@ -38,26 +85,7 @@ describe('z3 backup resume', () => {
       stateDir = mkdtempSync(join(tmpdir(), 'z3-resume-state-'));
       const env = { STATE_DIR: stateDir, CHUNK_SIZE: '5M' };
       const mem = new MemBackend();
-      // The first run's send pauses after 6 MiB: part 1 is written, then the signal comes.
-      zfs = createScriptedZfs({
-        datasets: { 'tank/data': [SNAP] },
-        sends: { [SNAP]: { size: SIZE, pauseAfter: 6 * MiB, pauseMs: 60_000 } },
-      });
-      const first = new FaultyBackend(mem);
-      const ports1 = testPorts({ backend: first, zfs: zfs.program, env });
-      first.script = ({ op, isAfter }) => {
-        if (op === 'writeChunk' && isAfter !== true) {
-          setTimeout(
-            () => ports1.controller.abort(new InterruptedError('interrupted by SIGTERM')),
-            200,
-          );
-        }
-      };
-      const failure = await runBackup(backupOptions({ mode: 'full', quiet: true }), ports1).catch(
-        (e: unknown) => e,
-      );
-      injected('signal', 1);
-      expect(exitCodeOf(failure, ports1.signal), ports1.err()).toBe(EXIT.INTERRUPTED);
+      const ports1 = await interruptedAfterPartOne(mem, env);
       expect(mem.objects.size).toBe(0);
       const [pending] = await mem.listPending('');
       expect(mem.pending.get(pending!.id)?.chunks.size).toBe(1);
@@ -67,15 +95,7 @@ describe('z3 backup resume', () => {
         `z3: interrupted; 1 parts of ${KEY} kept for the next run (journal ${journals[0]!.file})`,
       );
 
-      // The second run: the same zfs, snapshot, stream and part size; the send does not pause.
-      const statePath = join(dirname(zfs.program), 'state.json');
-      writeFileSync(
-        statePath,
-        JSON.stringify({ ...zfs.state(), sends: { [SNAP]: { size: SIZE } } }),
-      );
-      const second = new FaultyBackend(mem);
-      const ports2 = testPorts({ backend: second, zfs: zfs.program, env });
-      expect(await runBackup(backupOptions({ mode: 'full', quiet: true }), ports2)).toBe(EXIT.OK);
+      const { second, ports2 } = await resumedRun(mem, env);
       expect(second.ops('openWriter'), ports2.err()).toEqual([]);
       expect(
         second
@@ -101,37 +121,12 @@ describe('z3 backup resume', () => {
       // Segments of one 5 MiB part: 12 MiB is three segments (5, 5 and 2 MiB).
       const env = { STATE_DIR: stateDir, CHUNK_SIZE: '5M', SEGMENT_SIZE: '5M' };
       const mem = new MemBackend();
-      zfs = createScriptedZfs({
-        datasets: { 'tank/data': [SNAP] },
-        sends: { [SNAP]: { size: SIZE, pauseAfter: 6 * MiB, pauseMs: 60_000 } },
-      });
-      const first = new FaultyBackend(mem);
-      const ports1 = testPorts({ backend: first, zfs: zfs.program, env });
-      first.script = ({ op, isAfter }) => {
-        if (op === 'writeChunk' && isAfter !== true) {
-          setTimeout(
-            () => ports1.controller.abort(new InterruptedError('interrupted by SIGTERM')),
-            200,
-          );
-        }
-      };
-      const failure = await runBackup(backupOptions({ mode: 'full', quiet: true }), ports1).catch(
-        (e: unknown) => e,
-      );
-      injected('signal', 1);
-      expect(exitCodeOf(failure, ports1.signal), ports1.err()).toBe(EXIT.INTERRUPTED);
+      await interruptedAfterPartOne(mem, env);
       const [pending] = await mem.listPending(KEY);
       const dir = mem.pending.get(pending!.id)?.metadata[SEGMENT_DIR_KEY];
       expect(dir).toMatch(/\.z3\/segments\//);
 
-      const statePath = join(dirname(zfs.program), 'state.json');
-      writeFileSync(
-        statePath,
-        JSON.stringify({ ...zfs.state(), sends: { [SNAP]: { size: SIZE } } }),
-      );
-      const second = new FaultyBackend(mem);
-      const ports2 = testPorts({ backend: second, zfs: zfs.program, env });
-      expect(await runBackup(backupOptions({ mode: 'full', quiet: true }), ports2)).toBe(EXIT.OK);
+      const { ports2 } = await resumedRun(mem, env);
       expect(ports2.err()).toContain(`z3: resuming ${KEY}: 1 of 1 parts (5.00 MiB) already`);
       expect(mem.objects.get(KEY)?.metadata[SEGMENT_DIR_KEY]).toBe(dir);
       const stored = Buffer.concat(
