@@ -5,7 +5,7 @@
  * limit set in `[main]`. Enforced by src/storage/wrappers/throttled.ts.
  */
 import { ConfigError } from '../errors.js';
-import { parseSize, SizeSyntaxError } from './sizes.js';
+import { sizeOrNaN } from './sizes.js';
 
 type Lookup = (
   key: 'LIMIT_UPLOAD' | 'LIMIT_DOWNLOAD',
@@ -32,13 +32,7 @@ function parseRate(lookup: Lookup, key: 'LIMIT_UPLOAD' | 'LIMIT_DOWNLOAD'): numb
   const raw = lookup(key);
   const text = raw?.value.trim() ?? '';
   if (raw === undefined || text === '') return undefined;
-  let rate: number;
-  try {
-    rate = parseSize(text);
-  } catch (err) {
-    if (!(err instanceof SizeSyntaxError)) throw err;
-    rate = NaN;
-  }
+  const rate = sizeOrNaN(text);
   if (rate === 0) return undefined;
   if (!(rate >= MIN_RATE)) {
     throw new ConfigError(

@@ -6,7 +6,7 @@
  * budget turns into parts in flight in src/transfer/memory-budget.ts.
  */
 import { ConfigError } from '../errors.js';
-import { parseSize, SizeSyntaxError } from './sizes.js';
+import { sizeOrNaN } from './sizes.js';
 
 /** The default budget: 1 GiB (issue 14: small NAS boxes must survive a 2 TiB backup). */
 export const DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024;
@@ -23,13 +23,7 @@ export function parseMemoryLimit(lookup: Lookup): number {
   const raw = lookup('MEMORY_LIMIT');
   const text = raw?.value.trim() ?? '';
   if (raw === undefined || text === '') return DEFAULT_MEMORY_LIMIT;
-  let bytes: number;
-  try {
-    bytes = parseSize(text);
-  } catch (err) {
-    if (!(err instanceof SizeSyntaxError)) throw err;
-    bytes = NaN;
-  }
+  const bytes = sizeOrNaN(text);
   if (!(bytes > 0)) {
     throw new ConfigError(
       `${raw.where} MEMORY_LIMIT: expected a size like 1G or 256M (K, M, G, T are powers of 1024)`,

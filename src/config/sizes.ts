@@ -35,6 +35,16 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** `parseSize(text)`, or NaN when it is not a size: for callers that refuse it with their own message. */
+export function sizeOrNaN(text: string): number {
+  try {
+    return parseSize(text);
+  } catch (err) {
+    if (!(err instanceof SizeSyntaxError)) throw err;
+    return NaN;
+  }
+}
+
 /**
  * A byte count in MiB written like Python's `repr(float)`, as pput's banner shows it
  * (`chunksize ${formatMiB(n)}M`): `5.0`, `53.77…`. JavaScript prints the same shortest
