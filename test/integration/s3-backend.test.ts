@@ -5,7 +5,13 @@
  * suite; this file covers what is S3's own. Needs the test S3 server (test/s3-env.ts).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { describe, expect, it } from 'vitest';
+import {
+  connect,
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+} from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
 import type { ChunkWriter, WrittenChunk } from '../../src/storage/backend.js';
 import { md5, multipartEtag } from '../../src/storage/etag.js';
@@ -163,6 +169,46 @@ describe('S3Backend chunk writer (real S3)', () => {
     expect(err.message).toMatch(/^starting upload to .*\/sc: Invalid(StorageClass|Argument)/);
     expect(err.hint).toMatch(new RegExp(`storage class ${REFUSED_CLASS}: set .*S3_STORAGE_CLASS`));
     injected('bad input');
+  });
+});
+
+describe('S3Backend connections (real S3, through a counting TCP relay)', () => {
+  const { s3, prefix, backend } = useTestBucket('s3-backend-connections');
+  let relay: NetServer;
+  let connections = 0;
+
+  // A relay in front of the server that counts the TCP connections the client opens.
+  beforeAll(async () => {
+    const target = new URL(s3.connection.endpoint ?? 'needs Z3_TEST_S3_ENDPOINT');
+    relay = createNetServer((client) => {
+      connections += 1;
+      const upstream = connect(Number(target.port || 80), target.hostname);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => relay.close(resolve));
+  });
+
+  it('uploads every part of a write on the connections of the keep-alive pool', async () => {
+    const { port } = relay.address() as AddressInfo;
+    const relayed = createS3Backend(
+      { ...s3.connection, endpoint: `http://127.0.0.1:${port}` },
+      s3.bucket,
+    );
+    const key = `${prefix}/four-parts`;
+    const bodies = [1, 2, 3, 4].map((n) => Buffer.alloc(5 * MiB, n));
+    const writer = await relayed.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
+    const chunks = await writeAll(writer, bodies);
+    await writer.complete(chunks);
+    // One connection for the SDK's requests (create, 4 parts, complete, one after another)
+    // and one for the lean HEAD that checks the commit; a connection per part would make 5+.
+    expect(connections).toBeLessThanOrEqual(2);
+    expect((await backend.stat(key))?.size).toBe(20 * MiB);
+    relayed.client.destroy();
   });
 });
 

@@ -1,8 +1,12 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createHash } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../errors.js';
 import { injected } from '../../testing/faults.js';
+import { md5 } from '../etag.js';
 import { createS3Backend } from './backend.js';
+import { S3ChunkWriter } from './writer.js';
 
 describe('S3 client timeouts', () => {
   // A server that accepts connections and never answers: a wedged S3 server, or a NAT that
@@ -55,4 +59,64 @@ describe('S3 client timeouts', () => {
       backend.client.destroy();
     },
   );
+});
+
+describe('S3 client connections for part uploads', () => {
+  // A scripted S3 server that answers every UploadPart with the part's ETag, counting the TCP
+  // connections it accepts and the requests that asked for `100 Continue`.
+  let server: HttpServer;
+  let connections = 0;
+  let expectContinue = 0;
+  beforeAll(async () => {
+    server = createHttpServer((req, res) => {
+      if (req.headers.expect !== undefined) expectContinue += 1;
+      const hash = createHash('md5');
+      req.on('data', (data: Buffer) => hash.update(data));
+      req.on('end', () => {
+        res.writeHead(200, { etag: `"${hash.digest('hex')}"` });
+        res.end();
+      });
+    });
+    // What Node does without this listener, made explicit: answer `100 Continue`, then the request.
+    server.on('checkContinue', (req, res) => {
+      res.writeContinue();
+      server.emit('request', req, res);
+    });
+    server.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  // The SDK sends parts of 2 MiB and more with `Expect: 100-continue`, and sends such a request
+  // on a new connection that is closed after it: a TCP (and on https a TLS) handshake per part.
+  it('sends parts one after another on one keep-alive connection, without Expect', async () => {
+    const { port } = server.address() as AddressInfo;
+    const backend = createS3Backend(
+      {
+        endpoint: `http://127.0.0.1:${port}`,
+        s3Region: 'us-east-1',
+        s3ForcePathStyle: true,
+        s3KeyId: 'AKIAEXAMPLE',
+        s3Secret: 'secret-example',
+      },
+      'b',
+    );
+    const writer = new S3ChunkWriter({
+      client: backend.client,
+      bucket: 'b',
+      key: 'k',
+      id: 'upload-1',
+      store: backend,
+    });
+    for (let number = 1; number <= 4; number++) {
+      const body = Buffer.alloc(5 * 1024 * 1024, number);
+      const written = await writer.writeChunk({ number, body, md5: md5(body) });
+      expect(written.etag).toBe(`"${md5(body).toString('hex')}"`);
+    }
+    expect({ connections, expectContinue }).toEqual({ connections: 1, expectContinue: 0 });
+    backend.client.destroy();
+  });
 });

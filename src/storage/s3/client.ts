@@ -40,6 +40,11 @@ export function createS3Client(
     forcePathStyle: settings.s3ForcePathStyle,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // The SDK's default sends every body of 2 MiB or more (every part) with `Expect:
+    // 100-continue`, and sends such a request on a new connection closed after it: a TCP and
+    // TLS handshake and a wait for `100 Continue` per part. Without the header parts share the
+    // keep-alive pool; a request the server refuses costs one part's bytes, once.
+    expectContinueHeader: false,
     maxAttempts: 1,
     // Without an idle timeout a stalled connection (a NAT dropping the flow, a wedged server)
     // hangs a part forever: `socketTimeout` ends it as a retryable TimeoutError. Not
