@@ -93,22 +93,43 @@ note_load_at_start() {
 
 # --- timing: one run per row of RESULTS ------------------------------------------------------
 # results_header FIRST_COLUMN: the TSV header ("case" or "section", tool, round, bytes, wall_s,
-# user_s, sys_s, maxrss_kib), the input of scripts/bench-stats.awk.
+# user_s, sys_s, maxrss_kib, server_s), the input of scripts/bench-stats.awk.
 results_header() {
-  printf '%s\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\n' "$1" >"$RESULTS"
+  printf '%s\ttool\tround\tbytes\twall_s\tuser_s\tsys_s\tmaxrss_kib\tserver_s\n' "$1" >"$RESULTS"
+}
+# The CPU seconds the S3 server's processes here (radosgw, ceph-osd) have used so far, or nothing
+# when none runs on this machine. Why: on one machine the server shares the client's cores, so
+# a transfer's throughput follows client plus server CPU per GiB, and the server's share shows
+# how much of a ratio the client can move.
+server_cpu() {
+  local pids
+  pids=$(pgrep -x 'radosgw|ceph-osd' | tr '\n' ' ') || return 0
+  [[ -n "$pids" ]] || return 0
+  # fields 14 and 15 of /proc/PID/stat: user and system time, in clock ticks
+  (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) |
+    awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.2f", t / hz }'
 }
 # timed COMMAND…: runs it with /usr/bin/time writing "user sys maxrss_kib" (the whole process
-# tree's CPU seconds, its largest process's peak RSS) to TIME_FILE.
-timed() { /usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "$@"; }
+# tree's CPU seconds, its largest process's peak RSS) to TIME_FILE, and the server's CPU
+# seconds before it to TIME_FILE.server (a file: `timed` often runs in a pipeline's subshell).
+timed() {
+  server_cpu >"$TIME_FILE.server"
+  /usr/bin/time -f '%U %S %M' -o "$TIME_FILE" "$@"
+}
 # record case tool round bytes start_ns, right after a timed run: appends its row to RESULTS
-# and prints MB/s, CPU seconds and peak RSS (the tool column RECORD_TOOL_WIDTH wide, 8 unless set).
+# and prints MB/s, CPU seconds, peak RSS and the server's CPU seconds during the run, if known
+# (the tool column RECORD_TOOL_WIDTH wide, 8 unless set).
 record() {
-  local end wall user sys rss
+  local end wall user sys rss before server=''
   end=$(date +%s%N)
   wall=$(awk -v a="$5" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   read -r user sys rss <"$TIME_FILE"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$wall" "$user" "$sys" "$rss" >>"$RESULTS"
-  printf "  %-8s %-${RECORD_TOOL_WIDTH:-8}s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB\n" \
+  before=$(cat "$TIME_FILE.server" 2>/dev/null)
+  [[ -z "$before" ]] || server=$(awk -v a="$before" -v b="$(server_cpu)" 'BEGIN { printf "%.2f", b - a }')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$wall" "$user" "$sys" "$rss" \
+    "$server" >>"$RESULTS"
+  printf "  %-8s %-${RECORD_TOOL_WIDTH:-8}s round %s: %6.1f MB/s  cpu %5.2f s  rss %4d MiB%s\n" \
     "$1" "$2" "$3" "$(awk -v n="$4" -v w="$wall" 'BEGIN { print n / 1e6 / w }')" \
-    "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" $((rss / 1024))
+    "$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')" $((rss / 1024)) \
+    "${server:+  server cpu $server s}"
 }

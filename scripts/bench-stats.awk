@@ -1,8 +1,9 @@
 # Benchmark statistics, for `awk -F'\t' -f scripts/bench-stats.awk -f <targets> results.tsv`.
-# Input: a header line, then rows "case tool round bytes wall_s user_s sys_s maxrss_kib". Per
-# case and tool it keeps the median MB/s in M, the median CPU s/GiB (user+sys of the process
-# tree) in C and the largest peak RSS in MiB in R (keys: case SUBSEP tool, in first-seen order in
-# order[1..n]) and prints them as a table; the targets file's END block then reads M, C and R
+# Input: a header line, then rows "case tool round bytes wall_s user_s sys_s maxrss_kib server_s"
+# (server_s may be empty or absent). Per case and tool it keeps the median MB/s in M, the median
+# CPU s/GiB (user+sys of the process tree) in C, the largest peak RSS in MiB in R and, where the
+# rows have it, the median CPU s/GiB of the S3 server on this machine in S (keys: case SUBSEP
+# tool, in first-seen order in order[1..n]) and prints them as a table; the targets file's END block then reads M, C and R
 # and prints its lines with verdict(). The table's first column is named `label` ("case" unless
 # set with -v label=…); -v w1=… and -v w2=… set its two name columns' widths (8 and 9).
 function median(list,   n, v, i, j, t) {
@@ -19,15 +20,19 @@ NR == 1 { next }
   mbs[k] = mbs[k] " " $4 / 1e6 / $5
   cpu[k] = cpu[k] " " ($6 + $7) / ($4 / 1073741824)
   if ($8 + 0 > rss[k] + 0) rss[k] = $8
+  if ($9 != "") srv[k] = srv[k] " " $9 / ($4 / 1073741824)
 }
 END {
   if (label == "") label = "case"
   names = "%-" (w1 ? w1 : 8) "s %-" (w2 ? w2 : 9) "s"
-  printf names " %10s %14s %14s\n", label, "tool", "MB/s", "CPU s/GiB", "peak RSS MiB"
+  printf names " %10s %14s %14s%s\n", label, "tool", "MB/s", "CPU s/GiB", "peak RSS MiB", \
+    length(srv) ? "   server CPU s/GiB" : ""
   for (i = 1; i <= n; i++) {
     k = order[i]; split(k, name, SUBSEP)
     M[k] = median(mbs[k]); C[k] = median(cpu[k]); R[k] = rss[k] / 1024
-    printf names " %10.1f %14.2f %14.0f\n", name[1], name[2], M[k], C[k], R[k]
+    if (k in srv) S[k] = median(srv[k])
+    printf names " %10.1f %14.2f %14.0f%s\n", name[1], name[2], M[k], C[k], R[k], \
+      (k in S) ? sprintf(" %20.2f", S[k]) : ""
   }
   print ""
 }

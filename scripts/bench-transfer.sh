@@ -9,7 +9,10 @@
 #   download  z3_get (tuned: GET_CHUNK x GET_CONCURRENCY) vs `aws s3 cp … -`
 # Per section and tool: the median throughput, client CPU seconds per GiB (user+sys of the
 # process tree, from /usr/bin/time), peak RSS, the ratios to the peers and PASS/FAIL for z3's
-# targets (pipe and backup: throughput >= 1.2x aws-cli, CPU/GiB <= 0.8x aws-cli's).
+# targets (pipe and backup: throughput >= 1.2x aws-cli, CPU/GiB <= 0.8x aws-cli's). When the S3
+# server runs on this machine (radosgw, ceph-osd), also its CPU seconds per GiB during each
+# tool's runs: it shares the client's cores, so an upload's throughput follows client plus
+# server CPU, which the `info` lines compare.
 #
 #   npm run bench:transfer                       # 1 GiB, 3 rounds, every section
 #   SIZE=64M ROUNDS=1 npm run bench:transfer     # smoke run
@@ -128,7 +131,7 @@ section_tools() { # section: its tools, z3's first
 
 cleanup() {
   remove_prefix
-  rm -f "$BENCH_DIR"/time.$$
+  rm -f "$BENCH_DIR"/time.$$ "$BENCH_DIR"/time.$$.server
 }
 trap cleanup EXIT
 make_bucket
@@ -217,6 +220,9 @@ awk -F'\t' -v label=section -v w1=9 -v w2=8 -v part="$PART_BYTES" -v conc="$PPUT
     ratio("backup: z3 backup throughput vs zfs send | aws-cli", M[b "z3"], M[b "zfs+aws"], 1.2, ">=")
     ratio("backup: z3 backup CPU/GiB vs zfs send | aws-cli", C[b "z3"], C[b "zfs+aws"], 0.8, "<=")
     ratio("download: z3_get throughput vs aws-cli", M[d "z3_get"], M[d "aws-cli"], 1.0, ">=")
+    # On one machine the server shares the cores: throughput follows client + server CPU/GiB.
+    total("pipe", "pput", "aws-cli")
+    total("backup", "z3", "zfs+aws")
     info("pipe: pput/rclone throughput", M[p "pput"], M[p "rclone"])
     info("pipe: pput/rclone CPU/GiB", C[p "pput"], C[p "rclone"])
     info("pipe: pput/aws-cli peak RSS", R[p "pput"], R[p "aws-cli"])
@@ -225,6 +231,12 @@ awk -F'\t' -v label=section -v w1=9 -v w2=8 -v part="$PART_BYTES" -v conc="$PPUT
     info("file: pput/aws-cli peak RSS", R[f "pput"], R[f "aws-cli"])
     info("download: z3_get/aws-cli CPU/GiB", C[d "z3_get"], C[d "aws-cli"])
     info("download: z3_get/aws-cli peak RSS", R[d "z3_get"], R[d "aws-cli"])
+  }
+  function total(section, a, b,   ka, kb) {
+    ka = section SUBSEP a; kb = section SUBSEP b
+    if (!(ka in S) || !(kb in S)) return
+    info(section ": server CPU/GiB during " a " vs during " b, S[ka], S[kb])
+    info(section ": client + server CPU/GiB, " a " vs " b, C[ka] + S[ka], C[kb] + S[kb])
   }
   function info(what, a, b) { if (a != "" && b != "" && b > 0) printf "info  %s: %.2fx\n", what, a / b }
   function ratio(what, a, b, target, op,   r) {
