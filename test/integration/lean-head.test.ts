@@ -6,13 +6,12 @@
  * server, make exactly one attempt per HEAD (the retry policy is the wrapper's). Needs the test
  * S3 server (test/s3-env.ts).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors.js';
 import type { ObjectInfo } from '../../src/storage/backend.js';
 import { createS3Backend, type S3Backend } from '../../src/storage/s3/backend.js';
+import { useScriptedS3 } from '../../src/storage/s3/testing.js';
 import { ensureBucket, testS3, uniquePrefix } from '../s3-env.js';
 import { removeAllUnder } from '../s3-env.js';
 import { injected } from '../../src/testing/faults.js';
@@ -117,38 +116,14 @@ describe('lean HEAD (real S3)', () => {
 });
 
 describe('lean HEAD (scripted server)', () => {
-  let server: Server;
   let answers: number[];
   let seen = 0;
-
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      seen += 1;
-      const status = answers.shift() ?? 200;
-      res.writeHead(status, status === 200 ? { etag: '"e"', 'x-amz-meta-isfull': 'true' } : {});
-      res.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { backend: scripted } = useScriptedS3((req, res) => {
+    seen += 1;
+    const status = answers.shift() ?? 200;
+    res.writeHead(status, status === 200 ? { etag: '"e"', 'x-amz-meta-isfull': 'true' } : {});
+    res.end();
   });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-
-  function scripted(): S3Backend {
-    const { port } = server.address() as AddressInfo;
-    return createS3Backend(
-      {
-        endpoint: `http://127.0.0.1:${port}`,
-        s3Region: 'us-east-1',
-        s3ForcePathStyle: true,
-        s3KeyId: 'k',
-        s3Secret: 's',
-      },
-      'b',
-    );
-  }
 
   it('answers a 200 with the object, in one request', async () => {
     answers = [];

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../errors.js';
 import { injected } from '../../testing/faults.js';
 import { md5 } from '../etag.js';
-import { createS3Backend, type S3Backend } from './backend.js';
+import { createS3Backend } from './backend.js';
+import { scriptedConnection, useScriptedS3 } from './testing.js';
 import { S3ChunkWriter } from './writer.js';
 
 describe('S3 client timeouts', () => {
@@ -29,14 +29,7 @@ describe('S3 client timeouts', () => {
     'ends a request on a silent connection as a retryable storage error',
     { tags: ['faults'] },
     async () => {
-      const connection = {
-        endpoint: `http://127.0.0.1:${port}`,
-        s3Region: 'us-east-1',
-        s3ForcePathStyle: true,
-        s3KeyId: 'AKIAEXAMPLE',
-        s3Secret: 'secret-example',
-      };
-      const backend = createS3Backend(connection, 'b', { socketTimeoutMs: 300 });
+      const backend = createS3Backend(scriptedConnection(port), 'b', { socketTimeoutMs: 300 });
       const statBulk = backend.features.statBulk;
       expect(statBulk).toBeDefined();
       let silent = 0;
@@ -64,55 +57,33 @@ describe('S3 client timeouts', () => {
 describe('S3 client connections for part uploads', () => {
   // A scripted S3 server that answers every UploadPart with the part's ETag, counting the TCP
   // connections it accepts and the requests that asked for `100 Continue`.
-  let server: HttpServer;
   let connections = 0;
   let expectContinue = 0;
   /** Each request's payload hash as signed and its Content-MD5, by method and query. */
   const signed: { request: string; payload: string; md5: string }[] = [];
-  beforeAll(async () => {
-    server = createHttpServer((req, res) => {
-      if (req.headers.expect !== undefined) expectContinue += 1;
-      signed.push({
-        request: `${req.method} ${req.url?.replace(/^[^?]*\??/, '')}`,
-        payload: String(req.headers['x-amz-content-sha256']),
-        md5: String(req.headers['content-md5']),
-      });
-      const hash = createHash('md5');
-      req.on('data', (data: Buffer) => hash.update(data));
-      req.on('end', () => {
-        res.writeHead(200, { etag: `"${hash.digest('hex')}"` });
-        res.end();
-      });
+  const { server, backend: scripted } = useScriptedS3((req, res) => {
+    if (req.headers.expect !== undefined) expectContinue += 1;
+    signed.push({
+      request: `${req.method} ${req.url?.replace(/^[^?]*\??/, '')}`,
+      payload: String(req.headers['x-amz-content-sha256']),
+      md5: String(req.headers['content-md5']),
     });
-    // What Node does without this listener, made explicit: answer `100 Continue`, then the request.
-    server.on('checkContinue', (req, res) => {
-      res.writeContinue();
-      server.emit('request', req, res);
+    const hash = createHash('md5');
+    req.on('data', (data: Buffer) => hash.update(data));
+    req.on('end', () => {
+      res.writeHead(200, { etag: `"${hash.digest('hex')}"` });
+      res.end();
     });
-    server.on('connection', () => (connections += 1));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  // What Node does without this listener, made explicit: answer `100 Continue`, then the request.
+  server.on('checkContinue', (req, res) => {
+    res.writeContinue();
+    server.emit('request', req, res);
   });
+  server.on('connection', () => (connections += 1));
 
   // The SDK sends parts of 2 MiB and more with `Expect: 100-continue`, and sends such a request
   // on a new connection that is closed after it: a TCP (and on https a TLS) handshake per part.
-  /** A backend on the scripted server. */
-  function scripted(): S3Backend {
-    const { port } = server.address() as AddressInfo;
-    return createS3Backend(
-      {
-        endpoint: `http://127.0.0.1:${port}`,
-        s3Region: 'us-east-1',
-        s3ForcePathStyle: true,
-        s3KeyId: 'AKIAEXAMPLE',
-        s3Secret: 'secret-example',
-      },
-      'b',
-    );
-  }
 
   it('sends parts one after another on one keep-alive connection, without Expect', async () => {
     const backend = scripted();

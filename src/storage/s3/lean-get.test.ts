@@ -19,6 +19,7 @@ import type { ReadRangeInput } from '../backend.js';
 import { createS3Backend, type S3Backend } from './backend.js';
 import { createS3Client } from './client.js';
 import { createLeanRangeReader } from './lean-get.js';
+import { scriptedConnection } from './testing.js';
 import { storageFailure as failure } from '../../testing/failures.js';
 
 const OBJECT = randomBytes(256 * 1024);
@@ -141,15 +142,8 @@ async function setUp(
 }> {
   const server = await scriptedServer(script);
   servers.push(server);
-  const connection = {
-    endpoint: `http://127.0.0.1:${server.port}`,
-    s3Region: 'us-east-1',
-    s3ForcePathStyle: true,
-    s3KeyId: 'AKIAEXAMPLE',
-    s3Secret: 'secret-example',
-  };
   const backend = createS3Backend(
-    connection,
+    scriptedConnection(server.port),
     'b',
     socketTimeoutMs !== undefined ? { socketTimeoutMs } : {},
   );
@@ -368,13 +362,9 @@ describe('lean ranged GET', () => {
       );
       const server = await listening(tlsServer, connections, requests);
       servers.push(server);
-      const client = createS3Client({
-        endpoint: `https://localhost:${server.port}`,
-        s3Region: 'us-east-1',
-        s3ForcePathStyle: true,
-        s3KeyId: 'AKIAEXAMPLE',
-        s3Secret: 'secret-example',
-      });
+      const client = createS3Client(
+        scriptedConnection(server.port, { scheme: 'https', host: 'localhost' }),
+      );
       const fallback = vi.fn(() => Promise.reject(new Error('not the lean path')));
       const read = createLeanRangeReader({ client, bucket: 'b', fallback, tls: { ca: cert } });
       const got = await read({ key: 'k', start: 100, end: 100_099 });

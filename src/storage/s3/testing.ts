@@ -1,0 +1,43 @@
+/** Test helpers of the S3 backend (excluded from the build, as every `testing.ts`). */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { createS3Backend, type S3Backend } from './backend.js';
+import type { ConnectionSettings } from './client.js';
+
+/**
+ * The connection settings of a scripted S3 server that listens on `port` of this machine: path
+ * style (the bucket in the path), a region, and made-up keys that only a scripted server takes.
+ */
+export function scriptedConnection(
+  port: number,
+  { scheme = 'http', host = '127.0.0.1' }: { scheme?: 'http' | 'https'; host?: string } = {},
+): ConnectionSettings {
+  return {
+    endpoint: `${scheme}://${host}:${port}`,
+    s3Region: 'us-east-1',
+    s3ForcePathStyle: true,
+    s3KeyId: 'AKIAEXAMPLE',
+    s3Secret: 'secret-example',
+  };
+}
+
+/**
+ * A scripted S3 server for the tests of one `describe`: an HTTP server on a free port of
+ * 127.0.0.1 that answers with `handler`, listening from `beforeAll` to `afterAll`, and
+ * `backend()`, an S3 backend of bucket `b` on it.
+ */
+export function useScriptedS3(handler: RequestListener): {
+  server: Server;
+  backend: () => S3Backend;
+} {
+  const server = createServer(handler);
+  beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const backend = (): S3Backend =>
+    createS3Backend(scriptedConnection((server.address() as AddressInfo).port), 'b');
+  return { server, backend };
+}
