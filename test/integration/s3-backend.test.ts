@@ -10,6 +10,7 @@ import {
   createServer as createNetServer,
   type AddressInfo,
   type Server as NetServer,
+  type Socket,
 } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
@@ -176,12 +177,16 @@ describe('S3Backend connections (real S3, through a counting TCP relay)', () => 
   const { s3, prefix, backend } = useTestBucket('s3-backend-connections');
   let relay: NetServer;
   let connections = 0;
+  const sockets: Socket[] = [];
 
   // A relay in front of the server that counts the TCP connections the client opens.
   beforeAll(async () => {
-    const target = new URL(s3.connection.endpoint ?? 'needs Z3_TEST_S3_ENDPOINT');
+    const endpoint = s3.connection.endpoint;
+    if (endpoint === undefined) throw new Error('the relay needs Z3_TEST_S3_ENDPOINT (http)');
+    const target = new URL(endpoint);
     relay = createNetServer((client) => {
       connections += 1;
+      sockets.push(client);
       const upstream = connect(Number(target.port || 80), target.hostname);
       client.pipe(upstream).pipe(client);
       client.on('error', () => upstream.destroy());
@@ -190,6 +195,7 @@ describe('S3Backend connections (real S3, through a counting TCP relay)', () => 
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
+    for (const socket of sockets) socket.destroy(); // the lean HEAD's keep-alive one, too
     await new Promise((resolve) => relay.close(resolve));
   });
 
