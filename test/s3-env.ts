@@ -13,6 +13,7 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Client, type ConnectionSettings } from '../src/storage/s3/client.js';
 import { createS3Backend, type S3Backend } from '../src/storage/s3/backend.js';
+import type { PartDigestMode } from '../src/storage/s3/part-digest.js';
 
 export interface TestS3 {
   connection: ConnectionSettings;
@@ -86,7 +87,10 @@ export interface TestBucket {
  * after all, every object and pending multipart upload under the prefix is removed and the
  * client closed. Call it inside `describe`.
  */
-export function useTestBucket(label: string, options: { pageSize?: number } = {}): TestBucket {
+export function useTestBucket(
+  label: string,
+  options: { pageSize?: number; partDigest?: PartDigestMode } = {},
+): TestBucket {
   const s3 = testS3();
   const backend = createS3Backend(s3.connection, s3.bucket, options);
   const fixture: TestBucket = { s3, prefix: uniquePrefix(label), client: backend.client, backend };

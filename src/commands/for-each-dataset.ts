@@ -170,6 +170,7 @@ function countingWriter(writer: ChunkWriter, counter: { bytes: number }): ChunkW
   return {
     key: writer.key,
     id: writer.id,
+    digest: writer.digest,
     writeChunk: (chunk) => writer.writeChunk(chunk),
     complete: async (chunks) => {
       const committed = await writer.complete(chunks);

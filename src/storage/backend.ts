@@ -66,12 +66,23 @@ export interface OpenWriterInput {
   ifNoneMatch?: boolean | undefined;
 }
 
+/** A digest the backend verifies a chunk's bytes against (ChunkWriter.digest). */
+export type ChunkDigestAlgorithm = 'md5' | 'sha256';
+
 export interface WriteChunkInput {
   /** 1-based chunk number, at most `limits.maxParts`. */
   number: number;
   body: Uint8Array;
-  /** Binary MD5 of `body`: the backend verifies the bytes against it (S3: Content-MD5). */
-  md5: Uint8Array;
+  /**
+   * Binary MD5 of `body`: the backend verifies the bytes against it (S3: Content-MD5). Every
+   * writer takes it; give it or `sha256`, never neither.
+   */
+  md5?: Uint8Array | undefined;
+  /**
+   * Binary SHA-256 of `body`, instead of `md5`, for a writer whose `digest` is 'sha256' (S3:
+   * the signed payload hash, `x-amz-content-sha256`, which such a server verifies).
+   */
+  sha256?: Uint8Array | undefined;
   /** Aborting cancels the request; the call then rejects. */
   signal?: AbortSignal | undefined;
   /**
@@ -87,8 +98,13 @@ export interface WriteChunkInput {
 export interface WrittenChunk {
   number: number;
   size: number;
-  /** Binary MD5 of the chunk's bytes. */
-  md5: Uint8Array;
+  /**
+   * Binary MD5 of the chunk's bytes: the caller's, or the backend's own where it is known to be
+   * one (S3 after a SHA-256 chunk: the part's ETag, on a server whose part ETags are MD5s).
+   * Undefined when neither is known (SHA-256 chunks under SSE-KMS): the object's ETag cannot be
+   * predicted then, and `complete` checks the size.
+   */
+  md5?: Uint8Array | undefined;
   /** The backend's receipt for the chunk (S3: the part's ETag with quotes). */
   etag: string;
 }
@@ -126,6 +142,12 @@ export interface ChunkWriter {
   readonly key: string;
   /** The writer's id (S3: the upload id), for messages and `listPending`. */
   readonly id: string;
+  /**
+   * The digest to give `writeChunk`: 'sha256' only where the backend showed that it verifies
+   * one and hashing it is the cheaper check (S3: part-digest.ts); 'md5' otherwise. Either is
+   * taken whatever this says.
+   */
+  readonly digest: ChunkDigestAlgorithm;
   /**
    * Store one chunk. Chunks may be written in any order and concurrently; writing the same
    * number again replaces it (safe to retry).

@@ -3,9 +3,10 @@
  * check that a write is complete before it is committed, and the error of a read whose object
  * changed under it.
  */
-import { StorageError } from '../errors.js';
-import type { WrittenChunk } from './backend.js';
-import { normalizeEtag } from './etag.js';
+import { createHash } from 'node:crypto';
+import { InternalError, StorageError } from '../errors.js';
+import type { WriteChunkInput, WrittenChunk } from './backend.js';
+import { md5, normalizeEtag } from './etag.js';
 
 /** Lexical order of keys as S3 lists them: by their UTF-8 bytes (not UTF-16 code units). */
 export function compareKeys(a: string, b: string): number {
@@ -49,6 +50,44 @@ export function checkChunkNumber(number: number, maxParts: number, key: string):
   if (!Number.isInteger(number) || number < 1 || number > maxParts) {
     throw new StorageError(`writing chunk ${number} of ${key}: chunk numbers are 1..${maxParts}`);
   }
+}
+
+/**
+ * The MD5 of a chunk's bytes, after checking them against the digest the caller gave (`md5` or
+ * `sha256`): for the backends that verify a chunk themselves (mem, local).
+ *
+ * @throws StorageError (retryable, as S3's BadDigest) when the bytes do not match it.
+ * @throws InternalError when the caller gave neither.
+ */
+export function verifyChunkDigest(
+  input: Pick<WriteChunkInput, 'body' | 'md5' | 'sha256'>,
+  what: string,
+): Buffer {
+  const digest = md5(input.body);
+  const [name, given, actual] =
+    input.md5 !== undefined
+      ? ['MD5', input.md5, digest]
+      : ['SHA-256', input.sha256, createHash('sha256').update(input.body).digest()];
+  if (given === undefined) throw new InternalError(`${what}: the chunk carries no digest`);
+  if (!actual.equals(given)) {
+    throw new StorageError(`${what}: BadDigest (the bytes do not match their ${name})`, {
+      isRetryable: true,
+    });
+  }
+  return digest;
+}
+
+/**
+ * The MD5 of a chunk given back to the writer that wrote it, for a backend whose writer always
+ * returns one (mem, local).
+ *
+ * @throws InternalError when it is missing (a chunk from another writer).
+ */
+export function writtenMd5(chunk: WrittenChunk, key: string): Uint8Array {
+  if (chunk.md5 === undefined) {
+    throw new InternalError(`completing ${key}: chunk ${chunk.number} carries no MD5`);
+  }
+  return chunk.md5;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * A fixed set of part buffers, allocated on first use and reused for every later part, so an
  * upload of any length holds at most `capacity × partSize` bytes of part data and never
- * allocates per chunk. The buffers are views of SharedArrayBuffers (see md5-pool.ts).
+ * allocates per chunk. The buffers are views of SharedArrayBuffers (see digest-pool.ts).
  */
 import { abortReason } from '../storage/retry.js';
 
@@ -32,7 +32,7 @@ export class PartPool {
     if (buf !== undefined) return Promise.resolve(buf);
     if (this.allocatedCount < this.capacity) {
       this.allocatedCount += 1;
-      // Shared memory, so the MD5 threads read a part where it is (md5-pool.ts); zero-filled
+      // Shared memory, so the MD5 threads read a part where it is (digest-pool.ts); zero-filled
       // lazily by the kernel, like any large allocation.
       return Promise.resolve(Buffer.from(new SharedArrayBuffer(this.partSize)));
     }

@@ -49,6 +49,7 @@ function recording(backend: Backend): { backend: Backend; chunks: Map<string, nu
     return {
       key: writer.key,
       id: writer.id,
+      digest: writer.digest,
       writeChunk: (chunk) => (sizes.push(chunk.body.length), writer.writeChunk(chunk)),
       complete: (c) => writer.complete(c),
       abort: () => writer.abort(),

@@ -9,7 +9,7 @@
  * another writer's object at the key a CommitConflictError that leaves that object in place.
  */
 import type { Backend } from '../storage/backend.js';
-import type { Md5Pool } from './md5-pool.js';
+import type { DigestPool } from './digest-pool.js';
 import type { FilledPart } from './part-reader.js';
 import type { PartPool } from './part-pool.js';
 
@@ -22,7 +22,7 @@ export interface PutWholeInput {
   /** The whole stream: the first and only part, in a pool buffer (released here). */
   part: FilledPart;
   pool: PartPool;
-  hasher: Md5Pool;
+  hasher: DigestPool;
   /** The commit gate, awaited after hashing and before the request. */
   gate: () => Promise<void>;
   signal: AbortSignal;

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import { skipVerifiedParts, type CheckedPart, type PartSkipRule } from '../resume/part-skip.js';
 import type { BackendLimits } from '../storage/backend.js';
-import { createMd5Pool, type Md5Pool } from './md5-pool.js';
+import { createDigestPool, type DigestPool } from './digest-pool.js';
 import { PartPool } from './part-pool.js';
 import { chunkReader, readAhead, readParts, type ByteReader } from './part-reader.js';
 
@@ -36,7 +36,7 @@ export interface Reading {
   pool: PartPool;
   reader: ByteReader;
   parts: { next(): Promise<IteratorResult<CheckedPart>> };
-  hasher: Md5Pool;
+  hasher: DigestPool;
   /** Stop listening to the caller's signal and stop the hashing threads. */
   dispose(): void;
 }
@@ -53,7 +53,7 @@ export function startReading(options: ReadingOptions): Reading {
   const filled = readParts({ source: reader, pool, stop: stop.signal, limits });
   const { skipRule } = options;
   const parts = readAhead<CheckedPart>(skipRule ? skipVerifiedParts(filled, skipRule) : filled);
-  const hasher = createMd5Pool();
+  const hasher = createDigestPool();
   const dispose = (): void => {
     options.signal?.removeEventListener('abort', onAbort);
     hasher.close();

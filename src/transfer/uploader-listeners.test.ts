@@ -19,6 +19,7 @@ function listening(mem: MemBackend): Backend {
       return {
         key: writer.key,
         id: writer.id,
+        digest: writer.digest,
         complete: (chunks) => writer.complete(chunks),
         abort: () => writer.abort(),
         async writeChunk(chunk) {

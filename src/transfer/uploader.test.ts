@@ -120,6 +120,39 @@ describe('uploadStream', () => {
     expect(mem.objects.get('k')?.metadata).toEqual({ ana: 'are+mere' });
   });
 
+  it('sends SHA-256 chunks to a writer that asks for them, and MD5 ones to the others', async () => {
+    const data = randomBytes(95);
+    for (const chunkDigest of ['md5', 'sha256'] as const) {
+      const mem = new MemBackend({ limits: SMALL_PARTS, chunkDigest });
+      const faulty = new FaultyBackend(mem);
+      const carried: string[] = [];
+      const spying = Object.assign(Object.create(faulty) as Backend, {
+        openWriter: async (input: Parameters<Backend['openWriter']>[0]) => {
+          const writer = await faulty.openWriter(input);
+          return Object.assign(Object.create(writer) as typeof writer, {
+            writeChunk: (chunk: Parameters<typeof writer.writeChunk>[0]) => {
+              carried.push(
+                Object.keys(chunk)
+                  .filter((k) => k === 'md5' || k === 'sha256')
+                  .join(),
+              );
+              return writer.writeChunk(chunk);
+            },
+          });
+        },
+      });
+      const result = await uploadStream(options(spying, chunked(data, [7])));
+      expect(new Set(carried)).toEqual(new Set([chunkDigest]));
+      expect(carried).toHaveLength(10);
+      expect(result.etag).toBe(
+        multipartEtag(
+          Array.from({ length: 10 }, (_, i) => md5(data.subarray(i * 10, i * 10 + 10))),
+        ),
+      );
+      expect(sha256(mem.objects.get('k')?.data ?? Buffer.alloc(0))).toBe(sha256(data));
+    }
+  });
+
   it.each([
     [1, [1]],
     [9, [4]],

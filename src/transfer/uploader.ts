@@ -236,9 +236,13 @@ async function sendParts(
       const { partNumber, buf, length, kept, digest } = next.value;
       try {
         const body = buf.subarray(0, length);
-        const md5 = digest ?? (await hasher.digest(body));
-        const chunk = { number: partNumber, body, md5, signal: stop.signal };
-        sent.chunks.push(kept ?? (await writer.writeChunk(chunk)));
+        const chunk = { number: partNumber, body, signal: stop.signal };
+        // a resumed part was hashed with MD5 to compare it with the listed one (part-skip.ts)
+        const check =
+          digest !== undefined || writer.digest === 'md5'
+            ? { md5: digest ?? (await hasher.digest(body, 'md5')) }
+            : { sha256: await hasher.digest(body, 'sha256') };
+        sent.chunks.push(kept ?? (await writer.writeChunk({ ...chunk, ...check })));
         sent.size += length;
         options.onProgress?.(length);
         options.onPart?.({ number: partNumber, size: length, resumed: kept !== undefined });

@@ -10,6 +10,7 @@ import { injected } from '../../src/testing/faults.js';
 import { InterruptedError, StorageError } from '../../src/errors.js';
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   ChunkWriter,
   CommittedObject,
   OpenWriterInput,
@@ -25,10 +26,13 @@ import { useTestBucket } from '../s3-env.js';
 const RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
 
 /**
- * A FaultyBackend whose writers send a wrong MD5 with every chunk, and whose puts too (the
- * server must refuse it).
+ * A FaultyBackend whose writers send a wrong digest with every chunk (MD5 or SHA-256, whichever
+ * the chunk carries), and whose puts a wrong MD5 (the server must refuse them).
  */
-class WrongMd5Backend extends FaultyBackend {
+class WrongDigestBackend extends FaultyBackend {
+  /** The digest each chunk carried, in order. */
+  readonly digests: ChunkDigestAlgorithm[] = [];
+
   override put(input: PutInput): Promise<CommittedObject> {
     return super.put({ ...input, md5: new Uint8Array(16) });
   }
@@ -38,7 +42,15 @@ class WrongMd5Backend extends FaultyBackend {
     return {
       key: writer.key,
       id: writer.id,
-      writeChunk: (chunk) => writer.writeChunk({ ...chunk, md5: new Uint8Array(16) }),
+      digest: writer.digest,
+      writeChunk: (chunk) => {
+        this.digests.push(chunk.md5 !== undefined ? 'md5' : 'sha256');
+        return writer.writeChunk(
+          chunk.md5 !== undefined
+            ? { ...chunk, md5: new Uint8Array(16) }
+            : { ...chunk, sha256: new Uint8Array(32) },
+        );
+      },
       complete: (chunks) => writer.complete(chunks),
       abort: () => writer.abort(),
     };
@@ -211,22 +223,35 @@ describe('uploader fault injection (real S3)', () => {
     },
   );
 
-  it(
-    'a wrong Content-MD5 is refused by the server as a permanent error',
+  const md5Parts = useTestBucket('pput-faults-md5', { partDigest: 'md5' });
+  const sha256Parts = useTestBucket('pput-faults-sha256', { partDigest: 'sha256' });
+
+  it.each([
+    { check: 'Content-MD5', fixture: md5Parts, digest: 'md5', code: /BadDigest|InvalidDigest/ },
+    {
+      check: 'signed SHA-256',
+      fixture: sha256Parts,
+      digest: 'sha256',
+      code: /XAmzContentSHA256Mismatch/,
+    },
+  ] as const)(
+    'a wrong $check is refused by the server as a permanent error',
     { tags: ['faults'] },
-    async () => {
-      const key = `${prefix}/bad-md5`;
-      const faulty = new WrongMd5Backend(backend);
+    async ({ fixture, digest, code }) => {
+      const key = `${fixture.prefix}/bad-${digest}`;
+      const faulty = new WrongDigestBackend(fixture.backend);
       const err = await uploadStream(
         options(withRetries(faulty, RETRY), key, Readable.from([Buffer.alloc(5 * MiB + 5, 1)])),
       ).catch((e: unknown) => e);
+      expect(faulty.digests.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(faulty.digests)).toEqual(new Set([digest]));
       expect(err).toBeInstanceOf(StorageError);
       expect((err as StorageError).isRetryable).toBe(false);
       expect((err as StorageError).message).toMatch(
-        /uploading part \d of .*: (BadDigest|InvalidDigest)/,
+        new RegExp(`uploading part \\d of .*: (${code.source})`),
       );
       expect(sends(faulty, 1) + sends(faulty, 2)).toBeGreaterThanOrEqual(1);
-      await expectNothingLeft(backend, key);
+      await expectNothingLeft(fixture.backend, key);
       injected('corrupt data', sends(faulty, 1) + sends(faulty, 2));
     },
   );
@@ -236,7 +261,7 @@ describe('uploader fault injection (real S3)', () => {
     { tags: ['faults'] },
     async () => {
       const key = `${prefix}/bad-md5-put`;
-      const faulty = new WrongMd5Backend(backend);
+      const faulty = new WrongDigestBackend(backend);
       const err = await uploadStream(
         options(withRetries(faulty, RETRY), key, Readable.from([Buffer.from('hello')])),
       ).catch((e: unknown) => e);

@@ -35,7 +35,7 @@ const PPUT_SOURCES = [
   'transfer/fd-reader.ts',
   'transfer/pipe-reader.ts',
   'transfer/part-pool.ts',
-  'transfer/md5-pool.ts',
+  'transfer/digest-pool.ts',
   'transfer/single-put.ts',
   'transfer/upload-reading.ts',
   'transfer/part-size.ts',

@@ -5,6 +5,7 @@
  * suite; this file covers what is S3's own. Needs the test S3 server (test/s3-env.ts).
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import {
   connect,
   createServer as createNetServer,
@@ -14,9 +15,9 @@ import {
 } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IntegrityError } from '../../src/errors.js';
-import type { ChunkWriter, WrittenChunk } from '../../src/storage/backend.js';
+import type { ChunkWriter, WriteChunkInput, WrittenChunk } from '../../src/storage/backend.js';
 import { md5, multipartEtag } from '../../src/storage/etag.js';
-import { createS3Backend } from '../../src/storage/s3/backend.js';
+import { createS3Backend, type S3Backend } from '../../src/storage/s3/backend.js';
 import { useTestBucket } from '../s3-env.js';
 import { injected } from '../../src/testing/faults.js';
 import { storageFailure as failure } from '../../src/testing/failures.js';
@@ -33,6 +34,23 @@ async function writeAll(writer: ChunkWriter, bodies: readonly Buffer[]): Promise
     written.push(await writer.writeChunk({ number: i + 1, body, md5: md5(body) }));
   }
   return written;
+}
+
+/** The server refuses `chunk` for good, and after the abort nothing of the write is left. */
+async function expectRefusedChunk(
+  backend: S3Backend,
+  key: string,
+  chunk: WriteChunkInput,
+): Promise<void> {
+  const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
+  const err = await failure(writer.writeChunk(chunk));
+  await writer.abort();
+  expect(err.isRetryable).toBe(false);
+  expect(err.message).toMatch(/^uploading part 1 of .*: \w+ \(HTTP 400\)/);
+  expect(err.message).toContain(key);
+  expect(await backend.stat(key)).toBeUndefined();
+  expect(await backend.listPending(key)).toEqual([]);
+  injected('corrupt data');
 }
 
 const twoParts = (): Buffer[] => [Buffer.alloc(5 * MiB, 1), Buffer.from('tail')];
@@ -139,16 +157,8 @@ describe('S3Backend chunk writer (real S3)', () => {
   });
 
   it('refuses a chunk whose MD5 does not match, permanently', { tags: ['faults'] }, async () => {
-    const key = `${prefix}/bad-md5`;
-    const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
     const chunk = { number: 1, body: Buffer.from('x'), md5: md5(Buffer.from('y')) };
-    const err = await failure(writer.writeChunk(chunk));
-    await writer.abort();
-    expect(err.isRetryable).toBe(false);
-    expect(err.message).toMatch(/^uploading part 1 of .*\/bad-md5: \w+ \(HTTP 400\)/);
-    expect(await backend.stat(key)).toBeUndefined();
-    expect(await backend.listPending(key)).toEqual([]);
-    injected('corrupt data');
+    await expectRefusedChunk(backend, `${prefix}/bad-md5`, chunk);
   });
 
   it('writes with no storage class (the server default) on any server', async () => {
@@ -170,6 +180,35 @@ describe('S3Backend chunk writer (real S3)', () => {
     expect(err.message).toMatch(/^starting upload to .*\/sc: Invalid(StorageClass|Argument)/);
     expect(err.hint).toMatch(new RegExp(`storage class ${REFUSED_CLASS}: set .*S3_STORAGE_CLASS`));
     injected('bad input');
+  });
+});
+
+describe('S3Backend parts checked by their signed SHA-256 (real S3)', () => {
+  const { prefix, backend } = useTestBucket('s3-backend-sha256', { partDigest: 'sha256' });
+  const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
+
+  it('finds that the server verifies it, and commits the object S3 makes of the bytes', async () => {
+    const key = `${prefix}/mp`;
+    const bodies = twoParts();
+    const writer = await backend.openWriter({ key, metadata: {}, chunkSize: 5 * MiB });
+    expect(writer.digest).toBe('sha256');
+    const chunks: WrittenChunk[] = [];
+    for (const [i, body] of [...bodies.entries()].reverse()) {
+      chunks.push(await writer.writeChunk({ number: i + 1, body, sha256: sha256(body) }));
+    }
+    // the server's part ETags are the MD5s of the bytes it verified: the probe's part 1 is gone
+    expect(chunks.map((c) => Buffer.from(c.md5 ?? []).toString('hex')).reverse()).toEqual(
+      bodies.map((b) => md5(b).toString('hex')),
+    );
+    const expected = multipartEtag(bodies.map((b) => md5(b)));
+    expect(await writer.complete(chunks)).toEqual({ etag: expected, size: 5 * MiB + 4 });
+    const range = await backend.readRange({ key, start: 0, end: 5 * MiB + 3 });
+    expect(md5(range)).toEqual(md5(Buffer.concat(bodies)));
+  });
+
+  it('refuses a part whose SHA-256 does not match, permanently', { tags: ['faults'] }, async () => {
+    const chunk = { number: 1, body: Buffer.from('x'), sha256: sha256(Buffer.from('y')) };
+    await expectRefusedChunk(backend, `${prefix}/bad-sha256`, chunk);
   });
 });
 

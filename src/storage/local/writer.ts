@@ -32,8 +32,8 @@ import { link, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type { ChunkWriter, CommittedObject, WriteChunkInput, WrittenChunk } from '../backend.js';
-import { md5, multipartEtag } from '../etag.js';
-import { checkCompleteChunks } from '../rules.js';
+import { multipartEtag } from '../etag.js';
+import { checkCompleteChunks, verifyChunkDigest, writtenMd5 } from '../rules.js';
 import { fsError, hasCode } from './fs-error.js';
 import {
   lstatIfPresent,
@@ -76,6 +76,8 @@ type WriterState = 'open' | 'completing' | 'committed' | 'aborted' | 'detached';
 export class LocalChunkWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
+  /** Verified here; MD5 is needed for the ETag anyway. */
+  readonly digest = 'md5';
   private readonly written: Map<number, ChunkRecord>;
   private readonly tempData: string;
   private readonly tempLog: string;
@@ -105,12 +107,7 @@ export class LocalChunkWriter implements ChunkWriter {
     const what = `writing chunk ${input.number} of ${this.key}`;
     this.requireOpen(what);
     this.checkChunk(input, what);
-    const digest = md5(input.body);
-    if (!digest.equals(input.md5)) {
-      throw new StorageError(`${what}: BadDigest (the bytes do not match their MD5)`, {
-        isRetryable: true,
-      });
-    }
+    const digest = verifyChunkDigest(input, what);
     // a local write cannot be paced within the call: all its bytes are paid for before it
     await input.pace?.(input.body.byteLength, input.signal);
     const position = (input.number - 1) * this.options.chunkSize;
@@ -172,7 +169,7 @@ export class LocalChunkWriter implements ChunkWriter {
   private async commit(chunks: readonly WrittenChunk[]): Promise<CommittedObject> {
     const ordered = checkCompleteChunks(chunks, this.key);
     const size = this.checkWritten(ordered);
-    const etag = multipartEtag(ordered.map((c) => c.md5));
+    const etag = multipartEtag(ordered.map((c) => writtenMd5(c, this.key)));
     const { dir, file, sidecar } = this.options.paths;
     if (!this.isRenamed) {
       await this.flushData(size);
@@ -225,11 +222,12 @@ export class LocalChunkWriter implements ChunkWriter {
       if (record === undefined) {
         throw new StorageError(`completing ${this.key}: chunk ${chunk.number} was never written`);
       }
-      if (record.size !== chunk.size || !record.md5.equals(chunk.md5)) {
+      const chunkMd5 = writtenMd5(chunk, this.key);
+      if (record.size !== chunk.size || !record.md5.equals(chunkMd5)) {
         throw new IntegrityError(
           `${this.key}: chunk ${chunk.number} was written as ${record.size} bytes with MD5 ` +
             `${record.md5.toString('hex')}, completed as ${chunk.size} bytes with MD5 ` +
-            `${Buffer.from(chunk.md5).toString('hex')}`,
+            `${Buffer.from(chunkMd5).toString('hex')}`,
         );
       }
       if (i < ordered.length - 1 && record.size !== this.options.chunkSize) {

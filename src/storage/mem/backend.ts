@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   BackendFeatures,
   BackendLimits,
   ChunkWriter,
@@ -33,6 +34,8 @@ import {
   compareKeys,
   isSameEtag,
   lowerCaseKeys,
+  verifyChunkDigest,
+  writtenMd5,
 } from '../rules.js';
 
 export interface MemBackendOptions {
@@ -47,6 +50,11 @@ export interface MemBackendOptions {
    * `ifNoneMatch`, so that the conformance suite's other branch runs too.
    */
   conditionalCommit?: boolean | undefined;
+  /**
+   * The digest its writers ask for (ChunkWriter.digest; default 'md5'): 'sha256' exercises a
+   * caller's SHA-256 path. They verify either.
+   */
+  chunkDigest?: ChunkDigestAlgorithm | undefined;
 }
 
 interface StoredObject {
@@ -77,6 +85,8 @@ export class MemBackend implements Backend {
   readonly objects = new Map<string, StoredObject>();
   /** Pending writes, by id. */
   readonly pending = new Map<string, PendingUpload>();
+  /** ChunkWriter.digest of its writers. */
+  readonly chunkDigest: ChunkDigestAlgorithm;
   private readonly pageSize: number;
   private readonly now: () => number;
 
@@ -84,6 +94,7 @@ export class MemBackend implements Backend {
     this.limits = options.limits ?? S3_LIMITS;
     this.pageSize = options.pageSize ?? 1000;
     this.now = options.now ?? Date.now;
+    this.chunkDigest = options.chunkDigest ?? 'md5';
     this.features = {
       hasStableListing: true,
       conditionalCommit: options.conditionalCommit ?? true,
@@ -249,7 +260,7 @@ export class MemBackend implements Backend {
       lastModified: new Date(this.now()).toISOString(),
       storageClass: upload.storageClass,
     });
-    const mismatch = describeMismatch(ordered, { etag, size: data.byteLength });
+    const mismatch = describeMismatch(ordered, { etag, size: data.byteLength }, upload.key);
     if (mismatch !== undefined) {
       this.objects.delete(upload.key);
       throw new IntegrityError(`${upload.key}: ${mismatch}`);
@@ -266,12 +277,7 @@ export class MemBackend implements Backend {
       });
     }
     checkChunkNumber(input.number, this.limits.maxParts, upload.key);
-    const digest = md5(input.body);
-    if (!digest.equals(input.md5)) {
-      throw new StorageError(`writing chunk ${input.number} of ${upload.key}: BadDigest`, {
-        isRetryable: true,
-      });
-    }
+    const digest = verifyChunkDigest(input, `writing chunk ${input.number} of ${upload.key}`);
     upload.chunks.set(input.number, Buffer.from(input.body));
     return {
       number: input.number,
@@ -295,20 +301,25 @@ function noSuchWrite(pending: Pick<PendingWrite, 'key' | 'id'>): StorageError {
 function describeMismatch(
   chunks: readonly WrittenChunk[],
   stored: CommittedObject,
+  key: string,
 ): string | undefined {
   const size = chunks.reduce((sum, c) => sum + c.size, 0);
   if (stored.size !== size) return `stored ${stored.size} bytes, expected ${size}`;
-  const etag = multipartEtag(chunks.map((c) => c.md5));
+  const etag = multipartEtag(chunks.map((c) => writtenMd5(c, key)));
   if (stored.etag !== etag) return `stored ETag ${stored.etag}, expected ${etag}`;
   return undefined;
 }
 
 class MemChunkWriter implements ChunkWriter {
+  readonly digest: ChunkDigestAlgorithm;
+
   constructor(
     private readonly backend: MemBackend,
     readonly key: string,
     readonly id: string,
-  ) {}
+  ) {
+    this.digest = backend.chunkDigest;
+  }
 
   async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
     input.signal?.throwIfAborted();

@@ -41,6 +41,13 @@ import { createLeanRangeReader, type ReadRangeFn } from './lean-get.js';
 import { createLeanHead } from './lean-head.js';
 import { readRange } from './range.js';
 import { S3ChunkWriter, abortUpload } from './writer.js';
+import {
+  MD5_PARTS,
+  hasFastSha256,
+  probePartDigest,
+  type PartDigest,
+  type PartDigestMode,
+} from './part-digest.js';
 
 export interface S3BackendOptions {
   client: S3Client;
@@ -49,13 +56,15 @@ export interface S3BackendOptions {
   pageSize?: number | undefined;
   /** The lean HEAD's idle timeout; the client has its own (client.ts). */
   socketTimeoutMs?: number | undefined;
+  /** How parts are checked (part-digest.ts); default 'auto'. */
+  partDigest?: PartDigestMode | undefined;
 }
 
 /** The backend of one bucket, with its one client built from the connection settings. */
 export function createS3Backend(
   connection: ConnectionSettings,
   bucket: string,
-  options: { pageSize?: number; socketTimeoutMs?: number } = {},
+  options: { pageSize?: number; socketTimeoutMs?: number; partDigest?: PartDigestMode } = {},
 ): S3Backend {
   const client = createS3Client(connection, { socketTimeoutMs: options.socketTimeoutMs });
   return new S3Backend({ client, bucket, ...options });
@@ -71,12 +80,16 @@ export class S3Backend implements Backend {
   readonly client: S3Client;
   private readonly pageSize: number | undefined;
   private readonly leanReadRange: ReadRangeFn;
+  private readonly partDigestMode: PartDigestMode;
+  /** The first upload's probe, which every later upload of the run goes by. */
+  private partDigest: Promise<PartDigest> | undefined;
 
   constructor(options: S3BackendOptions) {
     this.client = options.client;
     this.bucket = options.bucket;
     this.location = `s3://${options.bucket}`;
     this.pageSize = options.pageSize;
+    this.partDigestMode = options.partDigest ?? 'auto';
     const statBulk = createLeanHead({
       client: this.client,
       bucket: this.bucket,
@@ -188,7 +201,24 @@ export class S3Backend implements Backend {
     const id = out.UploadId;
     const { client, bucket } = this;
     const ifNoneMatch = input.ifNoneMatch;
-    return new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch });
+    const partDigest = await this.choosePartDigest(key, id);
+    return new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch, partDigest });
+  }
+
+  /**
+   * The parts' digest (part-digest.ts): MD5 when so configured or when SHA-256 is slow here;
+   * otherwise what the run's first probe found, on upload `id` of `key` if none ran yet.
+   */
+  private choosePartDigest(key: string, id: string): Promise<PartDigest> {
+    const mode = this.partDigestMode;
+    if (mode === 'md5' || (mode === 'auto' && !hasFastSha256())) return Promise.resolve(MD5_PARTS);
+    this.partDigest ??= probePartDigest({
+      client: this.client,
+      bucket: this.bucket,
+      key,
+      uploadId: id,
+    });
+    return this.partDigest;
   }
 
   async listPending(prefix: string): Promise<PendingWrite[]> {
@@ -256,7 +286,10 @@ export class S3Backend implements Backend {
     return chunks.sort((a, b) => a.number - b.number);
   }
 
-  /** No request: a missing upload fails the first part or the commit (NoSuchUpload). */
+  /**
+   * No request: a missing upload fails the first part or the commit (NoSuchUpload). Parts carry
+   * MD5s: a resume compares them with the listed part ETags (src/resume/part-skip.ts).
+   */
   resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
     const { client, bucket } = this;
     const { key, id, ifNoneMatch } = input;

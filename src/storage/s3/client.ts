@@ -70,22 +70,24 @@ export function createS3Client(
 }
 
 /** The header SigV4 signs as the payload hash; a value set before signing is used as is. */
-const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
+export const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
 
-/** The commands whose body carries Content-MD5 (src/storage/s3/writer.ts, put.ts). */
-const MD5_CHECKED_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand']);
+/** The commands whose body carries its own check (src/storage/s3/writer.ts, put.ts). */
+const CHECKED_COMMANDS = new Set(['UploadPartCommand', 'PutObjectCommand']);
 
 /**
  * Sign part uploads and single PUTs with `x-amz-content-sha256: UNSIGNED-PAYLOAD`. Why: the
  * SigV4 signer otherwise hashes every body with SHA-256 on the main thread (about 0.6 CPU-s per
- * GiB), while the Content-MD5 we send with each of them already makes the server verify the
- * bytes; S3 and Ceph RGW accept unsigned payloads. Added at the build step, before the signer.
+ * GiB), while each of them already carries a check the server verifies: Content-MD5, or a
+ * SHA-256 hashed off the main thread and set as the payload hash by the command itself
+ * (part-digest.ts, which runs after this). S3 and Ceph RGW accept unsigned payloads. Added at
+ * the build step, before the signer.
  */
 function skipPayloadHash(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => (args) => {
       const request = args.request as { headers?: Record<string, string> } | undefined;
-      if (MD5_CHECKED_COMMANDS.has(context.commandName ?? '') && request?.headers !== undefined) {
+      if (CHECKED_COMMANDS.has(context.commandName ?? '') && request?.headers !== undefined) {
         request.headers[PAYLOAD_HASH_HEADER] = 'UNSIGNED-PAYLOAD';
       }
       return next(args);

@@ -4,7 +4,7 @@ import { md5, multipartEtag } from '../etag.js';
 import { describeCommitMismatch, isMultipartEtagComparable } from './etag-rule.js';
 
 /** A chunk as S3 returns it for an unencrypted part: its ETag is the quoted MD5 hex. */
-function chunk(number: number, text: string, etag?: string): WrittenChunk {
+function chunk(number: number, text: string, etag?: string): WrittenChunk & { md5: Uint8Array } {
   const digest = md5(Buffer.from(text));
   return {
     number,
@@ -45,6 +45,15 @@ describe('describeCommitMismatch', () => {
   it('reports an empty ETag as (none)', () => {
     expect(describeCommitMismatch(chunks, { etag: '', size: 11 })).toMatch(
       /^the server reports ETag \(none\) and 11 bytes/,
+    );
+  });
+
+  it('compares only the size where a part has no MD5 (a SHA-256 part, opaque ETag)', () => {
+    const unknown = [chunk(1, 'hello '), { ...chunk(2, 'world', '"b"'), md5: undefined }];
+    expect(isMultipartEtagComparable(unknown)).toBe(false);
+    expect(describeCommitMismatch(unknown, { etag: '"whatever"', size: 11 })).toBeUndefined();
+    expect(describeCommitMismatch(unknown, { etag: '"whatever"', size: 10 })).toBe(
+      'the server reports ETag "whatever" and 10 bytes, expected 11 bytes',
     );
   });
 

@@ -1,6 +1,7 @@
 /**
  * The chunk writer of the S3 backend: one multipart upload. Chunks are parts (UploadPart with
- * Content-MD5, so the server verifies every byte); `complete` commits them and then checks the
+ * Content-MD5, or with the signed SHA-256 where the server showed that it verifies it:
+ * part-digest.ts; either way the server verifies every byte); `complete` commits them and then checks the
  * object by HEAD, because the CompleteMultipartUpload answer cannot be relied on (Ceph RGW
  * answers an empty ETag) and may be lost. A mismatching object is deleted only when it is
  * provably this write's (ownership.ts).
@@ -20,15 +21,17 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CommitConflictError, IntegrityError, StorageError } from '../../errors.js';
+import { CommitConflictError, IntegrityError, InternalError, StorageError } from '../../errors.js';
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   ChunkWriter,
   CommittedObject,
   ObjectInfo,
   WriteChunkInput,
   WrittenChunk,
 } from '../backend.js';
+import { normalizeEtag } from '../etag.js';
 import { S3_LIMITS } from '../limits.js';
 import { pacedBody } from './paced-body.js';
 import { checkChunkNumber, checkCompleteChunks } from '../rules.js';
@@ -41,6 +44,7 @@ import {
   toStorageError,
 } from './errors.js';
 import { judgeMismatch, leftInPlace, type MismatchFacts } from './ownership.js';
+import { MD5_PARTS, signPayloadHash, type PartDigest } from './part-digest.js';
 
 export interface S3ChunkWriterOptions {
   client: S3Client;
@@ -52,6 +56,8 @@ export interface S3ChunkWriterOptions {
   store: Pick<Backend, 'stat'>;
   /** Commit only if no object is at the key (OpenWriterInput.ifNoneMatch). */
   ifNoneMatch?: boolean | undefined;
+  /** The digest parts should carry, and whether part ETags are MD5s; default MD5_PARTS. */
+  partDigest?: PartDigest | undefined;
 }
 
 /** What the Complete answered: committed (with its ETag, maybe `""`), upload gone, or 412. */
@@ -61,7 +67,10 @@ type CommitOutcome =
 export class S3ChunkWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
+  readonly digest: ChunkDigestAlgorithm;
   private readonly client: S3Client;
+  /** A part's ETag is its MD5, so a SHA-256 part's ETag gives its MD5. */
+  private readonly etagsAreMd5: boolean;
   private readonly bucket: string;
   private readonly store: Pick<Backend, 'stat'>;
   private readonly ifNoneMatch: boolean;
@@ -75,6 +84,9 @@ export class S3ChunkWriter implements ChunkWriter {
     this.id = options.id;
     this.store = options.store;
     this.ifNoneMatch = options.ifNoneMatch === true;
+    const partDigest = options.partDigest ?? MD5_PARTS;
+    this.digest = partDigest.digest;
+    this.etagsAreMd5 = partDigest.etagsAreMd5;
   }
 
   /** `<bucket>/<key>`, for messages. */
@@ -85,26 +97,36 @@ export class S3ChunkWriter implements ChunkWriter {
   async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
     checkChunkNumber(input.number, S3_LIMITS.maxParts, this.where);
     const what = `uploading part ${input.number} of ${this.where}`;
+    const { md5, sha256 } = input;
+    if (md5 === undefined && sha256 === undefined) {
+      throw new InternalError(`${what}: the part carries no digest`);
+    }
+    const command = new UploadPartCommand({
+      Bucket: this.bucket,
+      Key: this.key,
+      UploadId: this.id,
+      PartNumber: input.number,
+      Body: input.pace === undefined ? input.body : pacedBody(input),
+      ContentLength: input.body.byteLength,
+      ...(md5 !== undefined ? { ContentMD5: Buffer.from(md5).toString('base64') } : {}),
+    });
+    if (md5 === undefined && sha256 !== undefined) signPayloadHash(command, sha256);
     const out = await this.client
-      .send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          UploadId: this.id,
-          PartNumber: input.number,
-          Body: input.pace === undefined ? input.body : pacedBody(input),
-          ContentLength: input.body.byteLength,
-          ContentMD5: Buffer.from(input.md5).toString('base64'),
-        }),
-        input.signal !== undefined ? { abortSignal: input.signal } : {},
-      )
+      .send(command, input.signal !== undefined ? { abortSignal: input.signal } : {})
       .catch((err: unknown) => {
         throw callError(err, what, input.signal);
       });
     if (out.ETag === undefined || out.ETag === '') {
       throw new StorageError(`${what}: the server returned no ETag`, { isRetryable: true });
     }
-    return { number: input.number, size: input.body.byteLength, md5: input.md5, etag: out.ETag };
+    const size = input.body.byteLength;
+    return { number: input.number, size, md5: md5 ?? this.md5OfEtag(out.ETag), etag: out.ETag };
+  }
+
+  /** The MD5 a SHA-256 part's ETag gives, where part ETags are MD5s (a 32-digit hex ETag). */
+  private md5OfEtag(etag: string): Uint8Array | undefined {
+    const hex = normalizeEtag(etag);
+    return this.etagsAreMd5 && /^[0-9a-f]{32}$/.test(hex) ? Buffer.from(hex, 'hex') : undefined;
   }
 
   /**

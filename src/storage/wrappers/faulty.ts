@@ -6,6 +6,7 @@
  */
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   BackendFeatures,
   ChunkWriter,
   CommittedObject,
@@ -168,6 +169,7 @@ export class FaultyBackend implements Backend {
 class FaultyWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
+  readonly digest: ChunkDigestAlgorithm;
 
   constructor(
     private readonly inner: ChunkWriter,
@@ -175,6 +177,7 @@ class FaultyWriter implements ChunkWriter {
   ) {
     this.key = inner.key;
     this.id = inner.id;
+    this.digest = inner.digest;
   }
 
   async writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {

@@ -4,6 +4,7 @@
  */
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   BackendFeatures,
   ChunkWriter,
   CommittedObject,
@@ -79,10 +80,12 @@ export class PassThroughBackend implements Backend {
 export class PassThroughWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
+  readonly digest: ChunkDigestAlgorithm;
 
   constructor(protected readonly inner: ChunkWriter) {
     this.key = inner.key;
     this.id = inner.id;
+    this.digest = inner.digest;
   }
 
   writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {

@@ -15,6 +15,7 @@
  */
 import type {
   Backend,
+  ChunkDigestAlgorithm,
   BackendFeatures,
   ChunkWriter,
   CommittedObject,
@@ -135,6 +136,7 @@ class RetryingBackend implements Backend {
 class RetryingWriter implements ChunkWriter {
   readonly key: string;
   readonly id: string;
+  readonly digest: ChunkDigestAlgorithm;
 
   constructor(
     private readonly inner: ChunkWriter,
@@ -142,6 +144,7 @@ class RetryingWriter implements ChunkWriter {
   ) {
     this.key = inner.key;
     this.id = inner.id;
+    this.digest = inner.digest;
   }
 
   writeChunk(input: WriteChunkInput): Promise<WrittenChunk> {
