@@ -43,6 +43,7 @@ import { readRange } from './range.js';
 import { S3ChunkWriter, abortUpload } from './writer.js';
 import {
   MD5_PARTS,
+  PROBE_BODY,
   hasFastSha256,
   probePartDigest,
   type PartDigest,
@@ -81,7 +82,7 @@ export class S3Backend implements Backend {
   private readonly pageSize: number | undefined;
   private readonly leanReadRange: ReadRangeFn;
   private readonly partDigestMode: PartDigestMode;
-  /** The first upload's probe, which every later upload of the run goes by. */
+  /** Decided by the first upload (its probe, if any), which every later one goes by. */
   private partDigest: Promise<PartDigest> | undefined;
 
   constructor(options: S3BackendOptions) {
@@ -201,23 +202,25 @@ export class S3Backend implements Backend {
     const id = out.UploadId;
     const { client, bucket } = this;
     const ifNoneMatch = input.ifNoneMatch;
-    const partDigest = await this.choosePartDigest(key, id);
-    return new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch, partDigest });
+    const writerOptions = { client, bucket, key, id, store: this, ifNoneMatch };
+    const partDigest = await this.choosePartDigest(new S3ChunkWriter(writerOptions));
+    return new S3ChunkWriter({ ...writerOptions, partDigest });
   }
 
   /**
-   * The parts' digest (part-digest.ts): MD5 when so configured or when SHA-256 is slow here;
-   * otherwise what the run's first probe found, on upload `id` of `key` if none ran yet.
+   * The parts' digest (part-digest.ts), decided once per backend: MD5 when so configured or
+   * when SHA-256 is slow here; otherwise what the probe finds with part 1 of the first upload,
+   * sent through that upload's MD5 `writer` (which sends a SHA-256 part as every writer does).
    */
-  private choosePartDigest(key: string, id: string): Promise<PartDigest> {
+  private choosePartDigest(writer: S3ChunkWriter): Promise<PartDigest> {
     const mode = this.partDigestMode;
-    if (mode === 'md5' || (mode === 'auto' && !hasFastSha256())) return Promise.resolve(MD5_PARTS);
-    this.partDigest ??= probePartDigest({
-      client: this.client,
-      bucket: this.bucket,
-      key,
-      uploadId: id,
-    });
+    this.partDigest ??=
+      mode === 'md5' || (mode === 'auto' && !hasFastSha256())
+        ? Promise.resolve(MD5_PARTS)
+        : probePartDigest(
+            async (sha256) =>
+              (await writer.writeChunk({ number: 1, body: PROBE_BODY, sha256 })).etag,
+          );
     return this.partDigest;
   }
 

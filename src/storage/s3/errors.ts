@@ -108,6 +108,16 @@ export function isNotImplemented(err: unknown): boolean {
   return d.name === 'NotImplemented' || d.status === 501;
 }
 
+/**
+ * 400 or 403: the server refused the request itself, e.g. a payload hash it found wrong
+ * (XAmzContentSHA256Mismatch, or a signature that does not match the hash it computed). For
+ * the SDK's error, or the StorageError `toStorageError` made of one.
+ */
+export function isRefusal(err: unknown): boolean {
+  const { status } = describe(err instanceof StorageError ? err.cause : err);
+  return status === 400 || status === 403;
+}
+
 /** A hint for the permanent errors users can fix themselves. */
 function hintFor(name: string, status: number | undefined): string | undefined {
   if (name === 'NoSuchBucket') return 'check BUCKET in the config file or the environment';

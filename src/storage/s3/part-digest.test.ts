@@ -8,10 +8,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { md5 } from '../etag.js';
-import { createS3Backend } from './backend.js';
 import { hasFastSha256 } from './part-digest.js';
-import { scriptedConnection, useScriptedS3 } from './testing.js';
-import type { AddressInfo } from 'node:net';
+import { useScriptedS3 } from './testing.js';
 
 type Behaviour = 'verifies' | 'trusts' | 'kms' | 'fails';
 
@@ -33,7 +31,7 @@ describe('the digest of parts, chosen by the first upload of a run', () => {
   let behaviour: Behaviour = 'verifies';
   /** What each part upload carried: its size, signed payload hash and Content-MD5. */
   const parts: { size: number; payload: string; md5?: string | undefined; status: number }[] = [];
-  const { server } = useScriptedS3((req, res) => {
+  const { backend: scripted } = useScriptedS3((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -67,8 +65,7 @@ describe('the digest of parts, chosen by the first upload of a run', () => {
   function backendOf(as: Behaviour, mode: 'sha256' | 'md5' = 'sha256') {
     behaviour = as;
     parts.length = 0;
-    const port = (server.address() as AddressInfo).port;
-    return createS3Backend(scriptedConnection(port), 'b', { partDigest: mode });
+    return scripted({ partDigest: mode });
   }
 
   const body = Buffer.alloc(5 * 1024 * 1024, 9);

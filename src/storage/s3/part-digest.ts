@@ -19,10 +19,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { UploadPartCommand } from '@aws-sdk/client-s3';
 import type { ChunkDigestAlgorithm } from '../backend.js';
 import { md5, normalizeEtag } from '../etag.js';
 import { PAYLOAD_HASH_HEADER } from './client.js';
+import { isRefusal } from './errors.js';
 
 /**
  * How parts are checked: 'auto' (SHA-256 where the CPU is fast at it and the server verifies
@@ -73,49 +74,28 @@ export function signPayloadHash<
   return command;
 }
 
-/** The probe's body, and a hash that is not its own. */
-const PROBE_BODY = Uint8Array.of(0x7a);
+/** The probe's part: one byte. */
+export const PROBE_BODY = Uint8Array.of(0x7a);
+/** A hash that is not the probe's. */
 const WRONG_HASH = createHash('sha256').update('not the probe body').digest();
 
-/** True for an answer that refuses the request itself (400 bad digest, 403 bad signature). */
-function isRefusal(err: unknown): boolean {
-  const status = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata
-    ?.httpStatusCode;
-  return status === 400 || status === 403;
-}
-
 /**
- * Ask the server, on upload `uploadId` of `key`, whether it verifies a part's signed SHA-256
- * (see the top of this file). Never throws: a failure keeps MD5.
+ * Ask the server whether it verifies a part's signed SHA-256 (see the top of this file), with
+ * `sendPart`, which sends PROBE_BODY as part 1 of an upload signed with `sha256` as its payload
+ * hash and resolves to the part's ETag. Never throws: a failure keeps MD5.
  */
-export async function probePartDigest(input: {
-  client: S3Client;
-  bucket: string;
-  key: string;
-  uploadId: string;
-}): Promise<PartDigest> {
-  const part = (hash: Uint8Array): UploadPartCommand =>
-    signPayloadHash(
-      new UploadPartCommand({
-        Bucket: input.bucket,
-        Key: input.key,
-        UploadId: input.uploadId,
-        PartNumber: 1,
-        Body: PROBE_BODY,
-        ContentLength: PROBE_BODY.byteLength,
-      }),
-      hash,
-    );
+export async function probePartDigest(
+  sendPart: (sha256: Uint8Array) => Promise<string>,
+): Promise<PartDigest> {
   try {
-    await input.client.send(part(WRONG_HASH));
+    await sendPart(WRONG_HASH);
     return MD5_PARTS; // a wrong hash accepted: the server does not check it
   } catch (err) {
     if (!isRefusal(err)) return MD5_PARTS;
   }
   try {
-    const out = await input.client.send(part(createHash('sha256').update(PROBE_BODY).digest()));
-    if (out.ETag === undefined || out.ETag === '') return MD5_PARTS;
-    const etagsAreMd5 = normalizeEtag(out.ETag) === md5(PROBE_BODY).toString('hex');
+    const etag = await sendPart(createHash('sha256').update(PROBE_BODY).digest());
+    const etagsAreMd5 = normalizeEtag(etag) === md5(PROBE_BODY).toString('hex');
     return { digest: 'sha256', etagsAreMd5 };
   } catch {
     return MD5_PARTS;

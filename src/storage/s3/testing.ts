@@ -25,11 +25,11 @@ export function scriptedConnection(
 /**
  * A scripted S3 server for the tests of one `describe`: an HTTP server on a free port of
  * 127.0.0.1 that answers with `handler`, listening from `beforeAll` to `afterAll`, and
- * `backend()`, an S3 backend of bucket `b` on it.
+ * `backend(options)`, an S3 backend of bucket `b` on it.
  */
 export function useScriptedS3(handler: RequestListener): {
   server: Server;
-  backend: () => S3Backend;
+  backend: (options?: Parameters<typeof createS3Backend>[2]) => S3Backend;
 } {
   const server = createServer(handler);
   beforeAll(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)));
@@ -37,7 +37,7 @@ export function useScriptedS3(handler: RequestListener): {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
-  const backend = (): S3Backend =>
-    createS3Backend(scriptedConnection((server.address() as AddressInfo).port), 'b');
+  const backend = (options?: Parameters<typeof createS3Backend>[2]): S3Backend =>
+    createS3Backend(scriptedConnection((server.address() as AddressInfo).port), 'b', options);
   return { server, backend };
 }
