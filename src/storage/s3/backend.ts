@@ -40,7 +40,8 @@ import { putObject } from './put.js';
 import { createLeanRangeReader, type ReadRangeFn } from './lean-get.js';
 import { createLeanHead } from './lean-head.js';
 import { readRange } from './range.js';
-import { S3ChunkWriter, abortUpload } from './writer.js';
+import { createLeanPartUploader, type UploadPartFn } from './lean-put.js';
+import { S3ChunkWriter, abortUpload, sdkPartUploader } from './writer.js';
 import {
   MD5_PARTS,
   PROBE_BODY,
@@ -81,6 +82,7 @@ export class S3Backend implements Backend {
   readonly client: S3Client;
   private readonly pageSize: number | undefined;
   private readonly leanReadRange: ReadRangeFn;
+  private readonly uploadPart: UploadPartFn;
   private readonly partDigestMode: PartDigestMode;
   /** Decided by the first upload (its probe, if any), which every later one goes by. */
   private partDigest: Promise<PartDigest> | undefined;
@@ -101,6 +103,12 @@ export class S3Backend implements Backend {
       client: this.client,
       bucket: this.bucket,
       fallback: (input) => this.readRangeViaSdk(input),
+      socketTimeoutMs: options.socketTimeoutMs,
+    });
+    this.uploadPart = createLeanPartUploader({
+      client: this.client,
+      bucket: this.bucket,
+      fallback: sdkPartUploader(this.client, this.bucket),
       socketTimeoutMs: options.socketTimeoutMs,
     });
     // conditionalCommit: true although some servers ignore If-None-Match (Ceph RGW 16): the
@@ -200,9 +208,9 @@ export class S3Backend implements Backend {
       throw new StorageError(`starting upload to ${this.where(key)}: no upload id returned`);
     }
     const id = out.UploadId;
-    const { client, bucket } = this;
+    const { client, bucket, uploadPart } = this;
     const ifNoneMatch = input.ifNoneMatch;
-    const writerOptions = { client, bucket, key, id, store: this, ifNoneMatch };
+    const writerOptions = { client, bucket, key, id, store: this, ifNoneMatch, uploadPart };
     const partDigest = await this.choosePartDigest(new S3ChunkWriter(writerOptions));
     return new S3ChunkWriter({ ...writerOptions, partDigest });
   }
@@ -294,10 +302,10 @@ export class S3Backend implements Backend {
    * MD5s: a resume compares them with the listed part ETags (src/resume/part-skip.ts).
    */
   resumeWriter(input: ResumeWriterInput): Promise<ChunkWriter> {
-    const { client, bucket } = this;
+    const { client, bucket, uploadPart } = this;
     const { key, id, ifNoneMatch } = input;
     return Promise.resolve(
-      new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch }),
+      new S3ChunkWriter({ client, bucket, key, id, store: this, ifNoneMatch, uploadPart }),
     );
   }
 }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../errors.js';
 import { injected } from '../../testing/faults.js';
 import { md5 } from '../etag.js';
-import { createS3Backend } from './backend.js';
+import type { ChunkWriter } from '../backend.js';
+import { createS3Backend, type S3Backend } from './backend.js';
 import { scriptedConnection, useScriptedS3 } from './testing.js';
 import { S3ChunkWriter } from './writer.js';
 
@@ -37,6 +38,16 @@ describe('S3 client timeouts', () => {
         () => backend.readRange({ key: 'k', start: 0, end: 9 }),
         () => backend.stat('k'),
         () => (statBulk ?? backend.stat.bind(backend))('k'),
+        async () => {
+          const writer = await backend.resumeWriter({
+            key: 'k',
+            id: 'u',
+            metadata: {},
+            chunkSize: 0,
+          });
+          const body = Buffer.from('part');
+          return writer.writeChunk({ number: 1, body, md5: md5(body) });
+        },
       ]) {
         const connections = sockets.length;
         const started = Date.now();
@@ -84,23 +95,38 @@ describe('S3 client connections for part uploads', () => {
 
   // The SDK sends parts of 2 MiB and more with `Expect: 100-continue`, and sends such a request
   // on a new connection that is closed after it: a TCP (and on https a TLS) handshake per part.
-  it('sends parts one after another on one keep-alive connection, without Expect', async () => {
-    const backend = scripted();
-    const writer = new S3ChunkWriter({
-      client: backend.client,
-      bucket: 'b',
-      key: 'k',
-      id: 'upload-1',
-      store: backend,
-    });
-    for (let number = 1; number <= 4; number++) {
-      const body = Buffer.alloc(5 * 1024 * 1024, number);
-      const written = await writer.writeChunk({ number, body, md5: md5(body) });
-      expect(written.etag).toBe(`"${md5(body).toString('hex')}"`);
-    }
-    expect({ connections, expectContinue }).toEqual({ connections: 1, expectContinue: 0 });
-    backend.client.destroy();
-  });
+  // The backend sends parts on its lean path; the SDK's is its fallback (lean-put.ts).
+  const writers = {
+    lean: (backend: S3Backend): Promise<ChunkWriter> =>
+      backend.resumeWriter({ key: 'k', id: 'u', metadata: {}, chunkSize: 0 }),
+    sdk: (backend: S3Backend): Promise<ChunkWriter> =>
+      Promise.resolve(
+        new S3ChunkWriter({
+          client: backend.client,
+          bucket: 'b',
+          key: 'k',
+          id: 'u',
+          store: backend,
+        }),
+      ),
+  };
+
+  it.each(['lean', 'sdk'] as const)(
+    'sends parts one after another on one keep-alive connection, without Expect (%s)',
+    async (path) => {
+      const backend = scripted();
+      const writer = await writers[path](backend);
+      connections = 0;
+      expectContinue = 0;
+      for (let number = 1; number <= 4; number++) {
+        const body = Buffer.alloc(5 * 1024 * 1024, number);
+        const written = await writer.writeChunk({ number, body, md5: md5(body) });
+        expect(written.etag).toBe(`"${md5(body).toString('hex')}"`);
+      }
+      expect({ connections, expectContinue }).toEqual({ connections: 1, expectContinue: 0 });
+      backend.client.destroy();
+    },
+  );
 
   // Content-MD5 makes the server verify the bytes; a SHA-256 of them as well (the signer's
   // default for a body over http) would cost about 0.6 CPU-s per GiB on the main thread.
@@ -108,19 +134,14 @@ describe('S3 client connections for part uploads', () => {
     const backend = scripted();
     signed.length = 0;
     const body = Buffer.alloc(3 * 1024 * 1024, 7);
-    const writer = new S3ChunkWriter({
-      client: backend.client,
-      bucket: 'b',
-      key: 'k',
-      id: 'u',
-      store: backend,
-    });
-    await writer.writeChunk({ number: 1, body, md5: md5(body) });
+    await (await writers.lean(backend)).writeChunk({ number: 1, body, md5: md5(body) });
+    await (await writers.sdk(backend)).writeChunk({ number: 2, body, md5: md5(body) });
     await backend.put({ key: 'small', body, md5: md5(body), metadata: {} });
     const md5Header = md5(body).toString('base64');
-    expect(signed.slice(0, 2)).toEqual([
+    expect(signed.slice(0, 3)).toEqual([
+      { request: 'PUT partNumber=1&uploadId=u', payload: 'UNSIGNED-PAYLOAD', md5: md5Header },
       {
-        request: 'PUT partNumber=1&uploadId=u&x-id=UploadPart',
+        request: 'PUT partNumber=2&uploadId=u&x-id=UploadPart',
         payload: 'UNSIGNED-PAYLOAD',
         md5: md5Header,
       },

@@ -20,15 +20,18 @@ const META_PREFIX = 'x-amz-meta-';
  * `pool/my data@snap:1` → `pool/my%20data%40snap%3A1`.
  */
 export function encodeKeyPath(key: string): string {
-  return key
-    .split('/')
-    .map((segment) =>
-      encodeURIComponent(segment).replace(
-        /[!'()*]/g,
-        (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-      ),
-    )
-    .join('/');
+  return key.split('/').map(escapeUri).join('/');
+}
+
+/**
+ * A path segment or query value percent-encoded as SigV4 canonicalizes it (and the SDK sends
+ * it): RFC 3986 unreserved characters kept, `!'()*` encoded too.
+ */
+export function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 /**

@@ -21,27 +21,19 @@
  */
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from '../../errors.js';
 import type { ReadRangeInput } from '../backend.js';
 import { changedWhileReading } from '../rules.js';
 import { CONNECT_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { callError, isPreconditionFailed, timeoutError } from './errors.js';
-import { headErrorName } from './head-wire.js';
+import { ServerError, serverError, type LeanPathOptions } from './lean-request.js';
 import { outsideObject, rangeTarget } from './range.js';
 import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './signed-endpoint.js';
 
 /** A ranged read, as Backend.readRange. */
 export type ReadRangeFn = (input: ReadRangeInput) => Promise<Uint8Array>;
 
-export interface LeanGetOptions {
-  /** Its endpoint, region and credentials are the lean path's too. */
-  client: S3Client;
-  bucket: string;
-  /** The SDK's ranged read, for what the lean path does not serve. */
-  fallback: ReadRangeFn;
-  /** Idle time after which a read fails as a retryable TimeoutError (tests shorten it). */
-  socketTimeoutMs?: number | undefined;
+export interface LeanGetOptions extends LeanPathOptions<ReadRangeFn> {
   /** Extra TLS options, e.g. the CA of a test server; the default trust store otherwise. */
   tls?: Pick<ConnectionOptions, 'ca'> | undefined;
 }
@@ -412,7 +404,8 @@ class Connection {
       this.headBytes === this.head.byteLength ||
       (answer.headers['transfer-encoding'] !== undefined &&
         this.head.subarray(0, this.headBytes).includes('\r\n0\r\n\r\n'));
-    if (complete) this.fail(serverError(answer, this.head.toString('utf8', 0, this.headBytes)));
+    if (complete)
+      this.fail(serverError(answer.status, this.head.toString('utf8', 0, this.headBytes)));
   }
 
   /** End the connection; the request in flight (if any) fails with `error`. */
@@ -420,7 +413,7 @@ class Connection {
     if (this.state === 'error' && this.pending !== undefined && this.answer !== undefined) {
       // The connection ended before the whole error body: report the answer with what came.
       if (!(error instanceof ServerError)) {
-        error = serverError(this.answer, this.head.toString('utf8', 0, this.headBytes));
+        error = serverError(this.answer.status, this.head.toString('utf8', 0, this.headBytes));
       }
     }
     const pending = this.pending;
@@ -441,29 +434,6 @@ class Connection {
       this.onIdleEnd = undefined;
     }
   }
-}
-
-/** An error answer of the server's, shaped like the SDK's errors so errors.ts classifies it. */
-class ServerError extends Error {
-  constructor(
-    name: string,
-    message: string,
-    readonly $metadata: { httpStatusCode: number },
-  ) {
-    super(message);
-    this.name = name;
-  }
-}
-
-function serverError(answer: Answer, body: string): ServerError {
-  const code = xmlField(body, 'Code') ?? headErrorName(answer.status);
-  const message = xmlField(body, 'Message') ?? code;
-  return new ServerError(code, message, { httpStatusCode: answer.status });
-}
-
-function xmlField(xml: string, name: string): string | undefined {
-  const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
-  return match?.[1]?.trim() || undefined;
 }
 
 /** `HTTP/1.1 206 Partial Content` and its headers; undefined when it is not that. */

@@ -13,67 +13,42 @@
  *
  * An endpoint the lean path cannot serve falls back to the SDK for every HEAD.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { IncomingHttpHeaders } from 'node:http';
 import { StorageError } from '../../errors.js';
 import type { ObjectInfo } from '../backend.js';
-import { CONNECT_TIMEOUT_MS, MAX_SOCKETS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
-import { timeoutError, toStorageError } from './errors.js';
-import { headErrorName, objectInfoFromHeaders } from './head-wire.js';
-import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './signed-endpoint.js';
+import { SOCKET_IDLE_TIMEOUT_MS } from './client.js';
+import { toStorageError } from './errors.js';
+import { objectInfoFromHeaders } from './head-wire.js';
+import {
+  lazyLeanTarget,
+  sendLean,
+  serverError,
+  type LeanPathOptions,
+  type LeanTarget,
+} from './lean-request.js';
+import { signKeyRequest } from './signed-endpoint.js';
 
 /** HEAD of one key; undefined when it does not exist. */
 export type HeadFn = (key: string) => Promise<ObjectInfo | undefined>;
-
-/** Everything a HEAD needs that is the same for every key of the bucket. */
-export interface HeadTarget extends SignedEndpoint {
-  agent: HttpAgent;
-}
-
-export interface LeanHeadOptions {
-  /** Its endpoint, region and credentials are the lean path's too. */
-  client: S3Client;
-  bucket: string;
-  /** The SDK's HEAD, for endpoints the lean path cannot serve. */
-  fallback: HeadFn;
-  /** Idle time after which a HEAD fails as a retryable TimeoutError (tests shorten it). */
-  socketTimeoutMs?: number | undefined;
-}
 
 /**
  * The HEAD of `bucket` through the lean path, or through `fallback` (the SDK) when the lean path
  * cannot serve this endpoint. Resolves the endpoint on first use; safe to call concurrently.
  */
-export function createLeanHead(options: LeanHeadOptions): HeadFn {
-  const { client, bucket, fallback } = options;
+export function createLeanHead(options: LeanPathOptions<HeadFn>): HeadFn {
+  const { bucket, fallback } = options;
   const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
-  let target: Promise<HeadTarget | undefined> | undefined;
+  const target = lazyLeanTarget(options.client, bucket);
   return async (key) => {
-    target ??= resolveHeadTarget(client, bucket).catch(() => undefined);
-    const t = await target;
+    const t = await target();
     if (t === undefined) return fallback(key);
     return headOnce({ target: t, bucket, key, idleMs });
   };
 }
 
-/**
- * Ask the SDK where HeadObject of `bucket` goes and how it is signed (no request is sent);
- * undefined when the lean path cannot serve it. Exported for tests.
- */
-export async function resolveHeadTarget(
-  client: S3Client,
-  bucket: string,
-): Promise<HeadTarget | undefined> {
-  const endpoint = await resolveSignedEndpoint(client, bucket);
-  if (endpoint === undefined) return undefined;
-  const Agent = endpoint.isHttps ? HttpsAgent : HttpAgent;
-  return { ...endpoint, agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) };
-}
-
 /** One signed HEAD; classified errors, no retry. */
 async function headOnce(input: {
-  target: HeadTarget;
+  target: LeanTarget;
   bucket: string;
   key: string;
   idleMs: number;
@@ -82,7 +57,7 @@ async function headOnce(input: {
   const what = `reading metadata of ${bucket}/${key}`;
   try {
     const signed = await signKeyRequest(t, { method: 'HEAD', key });
-    const res = await send(t, { path: signed.path, headers: signed.headers, idleMs: input.idleMs });
+    const res = await sendLean(t, { method: 'HEAD', ...signed, idleMs: input.idleMs });
     if (res.status >= 200 && res.status < 300) return objectInfoFromHeaders(key, res.headers);
     if (res.status === 404) return undefined;
     throw statusError(res.status, res.headers, what);
@@ -99,44 +74,5 @@ function statusError(status: number, headers: IncomingHttpHeaders, what: string)
       hint: `set S3_REGION=${region}`,
     });
   }
-  const name = headErrorName(status);
-  return Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
-}
-
-/**
- * Send one HEAD and wait for its headers. A connect slower than CONNECT_TIMEOUT_MS or a socket
- * idle for `idleMs` fails with a TimeoutError (retryable), as in the SDK client.
- */
-function send(
-  t: HeadTarget,
-  { path, headers, idleMs }: { path: string; headers: Record<string, string>; idleMs: number },
-): Promise<{ status: number; headers: IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const request = t.isHttps ? httpsRequest : httpRequest;
-    const req = request(
-      {
-        method: 'HEAD',
-        hostname: t.hostname,
-        ...(t.port !== undefined ? { port: t.port } : {}),
-        path,
-        headers,
-        agent: t.agent,
-      },
-      (res) => {
-        res.resume();
-        res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-      },
-    );
-    const fail = (ms: number): void => void req.destroy(timeoutError(ms));
-    req.setTimeout(idleMs, () => fail(idleMs));
-    req.on('socket', (socket) => {
-      if (!socket.connecting) return;
-      const timer = setTimeout(() => fail(CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS);
-      socket.once('connect', () => clearTimeout(timer));
-      socket.once('close', () => clearTimeout(timer));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return serverError(status, '');
 }

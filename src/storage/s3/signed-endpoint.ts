@@ -1,9 +1,9 @@
 /**
- * Where a lean request (lean-head.ts, lean-get.ts) goes and how it is signed, resolved once per
- * bucket by the SDK itself: endpoint, path or virtual-host style, signing name and region from
- * the SDK's own endpoint rules (`getEndpointFromInstructions`), so custom endpoints, any region
- * and FORCE_PATH_STYLE behave as in the SDK; credentials from the client's provider (static
- * keys, or the SDK default chain with refresh). Anything else (another auth scheme such as S3
+ * Where a lean request (lean-head.ts, lean-get.ts, lean-put.ts) goes and how it is signed,
+ * resolved once per bucket by the SDK itself: endpoint, path or virtual-host style, signing name
+ * and region from the SDK's own endpoint rules (`getEndpointFromInstructions`), so custom
+ * endpoints, any region and FORCE_PATH_STYLE behave as in the SDK; credentials from the
+ * client's provider (static keys, or the SDK default chain with refresh). Anything else (another auth scheme such as S3
  * Express or SigV4a, extra endpoint headers, an endpoint the rules refuse) is `undefined`: the
  * caller then goes through the SDK.
  */
@@ -11,7 +11,7 @@ import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Sha256 } from '@smithy/core/checksum';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { EMPTY_PAYLOAD_SHA256, encodeKeyPath } from './head-wire.js';
+import { EMPTY_PAYLOAD_SHA256, encodeKeyPath, escapeUri } from './head-wire.js';
 
 /** Everything a lean request needs that is the same for every key of the bucket. */
 export interface SignedEndpoint {
@@ -69,26 +69,48 @@ export async function resolveSignedEndpoint(
   };
 }
 
+/** A request for one key, as signKeyRequest signs it. */
+export interface KeyRequest {
+  method: 'HEAD' | 'GET' | 'PUT';
+  key: string;
+  /** Query parameters (UploadPart's `partNumber` and `uploadId`). */
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /**
+   * The signed `x-amz-content-sha256`: the body's SHA-256 in hex, or UNSIGNED-PAYLOAD; default
+   * the empty body's.
+   */
+  payloadHash?: string;
+}
+
 /**
- * Sign a bodiless request (HEAD, GET) for `key`: its path as sent and every header to send,
- * `host` and `x-amz-content-sha256` included.
+ * Sign a request for `key`: its path as sent (query included) and every header to send, `host`
+ * and `x-amz-content-sha256` included.
  */
 export async function signKeyRequest(
   endpoint: SignedEndpoint,
-  request: { method: 'HEAD' | 'GET'; key: string; headers?: Record<string, string> },
+  request: KeyRequest,
 ): Promise<{ path: string; headers: Record<string, string> }> {
+  const query = request.query ?? {};
   const signed = await endpoint.signer.sign({
     method: request.method,
     protocol: endpoint.isHttps ? 'https:' : 'http:',
     hostname: endpoint.hostname,
     ...(endpoint.port !== undefined ? { port: endpoint.port } : {}),
     path: `${endpoint.basePath}/${encodeKeyPath(request.key)}`,
-    query: {},
+    query,
     headers: {
       host: endpoint.host,
-      'x-amz-content-sha256': EMPTY_PAYLOAD_SHA256,
+      'x-amz-content-sha256': request.payloadHash ?? EMPTY_PAYLOAD_SHA256,
       ...request.headers,
     },
   });
-  return { path: signed.path, headers: signed.headers };
+  const search = Object.keys(query)
+    .sort()
+    .map((name) => `${escapeUri(name)}=${escapeUri(query[name] ?? '')}`)
+    .join('&');
+  return {
+    path: search === '' ? signed.path : `${signed.path}?${search}`,
+    headers: signed.headers,
+  };
 }

@@ -44,6 +44,7 @@ import {
   toStorageError,
 } from './errors.js';
 import { judgeMismatch, leftInPlace, type MismatchFacts } from './ownership.js';
+import type { UploadPartFn } from './lean-put.js';
 import { MD5_PARTS, signPayloadHash, type PartDigest } from './part-digest.js';
 
 export interface S3ChunkWriterOptions {
@@ -58,6 +59,8 @@ export interface S3ChunkWriterOptions {
   ifNoneMatch?: boolean | undefined;
   /** The digest parts should carry, and whether part ETags are MD5s; default MD5_PARTS. */
   partDigest?: PartDigest | undefined;
+  /** How a part is sent: the backend's lean UploadPart (lean-put.ts); default the SDK's. */
+  uploadPart?: UploadPartFn | undefined;
 }
 
 /** What the Complete answered: committed (with its ETag, maybe `""`), upload gone, or 412. */
@@ -69,6 +72,7 @@ export class S3ChunkWriter implements ChunkWriter {
   readonly id: string;
   readonly digest: ChunkDigestAlgorithm;
   private readonly client: S3Client;
+  private readonly uploadPart: UploadPartFn;
   /** A part's ETag is its MD5, so a SHA-256 part's ETag gives its MD5. */
   private readonly etagsAreMd5: boolean;
   private readonly bucket: string;
@@ -87,6 +91,7 @@ export class S3ChunkWriter implements ChunkWriter {
     const partDigest = options.partDigest ?? MD5_PARTS;
     this.digest = partDigest.digest;
     this.etagsAreMd5 = partDigest.etagsAreMd5;
+    this.uploadPart = options.uploadPart ?? sdkPartUploader(this.client, this.bucket);
   }
 
   /** `<bucket>/<key>`, for messages. */
@@ -101,26 +106,15 @@ export class S3ChunkWriter implements ChunkWriter {
     if (md5 === undefined && sha256 === undefined) {
       throw new InternalError(`${what}: the part carries no digest`);
     }
-    const command = new UploadPartCommand({
-      Bucket: this.bucket,
-      Key: this.key,
-      UploadId: this.id,
-      PartNumber: input.number,
-      Body: input.pace === undefined ? input.body : pacedBody(input),
-      ContentLength: input.body.byteLength,
-      ...(md5 !== undefined ? { ContentMD5: Buffer.from(md5).toString('base64') } : {}),
+    const { key, id } = this;
+    const etag = await this.uploadPart({ ...input, key, id }).catch((err: unknown) => {
+      throw callError(err, what, input.signal);
     });
-    if (md5 === undefined && sha256 !== undefined) signPayloadHash(command, sha256);
-    const out = await this.client
-      .send(command, input.signal !== undefined ? { abortSignal: input.signal } : {})
-      .catch((err: unknown) => {
-        throw callError(err, what, input.signal);
-      });
-    if (out.ETag === undefined || out.ETag === '') {
+    if (etag === '') {
       throw new StorageError(`${what}: the server returned no ETag`, { isRetryable: true });
     }
     const size = input.body.byteLength;
-    return { number: input.number, size, md5: md5 ?? this.md5OfEtag(out.ETag), etag: out.ETag };
+    return { number: input.number, size, md5: md5 ?? this.md5OfEtag(etag), etag };
   }
 
   /** The MD5 a SHA-256 part's ETag gives, where part ETags are MD5s (a 32-digit hex ETag). */
@@ -227,6 +221,31 @@ export class S3ChunkWriter implements ChunkWriter {
   async abort(): Promise<void> {
     await abortUpload({ client: this.client, bucket: this.bucket, key: this.key, id: this.id });
   }
+}
+
+/**
+ * UploadPart through the SDK: what the lean path (lean-put.ts) falls back to. Content-MD5 where
+ * the part has an MD5, else its SHA-256 as the signed payload hash (part-digest.ts).
+ */
+export function sdkPartUploader(client: S3Client, bucket: string): UploadPartFn {
+  return async (part) => {
+    const { md5, sha256 } = part;
+    const command = new UploadPartCommand({
+      Bucket: bucket,
+      Key: part.key,
+      UploadId: part.id,
+      PartNumber: part.number,
+      Body: part.pace === undefined ? part.body : pacedBody(part),
+      ContentLength: part.body.byteLength,
+      ...(md5 !== undefined ? { ContentMD5: Buffer.from(md5).toString('base64') } : {}),
+    });
+    if (md5 === undefined && sha256 !== undefined) signPayloadHash(command, sha256);
+    const out = await client.send(
+      command,
+      part.signal !== undefined ? { abortSignal: part.signal } : {},
+    );
+    return out.ETag ?? '';
+  };
 }
 
 /** AbortMultipartUpload; an upload that is gone already (aborted, completed) is not an error. */

@@ -1,0 +1,167 @@
+/**
+ * One request of a lean path (lean-head.ts, lean-put.ts) on a keep-alive `node:http(s)` agent,
+ * signed as the SDK signs (signed-endpoint.ts), with the SDK client's timeouts: a connect slower
+ * than CONNECT_TIMEOUT_MS or a socket idle for `idleMs` fails with a retryable TimeoutError. An
+ * error answer becomes an error shaped like the SDK's (its XML `Code` as the name, `Message`,
+ * `$metadata.httpStatusCode`), so errors.ts classifies both paths alike.
+ */
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { CONNECT_TIMEOUT_MS, MAX_SOCKETS } from './client.js';
+import { timeoutError } from './errors.js';
+import { headErrorName } from './head-wire.js';
+import { resolveSignedEndpoint, type SignedEndpoint } from './signed-endpoint.js';
+
+/** Everything a lean request needs that is the same for every key of the bucket. */
+export interface LeanTarget extends SignedEndpoint {
+  agent: HttpAgent;
+}
+
+/**
+ * Ask the SDK where requests for `bucket`'s objects go and how they are signed (no request is
+ * sent); undefined when the lean paths cannot serve it.
+ */
+export async function resolveLeanTarget(
+  client: S3Client,
+  bucket: string,
+): Promise<LeanTarget | undefined> {
+  const endpoint = await resolveSignedEndpoint(client, bucket);
+  if (endpoint === undefined) return undefined;
+  const Agent = endpoint.isHttps ? HttpsAgent : HttpAgent;
+  return { ...endpoint, agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) };
+}
+
+/** What a lean path of one bucket is built from. */
+export interface LeanPathOptions<Fallback> {
+  /** Its endpoint, region and credentials are the lean path's too. */
+  client: S3Client;
+  bucket: string;
+  /** The same call through the SDK, for what the lean path does not serve. */
+  fallback: Fallback;
+  /** Idle time after which a request fails as a retryable TimeoutError (tests shorten it). */
+  socketTimeoutMs?: number | undefined;
+}
+
+/**
+ * `bucket`'s LeanTarget, resolved on the first call and shared by every later one; undefined
+ * when the lean path cannot serve the endpoint (or resolving it failed): then the SDK serves.
+ */
+export function lazyLeanTarget(
+  client: S3Client,
+  bucket: string,
+): () => Promise<LeanTarget | undefined> {
+  let target: Promise<LeanTarget | undefined> | undefined;
+  return () => (target ??= resolveLeanTarget(client, bucket).catch(() => undefined));
+}
+
+/** A request as signed, and its body (bytes, or a stream such as a paced body). */
+export interface LeanRequest {
+  method: 'HEAD' | 'PUT';
+  path: string;
+  headers: Record<string, string>;
+  body?: Uint8Array | Readable | undefined;
+  idleMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** An answer: its status, headers and (error answers only) the start of its body. */
+export interface LeanAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The first ERROR_BODY_BYTES of a non-2xx answer's body; '' for a 2xx answer. */
+  errorBody: string;
+}
+
+/** How much of an error answer's body is kept (S3's XML error is well under 1 KiB). */
+const ERROR_BODY_BYTES = 16 * 1024;
+
+/** Send `request` and wait for the whole answer. Rejects on a broken connection or a timeout. */
+export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswer> {
+  return new Promise((resolve, reject) => {
+    const send = t.isHttps ? httpsRequest : httpRequest;
+    const req = send(
+      {
+        method: request.method,
+        hostname: t.hostname,
+        ...(t.port !== undefined ? { port: t.port } : {}),
+        path: request.path,
+        headers: request.headers,
+        agent: t.agent,
+      },
+      (res) => {
+        const status = res.statusCode ?? 0;
+        const isError = status < 200 || status >= 300;
+        let errorBody = '';
+        res.setEncoding('utf8');
+        res.on('data', (text: string) => {
+          if (isError && errorBody.length < ERROR_BODY_BYTES) errorBody += text;
+        });
+        res.on('error', reject);
+        res.on('end', () => resolve({ status, headers: res.headers, errorBody }));
+      },
+    );
+    watchTimeouts(req, request.idleMs);
+    const { signal } = request;
+    if (signal !== undefined) {
+      const onAbort = (): void => void req.destroy(signal.reason as Error);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    req.on('error', reject);
+    const { body } = request;
+    if (body === undefined || body instanceof Uint8Array) {
+      req.end(body);
+    } else {
+      pipeline(body, req, (error) => {
+        if (error) req.destroy(error);
+      });
+    }
+  });
+}
+
+/** Fail `req` with a TimeoutError after a slow connect or `idleMs` without progress. */
+function watchTimeouts(req: ClientRequest, idleMs: number): void {
+  const fail = (ms: number): void => void req.destroy(timeoutError(ms));
+  req.setTimeout(idleMs, () => fail(idleMs));
+  req.on('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => fail(CONNECT_TIMEOUT_MS), CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
+
+/** An error answer of the server's, shaped like the SDK's errors so errors.ts classifies it. */
+export class ServerError extends Error {
+  constructor(
+    name: string,
+    message: string,
+    readonly $metadata: { httpStatusCode: number },
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * The error of a non-2xx answer: the code and message of S3's XML error body where there is
+ * one, else the status's name (a HEAD's answer has no body).
+ */
+export function serverError(status: number, body: string): ServerError {
+  const code = xmlField(body, 'Code') ?? headErrorName(status);
+  const message = xmlField(body, 'Message') ?? code;
+  return new ServerError(code, message, { httpStatusCode: status });
+}
+
+function xmlField(xml: string, name: string): string | undefined {
+  const match = new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml);
+  return match?.[1]?.trim() || undefined;
+}
