@@ -46,13 +46,18 @@ const PPUT_SOURCES = [
   'storage/s3/client.ts',
 ];
 
-/** Fail clearly when dist/ is missing or older than the sources pput is built from. */
+/**
+ * Fail clearly when dist/ is missing or older than the sources pput is built from: each module,
+ * and the commands, which are bundled from all of them (scripts/bundle-bins.mjs).
+ */
 export function assertBuilt(): void {
   for (const file of PPUT_SOURCES) {
-    const built = join(ROOT, 'dist', file.replace(/\.ts$/, '.js'));
-    if (!existsSync(built)) throw new Error(`dist/ lacks ${file}: run npm run build first`);
-    if (statSync(join(ROOT, 'src', file)).mtimeMs > statSync(built).mtimeMs) {
-      throw new Error(`dist/ is older than src/${file}: run npm run build first`);
+    const source = statSync(join(ROOT, 'src', file)).mtimeMs;
+    for (const built of [join(ROOT, 'dist', file.replace(/\.ts$/, '.js')), PPUT, Z3_GET]) {
+      if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`);
+      if (source > statSync(built).mtimeMs) {
+        throw new Error(`${built} is older than src/${file}: run npm run build`);
+      }
     }
   }
 }
