@@ -5,12 +5,8 @@
  * lean path cannot read goes through the SDK instead. Against a real S3 server:
  * test/integration/lean-get.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StorageError } from '../../errors.js';
@@ -19,7 +15,7 @@ import type { ReadRangeInput } from '../backend.js';
 import { createS3Backend, type S3Backend } from './backend.js';
 import { createS3Client } from './client.js';
 import { createLeanRangeReader } from './lean-get.js';
-import { scriptedConnection } from './testing.js';
+import { scriptedConnection, selfSignedCert } from './testing.js';
 import { storageFailure as failure } from '../../testing/failures.js';
 
 const OBJECT = randomBytes(256 * 1024);
@@ -323,58 +319,29 @@ describe('lean ranged GET', () => {
   });
 
   it('reads over TLS, checking the server certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'z3-lean-tls-'));
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
-      const cert = readFileSync(join(dir, 'cert.pem'));
-      const connections: Socket[] = [];
-      const requests: Seen[] = [];
-      const tlsServer = createTlsServer(
-        { key: readFileSync(join(dir, 'key.pem')), cert },
-        (socket) => {
-          connections.push(socket);
-          socket.on('data', (data: Buffer) => {
-            const request = parseRequest(data.toString('latin1').split('\r\n\r\n')[0] ?? '');
-            requests.push(request);
-            answerRange(4)(socket, request);
-          });
-        },
-      );
-      const server = await listening(tlsServer, connections, requests);
-      servers.push(server);
-      const client = createS3Client(
-        scriptedConnection(server.port, { scheme: 'https', host: 'localhost' }),
-      );
-      const fallback = vi.fn(() => Promise.reject(new Error('not the lean path')));
-      const read = createLeanRangeReader({ client, bucket: 'b', fallback, tls: { ca: cert } });
-      const got = await read({ key: 'k', start: 100, end: 100_099 });
-      expect(Buffer.from(got).equals(OBJECT.subarray(100, 100_100))).toBe(true);
-      const untrusted = createLeanRangeReader({ client, bucket: 'b', fallback });
-      const error = await failure(untrusted({ key: 'k', start: 0, end: 9 }));
-      expect(error.message).toMatch(/self[- ]signed certificate/i);
-      client.destroy();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { key, cert } = selfSignedCert();
+    const connections: Socket[] = [];
+    const requests: Seen[] = [];
+    const tlsServer = createTlsServer({ key, cert }, (socket) => {
+      connections.push(socket);
+      socket.on('data', (data: Buffer) => {
+        const request = parseRequest(data.toString('latin1').split('\r\n\r\n')[0] ?? '');
+        requests.push(request);
+        answerRange(4)(socket, request);
+      });
+    });
+    const server = await listening(tlsServer, connections, requests);
+    servers.push(server);
+    const client = createS3Client(
+      scriptedConnection(server.port, { scheme: 'https', host: 'localhost' }),
+    );
+    const fallback = vi.fn(() => Promise.reject(new Error('not the lean path')));
+    const read = createLeanRangeReader({ client, bucket: 'b', fallback, tls: { ca: cert } });
+    const got = await read({ key: 'k', start: 100, end: 100_099 });
+    expect(Buffer.from(got).equals(OBJECT.subarray(100, 100_100))).toBe(true);
+    const untrusted = createLeanRangeReader({ client, bucket: 'b', fallback });
+    const error = await failure(untrusted({ key: 'k', start: 0, end: 9 }));
+    expect(error.message).toMatch(/self[- ]signed certificate/i);
+    client.destroy();
   });
 });

@@ -33,10 +33,7 @@ import { resolveSignedEndpoint, signKeyRequest, type SignedEndpoint } from './si
 /** A ranged read, as Backend.readRange. */
 export type ReadRangeFn = (input: ReadRangeInput) => Promise<Uint8Array>;
 
-export interface LeanGetOptions extends LeanPathOptions<ReadRangeFn> {
-  /** Extra TLS options, e.g. the CA of a test server; the default trust store otherwise. */
-  tls?: Pick<ConnectionOptions, 'ca'> | undefined;
-}
+export type LeanGetOptions = LeanPathOptions<ReadRangeFn>;
 
 /** Bytes of the per-connection buffer that holds a response head (and an error's body). */
 const HEAD_BUFFER_BYTES = 16 * 1024;

@@ -38,7 +38,7 @@ export type HeadFn = (key: string) => Promise<ObjectInfo | undefined>;
 export function createLeanHead(options: LeanPathOptions<HeadFn>): HeadFn {
   const { bucket, fallback } = options;
   const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
-  const target = lazyLeanTarget(options.client, bucket);
+  const target = lazyLeanTarget(options);
   return async (key) => {
     const t = await target();
     if (t === undefined) return fallback(key);

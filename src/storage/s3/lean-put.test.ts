@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -17,7 +19,8 @@ import type { ChunkWriter } from '../backend.js';
 import { md5 } from '../etag.js';
 import type { S3Backend } from './backend.js';
 import { createLeanPartUploader } from './lean-put.js';
-import { useScriptedS3 } from './testing.js';
+import { createS3Client } from './client.js';
+import { scriptedConnection, selfSignedCert, useScriptedS3 } from './testing.js';
 
 /** The secret of scriptedConnection, which only this scripted server knows besides the client. */
 const verifier = new SignatureV4({
@@ -256,5 +259,34 @@ describe('createLeanPartUploader', () => {
     expect(await upload(part)).toBe('"sdk"');
     expect(fallback).toHaveBeenCalledWith(part);
     client.destroy();
+  });
+});
+
+describe('the lean UploadPart over TLS', () => {
+  const body = Buffer.alloc(3 * 1024 * 1024, 4);
+
+  it('sends a part to a server whose certificate it checks', async () => {
+    const { key, cert } = selfSignedCert();
+    const server = createHttpsServer({ key, cert }, (req, res) => {
+      const hash = createHash('md5');
+      req.on('data', (data: Buffer) => hash.update(data));
+      req.on('end', () => res.writeHead(200, { etag: `"${hash.digest('hex')}"` }).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = createS3Client(scriptedConnection(port, { scheme: 'https', host: 'localhost' }));
+    const fallback = vi.fn(() => Promise.reject(new Error('not the lean path')));
+    const part = { key: 'k', id: 'u', number: 1, body, md5: md5(body) };
+    try {
+      const upload = createLeanPartUploader({ client, bucket: 'b', fallback, tls: { ca: cert } });
+      expect(await upload(part)).toBe(`"${md5(body).toString('hex')}"`);
+      const untrusted = createLeanPartUploader({ client, bucket: 'b', fallback });
+      await expect(untrusted(part)).rejects.toThrow(/self[- ]signed certificate/i);
+      expect(fallback).not.toHaveBeenCalled();
+    } finally {
+      client.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

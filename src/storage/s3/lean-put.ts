@@ -46,7 +46,7 @@ export type UploadPartFn = (part: PartUpload) => Promise<string>;
 export function createLeanPartUploader(options: LeanPathOptions<UploadPartFn>): UploadPartFn {
   const { fallback } = options;
   const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
-  const target = lazyLeanTarget(options.client, options.bucket);
+  const target = lazyLeanTarget(options);
   return async (part) => {
     const t = await target();
     if (t === undefined) return fallback(part);

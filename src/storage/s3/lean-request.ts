@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { CONNECT_TIMEOUT_MS, MAX_SOCKETS } from './client.js';
 import { timeoutError } from './errors.js';
@@ -31,11 +32,14 @@ export interface LeanTarget extends SignedEndpoint {
 export async function resolveLeanTarget(
   client: S3Client,
   bucket: string,
+  tls: LeanTls = {},
 ): Promise<LeanTarget | undefined> {
   const endpoint = await resolveSignedEndpoint(client, bucket);
   if (endpoint === undefined) return undefined;
-  const Agent = endpoint.isHttps ? HttpsAgent : HttpAgent;
-  return { ...endpoint, agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) };
+  const agent = endpoint.isHttps
+    ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, ...tls })
+    : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  return { ...endpoint, agent };
 }
 
 /** What a lean path of one bucket is built from. */
@@ -47,18 +51,25 @@ export interface LeanPathOptions<Fallback> {
   fallback: Fallback;
   /** Idle time after which a request fails as a retryable TimeoutError (tests shorten it). */
   socketTimeoutMs?: number | undefined;
+  /** Extra TLS options, e.g. the CA of a test server; the default trust store otherwise. */
+  tls?: LeanTls | undefined;
 }
+
+/** The TLS options a lean path takes. */
+export type LeanTls = Pick<ConnectionOptions, 'ca'>;
 
 /**
  * `bucket`'s LeanTarget, resolved on the first call and shared by every later one; undefined
  * when the lean path cannot serve the endpoint (or resolving it failed): then the SDK serves.
  */
 export function lazyLeanTarget(
-  client: S3Client,
-  bucket: string,
+  options: Pick<LeanPathOptions<unknown>, 'client' | 'bucket' | 'tls'>,
 ): () => Promise<LeanTarget | undefined> {
   let target: Promise<LeanTarget | undefined> | undefined;
-  return () => (target ??= resolveLeanTarget(client, bucket).catch(() => undefined));
+  return () =>
+    (target ??= resolveLeanTarget(options.client, options.bucket, options.tls).catch(
+      () => undefined,
+    ));
 }
 
 /** A request as signed, and its body (bytes, or a stream such as a paced body). */

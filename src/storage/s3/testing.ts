@@ -1,5 +1,9 @@
 /** Test helpers of the S3 backend (excluded from the build, as every `testing.ts`). */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { createS3Backend, type S3Backend } from './backend.js';
@@ -40,4 +44,33 @@ export function useScriptedS3(handler: RequestListener): {
   const backend = (options?: Parameters<typeof createS3Backend>[2]): S3Backend =>
     createS3Backend(scriptedConnection((server.address() as AddressInfo).port), 'b', options);
   return { server, backend };
+}
+
+/** A new self-signed certificate for `localhost` (openssl), and its key: a TLS test server's. */
+export function selfSignedCert(): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'z3-tls-'));
+  try {
+    const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        ...[
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        ...['-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert],
+      ],
+      { stdio: 'ignore' },
+    );
+    return { key: readFileSync(key), cert: readFileSync(cert) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
