@@ -8,17 +8,18 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StorageError } from '../../errors.js';
 import { injected } from '../../testing/faults.js';
-import type { ChunkWriter } from '../backend.js';
+import type { ChunkWriter, Pacer } from '../backend.js';
 import { md5 } from '../etag.js';
 import type { S3Backend } from './backend.js';
-import { createLeanPartUploader } from './lean-put.js';
+import { createLeanPartUploader, type UploadPartFn } from './lean-put.js';
 import { createS3Client } from './client.js';
 import { scriptedConnection, selfSignedCert, useScriptedS3 } from './testing.js';
 
@@ -104,7 +105,16 @@ describe('the lean UploadPart', () => {
       });
     });
   });
-  server.on('connection', () => (connections += 1));
+  /** The server's end of each connection, and the bytes of request bodies received so far. */
+  const serverSockets: Socket[] = [];
+  let bodyBytes = 0;
+  server.on('connection', (socket: Socket) => {
+    connections += 1;
+    serverSockets.push(socket);
+  });
+  server.on('request', (req: IncomingMessage) =>
+    req.on('data', (c: Buffer) => (bodyBytes += c.length)),
+  );
 
   /** A writer of an upload with an id that needs encoding, on the backend's lean path. */
   async function setUp(
@@ -213,29 +223,43 @@ describe('the lean UploadPart', () => {
     },
   );
 
-  it('stops when aborted, with the reason', { tags: ['faults'] }, async () => {
-    const { backend, writer } = await setUp({}, () => 'hang');
-    const controller = new AbortController();
-    const reason = new Error('stop here');
-    setTimeout(() => controller.abort(reason), 50);
-    const error = await writer
-      .writeChunk({ number: 1, body, md5: md5(body), signal: controller.signal })
-      .catch((e: unknown) => e);
-    expect(error).toBe(reason);
-    injected('signal');
-    backend.client.destroy();
-  });
+  it(
+    'stops when aborted, with the reason, and closes the connection',
+    { tags: ['faults'] },
+    async () => {
+      const { backend, writer } = await setUp({}, () => 'hang');
+      const controller = new AbortController();
+      const reason = new Error('stop here');
+      setTimeout(() => controller.abort(reason), 50);
+      const started = Date.now();
+      const error = await writer
+        .writeChunk({ number: 1, body, md5: md5(body), signal: controller.signal })
+        .catch((e: unknown) => e);
+      expect(error).toBe(reason);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      await vi.waitFor(() => expect(serverSockets.at(-1)?.destroyed).toBe(true));
+      injected('signal');
+      backend.client.destroy();
+    },
+  );
 
   it('streams a paced part slice by slice, each paid for before it is sent', async () => {
     const { backend, writer } = await setUp();
-    const paid: number[] = [];
-    const pace = vi.fn((bytes: number) => {
-      paid.push(bytes);
-      return Promise.resolve();
-    });
+    let paid = 0;
+    /** At each payment: the bytes paid before it, and the bytes the server had by then. */
+    const seen: { paidBefore: number; arrived: number }[] = [];
+    const start = bodyBytes;
+    const pace = async (bytes: number): Promise<void> => {
+      await sleep(2); // time for whatever was sent to arrive
+      seen.push({ paidBefore: paid, arrived: bodyBytes - start });
+      paid += bytes;
+    };
     await writer.writeChunk({ number: 1, body, md5: md5(body), pace });
-    expect(paid.reduce((a, b) => a + b, 0)).toBe(body.length);
-    expect(paid.length).toBeGreaterThan(1);
+    expect(paid).toBe(body.length);
+    expect(seen.length).toBe(Math.ceil(body.length / (64 * 1024)));
+    for (const { paidBefore, arrived } of seen) expect(arrived).toBeLessThanOrEqual(paidBefore);
+    // and the bytes did flow while the part was paced, not all at the end
+    expect(seen.at(-1)?.arrived).toBeGreaterThan(0);
     expect(received).toMatchObject([{ size: body.length, signatureOk: true }]);
     backend.client.destroy();
   });
@@ -289,4 +313,92 @@ describe('the lean UploadPart over TLS', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+});
+
+describe('the lean UploadPart answered before its body is sent', () => {
+  /** A server that answers 403 as soon as a request's head is in, then keeps or resets it. */
+  const sockets: Socket[] = [];
+  let afterAnswer: 'keep' | 'reset' = 'keep';
+  const raw = createNetServer((socket) => {
+    sockets.push(socket);
+    let answered = false;
+    socket.on('error', () => undefined);
+    socket.on('data', () => {
+      if (answered) return;
+      answered = true;
+      const xml = '<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+      socket.write(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\n` +
+          `Content-Length: ${xml.length}\r\n\r\n${xml}`,
+      );
+      if (afterAnswer === 'reset') socket.resetAndDestroy();
+    });
+  });
+  beforeAll(() => new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve)));
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => raw.close(resolve));
+  });
+
+  function uploader(): { upload: UploadPartFn; client: S3Client } {
+    const client = createS3Client(scriptedConnection((raw.address() as AddressInfo).port));
+    const fallback = vi.fn(() => Promise.reject(new Error('not the lean path')));
+    return { upload: createLeanPartUploader({ client, bucket: 'b', fallback }), client };
+  }
+
+  const body = Buffer.alloc(4 * 1024 * 1024, 3);
+  /** A pacer that lets a slice out every 5 ms, counting its calls. */
+  function slowPacer(): { pace: Pacer; calls: () => number } {
+    let calls = 0;
+    const pace: Pacer = () => {
+      calls += 1;
+      return sleep(5);
+    };
+    return { pace, calls: () => calls };
+  }
+
+  it(
+    "stops sending the part at the server's error answer, and reports that answer",
+    { tags: ['faults'] },
+    async () => {
+      afterAnswer = 'keep';
+      const { upload, client } = uploader();
+      const { pace, calls } = slowPacer();
+      const error = await upload({
+        key: 'k',
+        id: 'u',
+        number: 1,
+        body,
+        md5: md5(body),
+        pace,
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      await sleep(50);
+      const paced = calls();
+      await sleep(200);
+      // nothing more is paced (the bandwidth budget is not spent on a dead part), nor sent
+      expect(calls()).toBe(paced);
+      expect(paced).toBeLessThan(body.length / (64 * 1024));
+      await vi.waitFor(() => expect(sockets.at(-1)?.destroyed).toBe(true));
+      injected('S3 error');
+      client.destroy();
+    },
+  );
+
+  it(
+    'reports the error answer, not the reset that follows it, while the part is still sent',
+    { tags: ['faults'] },
+    async () => {
+      afterAnswer = 'reset';
+      const { upload, client } = uploader();
+      const big = Buffer.alloc(32 * 1024 * 1024, 1);
+      for (let i = 0; i < 5; i++) {
+        const part = { key: 'k', id: 'u', number: 1, body: big, md5: md5(big) };
+        const error = await upload(part).catch((e: unknown) => e);
+        expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      }
+      injected('S3 error', 5);
+      client.destroy();
+    },
+  );
 });

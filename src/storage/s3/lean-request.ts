@@ -93,9 +93,23 @@ export interface LeanAnswer {
 /** How much of an error answer's body is kept (S3's XML error is well under 1 KiB). */
 const ERROR_BODY_BYTES = 16 * 1024;
 
-/** Send `request` and wait for the whole answer. Rejects on a broken connection or a timeout. */
+/**
+ * Send `request` and wait for the whole answer. Rejects on a broken connection or a timeout.
+ *
+ * An error answer may come before the body is all sent (S3 refuses a bad signature at once):
+ * the request is then ended, so the rest of the body is not sent for nothing (nor paced,
+ * spending the bandwidth budget), and a reset or a broken pipe that follows the answer is not
+ * reported instead of it: the server's answer is what the caller classifies.
+ */
 export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswer> {
   return new Promise((resolve, reject) => {
+    /** The answer so far, from its head on. */
+    let answer: LeanAnswer | undefined;
+    const fail = (error: unknown): void => {
+      if (answer !== undefined && !isSuccess(answer.status)) resolve(answer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a socket's error or the caller's abort reason, as thrown
+      else reject(error);
+    };
     const send = t.isHttps ? httpsRequest : httpRequest;
     const req = send(
       {
@@ -107,15 +121,22 @@ export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswe
         agent: t.agent,
       },
       (res) => {
-        const status = res.statusCode ?? 0;
-        const isError = status < 200 || status >= 300;
-        let errorBody = '';
+        const got: LeanAnswer = {
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          errorBody: '',
+        };
+        answer = got;
+        const isError = !isSuccess(got.status);
         res.setEncoding('utf8');
         res.on('data', (text: string) => {
-          if (isError && errorBody.length < ERROR_BODY_BYTES) errorBody += text;
+          if (isError && got.errorBody.length < ERROR_BODY_BYTES) got.errorBody += text;
         });
-        res.on('error', reject);
-        res.on('end', () => resolve({ status, headers: res.headers, errorBody }));
+        res.on('error', fail);
+        res.on('end', () => {
+          resolve(got);
+          if (!req.writableFinished) req.destroy();
+        });
       },
     );
     watchTimeouts(req, request.idleMs);
@@ -126,7 +147,7 @@ export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswe
       signal.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => signal.removeEventListener('abort', onAbort));
     }
-    req.on('error', reject);
+    req.on('error', fail);
     const { body } = request;
     if (body === undefined || body instanceof Uint8Array) {
       req.end(body);
@@ -136,6 +157,10 @@ export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswe
       });
     }
   });
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 /** Fail `req` with a TimeoutError after a slow connect or `idleMs` without progress. */
