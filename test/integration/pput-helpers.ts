@@ -44,6 +44,12 @@ const PPUT_SOURCES = [
   'storage/s3/backend.ts',
   'storage/s3/errors.ts',
   'storage/s3/client.ts',
+  'storage/s3/writer.ts',
+  'storage/s3/lean-put.ts',
+  'storage/s3/lean-request.ts',
+  'storage/s3/signed-endpoint.ts',
+  'storage/s3/part-digest.ts',
+  'storage/s3/paced-body.ts',
 ];
 
 /**
