@@ -135,7 +135,8 @@ export function sendLean(t: LeanTarget, request: LeanRequest): Promise<LeanAnswe
         res.on('error', fail);
         res.on('end', () => {
           resolve(got);
-          if (!req.writableFinished) req.destroy();
+          // the rest of the body of a refused request goes nowhere
+          if (isError && !req.writableFinished) req.destroy();
         });
       },
     );
