@@ -1,5 +1,7 @@
+import type { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Settings } from '../../config/types.js';
+import { createAgent } from './agents.js';
 
 /** The settings that decide how to reach the store. */
 export type ConnectionSettings = Pick<
@@ -14,8 +16,6 @@ const FALLBACK_REGION = 'us-east-1';
 export const CONNECT_TIMEOUT_MS = 30_000;
 /** A socket idle this long in the middle of a request is a (retryable) failure. */
 export const SOCKET_IDLE_TIMEOUT_MS = 120_000;
-/** CONCURRENCY's upper bound (src/config/settings.ts), so no worker waits for a socket. */
-export const MAX_SOCKETS = 1000;
 
 export interface S3ClientOptions {
   /** Idle time after which a socket in the middle of a request fails (tests shorten it). */
@@ -49,12 +49,12 @@ export function createS3Client(
     // Without an idle timeout a stalled connection (a NAT dropping the flow, a wedged server)
     // hangs a part forever: `socketTimeout` ends it as a retryable TimeoutError. Not
     // `requestTimeout`, which only warns, and would cut slow but healthy large parts if made to
-    // throw. The socket pool must be at least as large as the highest CONCURRENCY (1000).
+    // throw. The socket pool must be at least as large as the highest CONCURRENCY (agents.ts).
     requestHandler: {
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS,
-      httpAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
-      httpsAgent: { keepAlive: true, maxSockets: MAX_SOCKETS },
+      httpAgent: createAgent(false),
+      httpsAgent: createAgent(true) as HttpsAgent,
     },
     ...(settings.s3KeyId !== undefined
       ? {

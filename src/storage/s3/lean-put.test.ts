@@ -18,8 +18,10 @@ import { StorageError } from '../../errors.js';
 import { injected } from '../../testing/faults.js';
 import type { ChunkWriter, Pacer } from '../backend.js';
 import { md5 } from '../etag.js';
-import type { S3Backend } from './backend.js';
+
 import { createLeanPartUploader, type UploadPartFn } from './lean-put.js';
+import { sdkPartUploader } from './writer.js';
+import { createS3Backend, type S3Backend } from './backend.js';
 import { createS3Client } from './client.js';
 import { scriptedConnection, selfSignedCert, useScriptedS3 } from './testing.js';
 
@@ -398,6 +400,29 @@ describe('the lean UploadPart answered before its body is sent', () => {
         expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       }
       injected('S3 error', 5);
+      client.destroy();
+    },
+  );
+
+  it(
+    'through the SDK too (single PUTs, and parts where the lean path cannot go): the answer, no stray socket error',
+    { tags: ['faults'] },
+    async () => {
+      afterAnswer = 'reset';
+      const { client } = uploader();
+      const backend = createS3Backend(scriptedConnection((raw.address() as AddressInfo).port), 'b');
+      const viaSdk = sdkPartUploader(backend.client, 'b');
+      const big = Buffer.alloc(16 * 1024 * 1024, 2);
+      for (let i = 0; i < 4; i++) {
+        const put = backend.put({ key: 'k', body: big, md5: md5(big), metadata: {} });
+        await expect(put).rejects.toThrow(/AccessDenied \(HTTP 403\)/);
+        const part = viaSdk({ key: 'k', id: 'u', number: 1, body: big, md5: md5(big) });
+        await expect(part).rejects.toMatchObject({ name: 'AccessDenied' });
+      }
+      // a socket error that nobody listens to would surface here, as vitest's unhandled error
+      await sleep(100);
+      injected('S3 error', 8);
+      backend.client.destroy();
       client.destroy();
     },
   );

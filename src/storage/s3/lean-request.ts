@@ -6,16 +6,17 @@
  * `$metadata.httpStatusCode`), so errors.ts classifies both paths alike.
  */
 import {
-  Agent as HttpAgent,
   request as httpRequest,
+  type Agent as HttpAgent,
   type ClientRequest,
   type IncomingHttpHeaders,
 } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpsRequest } from 'node:https';
 import { pipeline, type Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { CONNECT_TIMEOUT_MS, MAX_SOCKETS } from './client.js';
+import { createAgent } from './agents.js';
+import { CONNECT_TIMEOUT_MS } from './client.js';
 import { timeoutError } from './errors.js';
 import { headErrorName } from './head-wire.js';
 import { resolveSignedEndpoint, type SignedEndpoint } from './signed-endpoint.js';
@@ -36,10 +37,7 @@ export async function resolveLeanTarget(
 ): Promise<LeanTarget | undefined> {
   const endpoint = await resolveSignedEndpoint(client, bucket);
   if (endpoint === undefined) return undefined;
-  const agent = endpoint.isHttps
-    ? new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS, ...tls })
-    : new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-  return { ...endpoint, agent };
+  return { ...endpoint, agent: createAgent(endpoint.isHttps, tls) };
 }
 
 /** What a lean path of one bucket is built from. */
