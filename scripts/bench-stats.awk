@@ -3,9 +3,10 @@
 # (server_s may be empty or absent). Per case and tool it keeps the median MB/s in M, the median
 # CPU s/GiB (user+sys of the process tree) in C, the largest peak RSS in MiB in R and, where the
 # rows have it, the median CPU s/GiB of the S3 server on this machine in S (keys: case SUBSEP
-# tool, in first-seen order in order[1..n]) and prints them as a table; the targets file's END block then reads M, C and R
-# and prints its lines with verdict(). The table's first column is named `label` ("case" unless
-# set with -v label=…); -v w1=… and -v w2=… set its two name columns' widths (8 and 9).
+# tool, in first-seen order in order[1..n]) and prints them as a table; the targets file's END
+# block then reads M, C, R and S and prints its lines with verdict(). The table's first column
+# is named `label` ("case" unless set with -v label=…); -v w1=… and -v w2=… set its two name
+# columns' widths (8 and 9).
 function median(list,   n, v, i, j, t) {
   n = split(list, v, " ")
   for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {

@@ -32,7 +32,7 @@ export class PartPool {
     if (buf !== undefined) return Promise.resolve(buf);
     if (this.allocatedCount < this.capacity) {
       this.allocatedCount += 1;
-      // Shared memory, so the MD5 threads read a part where it is (digest-pool.ts); zero-filled
+      // Shared memory, so the digest threads read a part where it is (digest-pool.ts); zero-filled
       // lazily by the kernel, like any large allocation.
       return Promise.resolve(Buffer.from(new SharedArrayBuffer(this.partSize)));
     }

@@ -40,6 +40,8 @@ function guarded<A extends HttpAgent>(agent: A): A {
 }
 
 /** A keep-alive agent for `http:` or `https:` whose sockets never throw (see above). */
+export function createAgent(isHttps: true, tls?: HttpsAgentOptions): HttpsAgent;
+export function createAgent(isHttps: boolean, tls?: HttpsAgentOptions): HttpAgent;
 export function createAgent(isHttps: boolean, tls: HttpsAgentOptions = {}): HttpAgent {
   return isHttps ? guarded(new HttpsAgent({ ...POOL, ...tls })) : guarded(new HttpAgent(POOL));
 }

@@ -1,4 +1,3 @@
-import type { Agent as HttpsAgent } from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Settings } from '../../config/types.js';
 import { createAgent } from './agents.js';
@@ -54,7 +53,7 @@ export function createS3Client(
       connectionTimeout: CONNECT_TIMEOUT_MS,
       socketTimeout: options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS,
       httpAgent: createAgent(false),
-      httpsAgent: createAgent(true) as HttpsAgent,
+      httpsAgent: createAgent(true),
     },
     ...(settings.s3KeyId !== undefined
       ? {

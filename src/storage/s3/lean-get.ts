@@ -401,8 +401,12 @@ class Connection {
       this.headBytes === this.head.byteLength ||
       (answer.headers['transfer-encoding'] !== undefined &&
         this.head.subarray(0, this.headBytes).includes('\r\n0\r\n\r\n'));
-    if (complete)
-      this.fail(serverError(answer.status, this.head.toString('utf8', 0, this.headBytes)));
+    if (complete) this.fail(this.serverError(answer));
+  }
+
+  /** The error of `answer`, with as much of its body as came. */
+  private serverError(answer: Answer): ServerError {
+    return serverError(answer.status, this.head.toString('utf8', 0, this.headBytes));
   }
 
   /** End the connection; the request in flight (if any) fails with `error`. */
@@ -410,7 +414,7 @@ class Connection {
     if (this.state === 'error' && this.pending !== undefined && this.answer !== undefined) {
       // The connection ended before the whole error body: report the answer with what came.
       if (!(error instanceof ServerError)) {
-        error = serverError(this.answer.status, this.head.toString('utf8', 0, this.headBytes));
+        error = this.serverError(this.answer);
       }
     }
     const pending = this.pending;

@@ -16,11 +16,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { StorageError } from '../../errors.js';
 import type { ObjectInfo } from '../backend.js';
-import { SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { toStorageError } from './errors.js';
 import { objectInfoFromHeaders } from './head-wire.js';
 import {
-  lazyLeanTarget,
+  leanOrFallback,
   sendLean,
   serverError,
   type LeanPathOptions,
@@ -36,14 +35,10 @@ export type HeadFn = (key: string) => Promise<ObjectInfo | undefined>;
  * cannot serve this endpoint. Resolves the endpoint on first use; safe to call concurrently.
  */
 export function createLeanHead(options: LeanPathOptions<HeadFn>): HeadFn {
-  const { bucket, fallback } = options;
-  const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
-  const target = lazyLeanTarget(options);
-  return async (key) => {
-    const t = await target();
-    if (t === undefined) return fallback(key);
-    return headOnce({ target: t, bucket, key, idleMs });
-  };
+  const { bucket } = options;
+  return leanOrFallback(options, (target, key: string, idleMs) =>
+    headOnce({ target, bucket, key, idleMs }),
+  );
 }
 
 /** One signed HEAD; classified errors, no retry. */

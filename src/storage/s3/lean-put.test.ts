@@ -19,7 +19,7 @@ import { injected } from '../../testing/faults.js';
 import type { ChunkWriter, Pacer } from '../backend.js';
 import { md5 } from '../etag.js';
 
-import { createLeanPartUploader, type UploadPartFn } from './lean-put.js';
+import { createLeanPartUploader, type PartUpload, type UploadPartFn } from './lean-put.js';
 import { sdkPartUploader } from './writer.js';
 import { createS3Backend, type S3Backend } from './backend.js';
 import { createS3Client } from './client.js';
@@ -349,6 +349,14 @@ describe('the lean UploadPart answered before its body is sent', () => {
   }
 
   const body = Buffer.alloc(4 * 1024 * 1024, 3);
+  /** Part 1 of upload `u` of `k`, with `bytes` and their MD5. */
+  const partOf = (bytes: Buffer): PartUpload => ({
+    key: 'k',
+    id: 'u',
+    number: 1,
+    body: bytes,
+    md5: md5(bytes),
+  });
   /** A pacer that lets a slice out every 5 ms, counting its calls. */
   function slowPacer(): { pace: Pacer; calls: () => number } {
     let calls = 0;
@@ -366,14 +374,7 @@ describe('the lean UploadPart answered before its body is sent', () => {
       afterAnswer = 'keep';
       const { upload, client } = uploader();
       const { pace, calls } = slowPacer();
-      const error = await upload({
-        key: 'k',
-        id: 'u',
-        number: 1,
-        body,
-        md5: md5(body),
-        pace,
-      }).catch((e: unknown) => e);
+      const error = await upload({ ...partOf(body), pace }).catch((e: unknown) => e);
       expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       await sleep(50);
       const paced = calls();
@@ -395,8 +396,7 @@ describe('the lean UploadPart answered before its body is sent', () => {
       const { upload, client } = uploader();
       const big = Buffer.alloc(32 * 1024 * 1024, 1);
       for (let i = 0; i < 5; i++) {
-        const part = { key: 'k', id: 'u', number: 1, body: big, md5: md5(big) };
-        const error = await upload(part).catch((e: unknown) => e);
+        const error = await upload(partOf(big)).catch((e: unknown) => e);
         expect(error).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
       }
       injected('S3 error', 5);
@@ -409,21 +409,18 @@ describe('the lean UploadPart answered before its body is sent', () => {
     { tags: ['faults'] },
     async () => {
       afterAnswer = 'reset';
-      const { client } = uploader();
       const backend = createS3Backend(scriptedConnection((raw.address() as AddressInfo).port), 'b');
       const viaSdk = sdkPartUploader(backend.client, 'b');
       const big = Buffer.alloc(16 * 1024 * 1024, 2);
       for (let i = 0; i < 4; i++) {
         const put = backend.put({ key: 'k', body: big, md5: md5(big), metadata: {} });
         await expect(put).rejects.toThrow(/AccessDenied \(HTTP 403\)/);
-        const part = viaSdk({ key: 'k', id: 'u', number: 1, body: big, md5: md5(big) });
-        await expect(part).rejects.toMatchObject({ name: 'AccessDenied' });
+        await expect(viaSdk(partOf(big))).rejects.toMatchObject({ name: 'AccessDenied' });
       }
       // a socket error that nobody listens to would surface here, as vitest's unhandled error
       await sleep(100);
       injected('S3 error', 8);
       backend.client.destroy();
-      client.destroy();
     },
   );
 });

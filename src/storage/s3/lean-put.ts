@@ -13,10 +13,9 @@
  * cannot serve goes through the SDK (`fallback`).
  */
 import type { WriteChunkInput } from '../backend.js';
-import { SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { pacedBody } from './paced-body.js';
 import {
-  lazyLeanTarget,
+  leanOrFallback,
   sendLean,
   serverError,
   type LeanPathOptions,
@@ -44,14 +43,7 @@ export type UploadPartFn = (part: PartUpload) => Promise<string>;
  * serve this endpoint. Resolves the endpoint on first use; safe to call concurrently.
  */
 export function createLeanPartUploader(options: LeanPathOptions<UploadPartFn>): UploadPartFn {
-  const { fallback } = options;
-  const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
-  const target = lazyLeanTarget(options);
-  return async (part) => {
-    const t = await target();
-    if (t === undefined) return fallback(part);
-    return uploadPart(t, part, idleMs);
-  };
+  return leanOrFallback(options, uploadPart);
 }
 
 async function uploadPart(t: LeanTarget, part: PartUpload, idleMs: number): Promise<string> {

@@ -16,7 +16,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createAgent } from './agents.js';
-import { CONNECT_TIMEOUT_MS } from './client.js';
+import { CONNECT_TIMEOUT_MS, SOCKET_IDLE_TIMEOUT_MS } from './client.js';
 import { timeoutError } from './errors.js';
 import { headErrorName } from './head-wire.js';
 import { resolveSignedEndpoint, type SignedEndpoint } from './signed-endpoint.js';
@@ -57,17 +57,23 @@ export interface LeanPathOptions<Fallback> {
 export type LeanTls = Pick<ConnectionOptions, 'ca'>;
 
 /**
- * `bucket`'s LeanTarget, resolved on the first call and shared by every later one; undefined
- * when the lean path cannot serve the endpoint (or resolving it failed): then the SDK serves.
+ * A lean call on `bucket` (`send`, given the bucket's LeanTarget and the idle timeout), or
+ * `options.fallback` (the SDK's) where the lean path cannot serve the endpoint or resolving it
+ * failed. The target is resolved on the first call and shared by every later one; safe to call
+ * concurrently.
  */
-export function lazyLeanTarget(
-  options: Pick<LeanPathOptions<unknown>, 'client' | 'bucket' | 'tls'>,
-): () => Promise<LeanTarget | undefined> {
+export function leanOrFallback<Input, Output>(
+  options: LeanPathOptions<(input: Input) => Promise<Output>>,
+  send: (target: LeanTarget, input: Input, idleMs: number) => Promise<Output>,
+): (input: Input) => Promise<Output> {
+  const { client, bucket, tls, fallback } = options;
+  const idleMs = options.socketTimeoutMs ?? SOCKET_IDLE_TIMEOUT_MS;
   let target: Promise<LeanTarget | undefined> | undefined;
-  return () =>
-    (target ??= resolveLeanTarget(options.client, options.bucket, options.tls).catch(
-      () => undefined,
-    ));
+  return async (input) => {
+    target ??= resolveLeanTarget(client, bucket, tls).catch(() => undefined);
+    const t = await target;
+    return t === undefined ? fallback(input) : send(t, input, idleMs);
+  };
 }
 
 /** A request as signed, and its body (bytes, or a stream such as a paced body). */

@@ -3,9 +3,9 @@
  * resolved once per bucket by the SDK itself: endpoint, path or virtual-host style, signing name
  * and region from the SDK's own endpoint rules (`getEndpointFromInstructions`), so custom
  * endpoints, any region and FORCE_PATH_STYLE behave as in the SDK; credentials from the
- * client's provider (static keys, or the SDK default chain with refresh). Anything else (another auth scheme such as S3
- * Express or SigV4a, extra endpoint headers, an endpoint the rules refuse) is `undefined`: the
- * caller then goes through the SDK.
+ * client's provider (static keys, or the SDK default chain with refresh). Anything else
+ * (another auth scheme such as S3 Express or SigV4a, extra endpoint headers, an endpoint the
+ * rules refuse) is `undefined`: the caller then goes through the SDK.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Sha256 } from '@smithy/core/checksum';

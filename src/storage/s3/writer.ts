@@ -1,10 +1,10 @@
 /**
- * The chunk writer of the S3 backend: one multipart upload. Chunks are parts (UploadPart with
- * Content-MD5, or with the signed SHA-256 where the server showed that it verifies it:
- * part-digest.ts; either way the server verifies every byte); `complete` commits them and then checks the
- * object by HEAD, because the CompleteMultipartUpload answer cannot be relied on (Ceph RGW
- * answers an empty ETag) and may be lost. A mismatching object is deleted only when it is
- * provably this write's (ownership.ts).
+ * The chunk writer of the S3 backend: one multipart upload. Chunks are parts (UploadPart, sent
+ * by lean-put.ts, with Content-MD5 or with the signed SHA-256 where the server showed that it
+ * verifies it: part-digest.ts; either way the server verifies every byte); `complete` commits
+ * them and then checks the object by HEAD, because the CompleteMultipartUpload answer cannot be
+ * relied on (Ceph RGW answers an empty ETag) and may be lost. A mismatching object is deleted
+ * only when it is provably this write's (ownership.ts).
  *
  * A conditional commit (`ifNoneMatch`) is checked twice: by a HEAD before the Complete, which
  * catches an object committed before this write finished (overlapping runs, the usual case),
