@@ -149,12 +149,14 @@ awk -F'\t' -v target="$TARGET_RATIO" -v headroom="$MEMORY_HEADROOM_MIB" \
   END {
     r = "restore" SUBSEP; g = "get" SUBSEP; m = "memory" SUBSEP
     if ((r "z3") in M) {
-      ratio("restore throughput, z3 restore vs aws-cli | receive", M[r "z3"], M[r "aws-cli"], target)
+      ratio("restore throughput, z3 restore vs aws-cli | receive", M[r "z3"], M[r "aws-cli"], target, \
+        rounds(r "z3", r "aws-cli"))
       info("restore CPU/GiB z3/aws-cli", C[r "z3"], C[r "aws-cli"])
       info("restore peak RSS z3/aws-cli", R[r "z3"], R[r "aws-cli"])
     }
     if ((g "z3_get") in M) {
-      ratio("get throughput, z3_get vs aws-cli", M[g "z3_get"], M[g "aws-cli"], target)
+      ratio("get throughput, z3_get vs aws-cli", M[g "z3_get"], M[g "aws-cli"], target, \
+        rounds(g "z3_get", g "aws-cli"))
       info("get CPU/GiB z3_get/aws-cli", C[g "z3_get"], C[g "aws-cli"])
       info("get peak RSS z3_get/aws-cli", R[g "z3_get"], R[g "aws-cli"])
     }
@@ -166,9 +168,9 @@ awk -F'\t' -v target="$TARGET_RATIO" -v headroom="$MEMORY_HEADROOM_MIB" \
     }
   }
   function info(what, a, b) { if (a != "" && b != "" && b > 0) printf "info  %s: %.2f\n", what, a / b }
-  function ratio(what, a, b, want,   x) {
+  function ratio(what, a, b, want, spread,   x) {
     if (a == "" || b == "" || b == 0) { print "n/a   " what; return }
     x = a / b
-    verdict(sprintf("%s: %.2fx (target >= %.1fx)", what, x, want), x >= want)
+    verdict(sprintf("%s: %.2fx (target >= %.1fx%s)", what, x, want, spread), x >= want)
   }
 TARGETS

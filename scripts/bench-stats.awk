@@ -6,7 +6,8 @@
 # tool, in first-seen order in order[1..n]) and prints them as a table; the targets file's END
 # block then reads M, C, R and S and prints its lines with verdict(). The table's first column
 # is named `label` ("case" unless set with -v label=…); -v w1=… and -v w2=… set its two name
-# columns' widths (8 and 9).
+# columns' widths (8 and 9). Each round's MB/s stays in RM (key: case SUBSEP tool SUBSEP round),
+# for rounds(), the spread of two tools' ratio over the rounds they ran side by side.
 function median(list,   n, v, i, j, t) {
   n = split(list, v, " ")
   for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
@@ -19,6 +20,7 @@ NR == 1 { next }
   k = $1 SUBSEP $2
   if (!(k in seen)) { seen[k] = 1; order[++n] = k }
   mbs[k] = mbs[k] " " $4 / 1e6 / $5
+  RM[k SUBSEP $3] = $4 / 1e6 / $5
   cpu[k] = cpu[k] " " ($6 + $7) / ($4 / 1073741824)
   if ($8 + 0 > rss[k] + 0) rss[k] = $8
   if ($9 != "") srv[k] = srv[k] " " $9 / ($4 / 1073741824)
@@ -36,6 +38,18 @@ END {
       (k in S) ? sprintf(" %20.2f", S[k]) : ""
   }
   print ""
+}
+# ", rounds LO-HIx": the lowest and highest ratio of tool a's MB/s to tool b's in the same round
+# (keys as in M), or "" when they shared fewer than two rounds. Why: on a shared machine one
+# round can move a median ratio by 0.1, and the spread shows how far to trust it.
+function rounds(a, b,   r, x, lo, hi, n) {
+  for (r = 1; (a SUBSEP r) in RM; r++) {
+    if (!((b SUBSEP r) in RM) || RM[b SUBSEP r] == 0) continue
+    x = RM[a SUBSEP r] / RM[b SUBSEP r]
+    if (n++ == 0 || x < lo) lo = x
+    if (n == 1 || x > hi) hi = x
+  }
+  return n > 1 ? sprintf(", rounds %.2f-%.2fx", lo, hi) : ""
 }
 # A target's line: PASS or FAIL, then the text.
 function verdict(text, ok) { printf "%s  %s\n", ok ? "PASS" : "FAIL", text }

@@ -5,7 +5,13 @@
 #             (issue 14, 1a: what z3 really reads is a pipe)
 #   backup    `z3 backup --full` (COMPRESSOR=none, defaults otherwise) vs the shell pipeline
 #             `zfs send … | aws s3 cp -`, both over a `zfs` stand-in (scripts/bench-zfs.sh) whose
-#             send writes the file (issue 14, 1b); the whole process tree of each is timed
+#             send writes the file (issue 14, 1b); the whole process tree of each is timed.
+#             Two more, for the `info` lines only, at each other's part size and concurrency: the
+#             same pipeline with aws-cli at z3's (`zfs+aws:z3-parts`: 5 MiB parts at 1 GiB, from
+#             the part-size formula of the compatibility contract, and CONCURRENCY's 32) and
+#             `z3 backup` at aws-cli's (`z3:aws-parts`: CHUNK_SIZE=8M CONCURRENCY=10). Why: on
+#             one machine the server's CPU per GiB grows with the parts and the connections, so
+#             these show how much of the ratio z3's defaults account for
 #   download  z3_get (tuned: GET_CHUNK x GET_CONCURRENCY) vs `aws s3 cp … -`
 # Per section and tool: the median throughput, client CPU seconds per GiB (user+sys of the
 # process tree, from /usr/bin/time), peak RSS, the ratios to the peers and PASS/FAIL for z3's
@@ -33,7 +39,7 @@
 # which is what a user of those tools gets. Runs alternate (A B C A B C …) so that drift of the
 # shared machine hits every tool alike. Upload objects are deleted at the end, but Ceph RGW
 # frees deleted data only at its garbage collection (2 h by default): a full run writes
-# SIZE x ROUNDS x 8 uploads (24 GiB at the defaults) to the test server's 64 GiB device, whose OSD
+# SIZE x ROUNDS x 10 uploads (30 GiB at the defaults) to the test server's 64 GiB device, whose OSD
 # stops every write at 95 %; `radosgw-admin gc process --include-all` reclaims it at once. In the pipe
 # section only the tool is timed (`cat` is not); in the backup section the whole tree is (z3 and
 # its zfs stand-in; bash, the stand-in and aws-cli), since that is the path a user runs.
@@ -83,6 +89,13 @@ chmod 700 "$BENCH_DIR/z3-lock"
 ln -sf "$PWD/scripts/bench-zfs.sh" "$ZFS_BIN/zfs"
 SNAPSHOT=bench/ds@zfs-auto-snap:daily-bench
 export BENCH_ZFS_DATA=$DATA BENCH_ZFS_SNAPSHOT=$SNAPSHOT
+# z3's part size for this stream (its estimate is the data's size), and an aws-cli config with
+# that part size and z3's default concurrency, for `zfs+aws:z3-parts`.
+Z3_BACKUP_PART=$(node --input-type=module -e \
+  "import { partSizeFor } from './dist/transfer/part-size.js'; console.log(partSizeFor($BYTES))")
+AWS_Z3_PARTS_CONFIG=$BENCH_DIR/aws-z3-parts.cfg
+printf '[default]\ns3 =\n  multipart_chunksize = %s\n  max_concurrent_requests = 32\n' \
+  "$Z3_BACKUP_PART" >"$AWS_Z3_PARTS_CONFIG"
 
 # Each sets ARGV to the command to time (run directly, no shell in between) and INPUT to what
 # it reads: `file` (stdin is the data file), `pipe` (`cat data |`, cat not timed) or `none`.
@@ -94,12 +107,15 @@ upload_argv() { # section tool key
     pipe/pput) ARGV=("${Z3_ENV[@]}" node dist/bin/pput.js --storage-class STANDARD --quiet "$3") ;;
     */aws-cli) ARGV=("${AWS[@]}" s3 cp --only-show-errors - "s3://$BUCKET/$3") ;;
     */rclone) ARGV=(env -u AWS_CA_BUNDLE rclone --quiet rcat "z3:$BUCKET/$3") ;;
-    backup/z3) INPUT=none
+    backup/z3 | backup/z3:aws-parts) INPUT=none
       ARGV=("${Z3_ENV[@]}" PATH="$ZFS_BIN:$PATH" S3_PREFIX="$3" FILESYSTEM=${SNAPSHOT%@*}
-        COMPRESSOR=none CACHE_DIR="$BENCH_DIR/z3-cache" LOCK_DIR="$BENCH_DIR/z3-lock"
-        node dist/bin/z3.js backup --full --quiet) ;;
-    backup/zfs+aws) INPUT=none
-      ARGV=(env PATH="$ZFS_BIN:$PATH" bash -c 'set -o pipefail; zfs send "$1" | "${@:2}"' _
+        COMPRESSOR=none CACHE_DIR="$BENCH_DIR/z3-cache" LOCK_DIR="$BENCH_DIR/z3-lock")
+      [[ $2 == z3 ]] || ARGV+=(CHUNK_SIZE=8M CONCURRENCY=10)
+      ARGV+=(node dist/bin/z3.js backup --full --quiet) ;;
+    backup/zfs+aws | backup/zfs+aws:z3-parts) INPUT=none
+      ARGV=(env PATH="$ZFS_BIN:$PATH")
+      [[ $2 == zfs+aws ]] || ARGV+=(AWS_CONFIG_FILE="$AWS_Z3_PARTS_CONFIG")
+      ARGV+=(bash -c 'set -o pipefail; zfs send "$1" | "${@:2}"' _
         "$SNAPSHOT" "${AWS[@]}" s3 cp --only-show-errors - "s3://$BUCKET/$3/$SNAPSHOT") ;;
     *) die "unknown upload tool $2 in section $1" ;;
   esac
@@ -123,7 +139,7 @@ uploaded_key() { # section tool round
 section_tools() { # section: its tools, z3's first
   case $1 in
     file | pipe) echo pput aws-cli rclone ;;
-    backup) echo z3 zfs+aws ;;
+    backup) echo z3 zfs+aws zfs+aws:z3-parts z3:aws-parts ;;
     download) echo z3_get aws-cli ;;
   esac
 }
@@ -138,10 +154,12 @@ make_bucket
 
 # --- timing: `timed` runs, `record` writes the row (scripts/bench-common.sh) --------------------
 TIME_FILE=$BENCH_DIR/time.$$
+RECORD_TOOL_WIDTH=16 # zfs+aws:z3-parts
 results_header section
 
 note "size $SIZE ($BYTES bytes), rounds $ROUNDS, sections: $SECTIONS; bucket $BUCKET at $ENDPOINT"
 note "file: pput part $PPUT_PART x concurrency $PPUT_CONCURRENCY; pipe, backup: z3's defaults; z3_get: chunk $GET_CHUNK x concurrency $GET_CONCURRENCY"
+note "backup: z3's parts for this stream $Z3_BACKUP_PART bytes x 32, aws-cli's 8 MiB x 10"
 note "aws-cli $("$AWS_BIN" --version 2>&1 | cut -d' ' -f1) and $(rclone version 2>/dev/null | head -1) with their defaults"
 note "results: $RESULTS"
 note_load_at_start
@@ -203,26 +221,36 @@ done
 # Per section and tool: median MB/s, median CPU s/GiB, max peak RSS (scripts/bench-stats.awk);
 # then ratios and targets.
 echo
-awk -F'\t' -v label=section -v w1=9 -v w2=8 -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" \
+awk -F'\t' -v label=section -v w1=9 -v w2=16 -v part="$PART_BYTES" -v conc="$PPUT_CONCURRENCY" \
   -v headroom="$RSS_HEADROOM_MIB" -f scripts/bench-stats.awk -f /dev/fd/3 "$RESULTS" \
   3<<'TARGETS' | tee "${RESULTS%.tsv}.summary"
   END {
     f = "file" SUBSEP; p = "pipe" SUBSEP; b = "backup" SUBSEP; d = "download" SUBSEP
-    ratio("file: pput throughput vs aws-cli", M[f "pput"], M[f "aws-cli"], 1.2, ">=")
-    ratio("file: pput throughput vs rclone", M[f "pput"], M[f "rclone"], 1.2, ">=")
+    ratio("file: pput throughput vs aws-cli", M[f "pput"], M[f "aws-cli"], 1.2, ">=", rounds(f "pput", f "aws-cli"))
+    ratio("file: pput throughput vs rclone", M[f "pput"], M[f "rclone"], 1.2, ">=", rounds(f "pput", f "rclone"))
     ratio("file: pput CPU/GiB vs aws-cli", C[f "pput"], C[f "aws-cli"], 1.0, "<=")
     limit = part * (conc + 1) / 1048576 + headroom
     if ((f "pput") in R)
       verdict(sprintf("file: pput peak RSS %.0f MiB <= part x (concurrency + 1) + %d MiB = %.0f MiB", \
         R[f "pput"], headroom, limit), R[f "pput"] <= limit)
-    ratio("pipe: pput throughput vs aws-cli", M[p "pput"], M[p "aws-cli"], 1.2, ">=")
+    ratio("pipe: pput throughput vs aws-cli", M[p "pput"], M[p "aws-cli"], 1.2, ">=", rounds(p "pput", p "aws-cli"))
     ratio("pipe: pput CPU/GiB vs aws-cli", C[p "pput"], C[p "aws-cli"], 0.8, "<=")
-    ratio("backup: z3 backup throughput vs zfs send | aws-cli", M[b "z3"], M[b "zfs+aws"], 1.2, ">=")
+    ratio("backup: z3 backup throughput vs zfs send | aws-cli", M[b "z3"], M[b "zfs+aws"], 1.2, ">=", \
+      rounds(b "z3", b "zfs+aws"))
     ratio("backup: z3 backup CPU/GiB vs zfs send | aws-cli", C[b "z3"], C[b "zfs+aws"], 0.8, "<=")
-    ratio("download: z3_get throughput vs aws-cli", M[d "z3_get"], M[d "aws-cli"], 1.0, ">=")
+    ratio("download: z3_get throughput vs aws-cli", M[d "z3_get"], M[d "aws-cli"], 1.0, ">=", \
+      rounds(d "z3_get", d "aws-cli"))
     # On one machine the server shares the cores: throughput follows client + server CPU/GiB.
     total("pipe", "pput", "aws-cli")
     total("backup", "z3", "zfs+aws")
+    # Both tools at z3's defaults, then both at aws-cli's (the server's CPU grows with the parts
+    # and the connections).
+    info("backup: z3 vs zfs send | aws-cli, both at z3's part size x concurrency, throughput", \
+      M[b "z3"], M[b "zfs+aws:z3-parts"], rounds(b "z3", b "zfs+aws:z3-parts"))
+    total("backup", "z3", "zfs+aws:z3-parts")
+    info("backup: z3 vs zfs send | aws-cli, both at aws-cli's 8 MiB x 10, throughput", \
+      M[b "z3:aws-parts"], M[b "zfs+aws"], rounds(b "z3:aws-parts", b "zfs+aws"))
+    total("backup", "z3:aws-parts", "zfs+aws")
     info("pipe: pput/rclone throughput", M[p "pput"], M[p "rclone"])
     info("pipe: pput/rclone CPU/GiB", C[p "pput"], C[p "rclone"])
     info("pipe: pput/aws-cli peak RSS", R[p "pput"], R[p "aws-cli"])
@@ -238,11 +266,13 @@ awk -F'\t' -v label=section -v w1=9 -v w2=8 -v part="$PART_BYTES" -v conc="$PPUT
     info(section ": server CPU/GiB during " a " vs during " b, S[ka], S[kb])
     info(section ": client + server CPU/GiB, " a " vs " b, C[ka] + S[ka], C[kb] + S[kb])
   }
-  function info(what, a, b) { if (a != "" && b != "" && b > 0) printf "info  %s: %.2fx\n", what, a / b }
-  function ratio(what, a, b, target, op,   r) {
+  function info(what, a, b, spread) {
+    if (a != "" && b != "" && b > 0) printf "info  %s: %.2fx%s\n", what, a / b, spread
+  }
+  function ratio(what, a, b, target, op, spread,   r) {
     if (a == "" || b == "" || b == 0) return # section not run
     r = a / b
-    verdict(sprintf("%s: %.2fx (target %s %.1fx)", what, r, op, target), \
+    verdict(sprintf("%s: %.2fx (target %s %.1fx%s)", what, r, op, target, spread), \
       op == ">=" ? r >= target : r <= target)
   }
 TARGETS
