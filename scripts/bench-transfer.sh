@@ -89,13 +89,16 @@ chmod 700 "$BENCH_DIR/z3-lock"
 ln -sf "$PWD/scripts/bench-zfs.sh" "$ZFS_BIN/zfs"
 SNAPSHOT=bench/ds@zfs-auto-snap:daily-bench
 export BENCH_ZFS_DATA=$DATA BENCH_ZFS_SNAPSHOT=$SNAPSHOT
-# z3's part size for this stream (its estimate is the data's size), and an aws-cli config with
-# that part size and z3's default concurrency, for `zfs+aws:z3-parts`.
-Z3_BACKUP_PART=$(node --input-type=module -e \
-  "import { partSizeFor } from './dist/transfer/part-size.js'; console.log(partSizeFor($BYTES))")
+# z3's part size for this stream (its estimate is the data's size) and its default CONCURRENCY,
+# read from z3 itself, and an aws-cli config with both, for `zfs+aws:z3-parts`.
+read -r Z3_BACKUP_PART Z3_CONCURRENCY < <(node --input-type=module -e "
+  import { partSizeFor } from './dist/transfer/part-size.js';
+  import { DEFAULTS } from './dist/config/settings.js';
+  console.log(partSizeFor($BYTES), DEFAULTS.CONCURRENCY)")
+[[ -n "$Z3_CONCURRENCY" ]] || die "cannot read z3's part size and CONCURRENCY from dist/"
 AWS_Z3_PARTS_CONFIG=$BENCH_DIR/aws-z3-parts.cfg
-printf '[default]\ns3 =\n  multipart_chunksize = %s\n  max_concurrent_requests = 32\n' \
-  "$Z3_BACKUP_PART" >"$AWS_Z3_PARTS_CONFIG"
+printf '[default]\ns3 =\n  multipart_chunksize = %s\n  max_concurrent_requests = %s\n' \
+  "$Z3_BACKUP_PART" "$Z3_CONCURRENCY" >"$AWS_Z3_PARTS_CONFIG"
 
 # Each sets ARGV to the command to time (run directly, no shell in between) and INPUT to what
 # it reads: `file` (stdin is the data file), `pipe` (`cat data |`, cat not timed) or `none`.
@@ -159,7 +162,7 @@ results_header section
 
 note "size $SIZE ($BYTES bytes), rounds $ROUNDS, sections: $SECTIONS; bucket $BUCKET at $ENDPOINT"
 note "file: pput part $PPUT_PART x concurrency $PPUT_CONCURRENCY; pipe, backup: z3's defaults; z3_get: chunk $GET_CHUNK x concurrency $GET_CONCURRENCY"
-note "backup: z3's parts for this stream $Z3_BACKUP_PART bytes x 32, aws-cli's 8 MiB x 10"
+note "backup: z3's parts for this stream $Z3_BACKUP_PART bytes x $Z3_CONCURRENCY, aws-cli's 8 MiB x 10"
 note "aws-cli $("$AWS_BIN" --version 2>&1 | cut -d' ' -f1) and $(rclone version 2>/dev/null | head -1) with their defaults"
 note "results: $RESULTS"
 note_load_at_start
